@@ -1,0 +1,1 @@
+"""Dangan domain core: configuration, catalogue, write-once store, archival codes, receipts."""

@@ -1,0 +1,1 @@
+"""Filing workflow: receive a case submission, check it, seal it into an AIP, catalogue it."""

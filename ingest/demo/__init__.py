@@ -1,0 +1,1 @@
+"""Demo data: realistic generated cases for the demo archive and the tests."""

@@ -1,0 +1,1 @@
+"""Archival information package: BagIt bag, package description, archive signature."""

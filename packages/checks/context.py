@@ -1,0 +1,134 @@
+"""What a check may look at: plain data gathered by the caller before the run.
+
+``packages`` imports no other layer, so everything a check needs from the catalogue or
+the trust store arrives here as data (``TrustedKey``, ``FilingRule``, ``CatalogueFacts``).
+Expensive per-file work (decoding a PDF) is memoised in ``memo`` so two checks that
+need the same parse share it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TypeVar
+
+from .engine import Stage
+
+T = TypeVar("T")
+
+CASE_JSON = "case.json"
+CASE_SIG = "case.json.sig"
+FILES_DIR = "files"
+
+DEFAULT_MEDIA_TYPES = frozenset(
+    {
+        "application/pdf",
+        "application/ofd",
+        "image/jpeg",
+        "image/tiff",
+        "image/png",
+        "application/xml",
+    }
+)
+
+
+@dataclass(frozen=True)
+class TrustedKey:
+    """A case-handling system's registered public key (trust store entry)."""
+
+    system: str
+    key_id: str
+    algorithm: str  # "ed25519" | "ecdsa-p256-sha256" | "sm2-sm3"
+    public_key_pem: bytes
+    revoked: bool = False
+
+
+@dataclass(frozen=True)
+class FilingRule:
+    """The filing configuration (归档配置) of one service item."""
+
+    code: str
+    name: str
+    category: str  # 管理类 / 征缴类 / 记录类 / 支付类 / 其他类
+    category_code: str  # GL / ZJ / JL / ZF / QT
+    retention: str  # Y / D100 / D50 / D30 / D10
+    classification_code: str
+    required_documents: Mapping[str, tuple[str, ...]]  # outcome -> document kinds
+    legal_basis: str = ""
+
+
+@dataclass(frozen=True)
+class FileFacts:
+    """One file present in the received submission, measured from its bytes."""
+
+    rel_path: str  # posix path relative to the submission root, e.g. "files/form.pdf"
+    abs_path: Path
+    size: int
+    sha256: str
+    sm3: str
+
+
+@dataclass(frozen=True)
+class PriorRecord:
+    """A version of a case already in the catalogue."""
+
+    aip_id: str
+    archival_code: str
+    case_sha256: str
+    version: int
+    status: str = "active"
+
+
+@dataclass
+class CatalogueFacts:
+    """What the catalogue already holds that bears on this submission (GD-1-8)."""
+
+    same_case: list[PriorRecord] = field(default_factory=list)
+    supersedes_target: PriorRecord | None = None
+    decision_no_holders: list[str] = field(default_factory=list)  # archival codes
+
+
+@dataclass
+class CheckContext:
+    stage: Stage
+    root: Path
+    case_bytes: bytes | None
+    case: dict[str, Any] | None
+    case_error: str | None
+    signature_bytes: bytes | None
+    files: dict[str, FileFacts]
+    extra_entries: list[str]
+    trusted_keys: list[TrustedKey] = field(default_factory=list)
+    filing_rules: Mapping[str, FilingRule] = field(default_factory=dict)
+    catalogue: CatalogueFacts = field(default_factory=CatalogueFacts)
+    allowed_media_types: frozenset[str] = DEFAULT_MEDIA_TYPES
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
+    min_scan_dpi: int = 200
+    virus_scanner: Any = None  # packages.formats.virus.VirusScanner
+    archival_code: str | None = None
+    archival_code_rule: Any = None  # packages.archival_code.ArchivalCodeRule
+    aip_root: Path | None = None
+    memo: dict[str, Any] = field(default_factory=dict)
+
+    def file_entries(self) -> list[dict[str, Any]]:
+        """The ``files`` of case.json that are objects; [] when case.json is unusable."""
+        if not isinstance(self.case, dict):
+            return []
+        files = self.case.get("files")
+        if not isinstance(files, list):
+            return []
+        return [f for f in files if isinstance(f, dict)]
+
+    def listed_path(self, entry: dict[str, Any]) -> str | None:
+        """The submission-relative path (``files/…``) of a case.json file entry."""
+        path = entry.get("path")
+        if not isinstance(path, str) or not path:
+            return None
+        return f"{FILES_DIR}/{path}" if not path.startswith(f"{FILES_DIR}/") else path
+
+    def memoized(self, key: str, compute: Callable[[], T]) -> T:
+        if key not in self.memo:
+            self.memo[key] = compute()
+        return self.memo[key]

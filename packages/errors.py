@@ -1,0 +1,54 @@
+"""Errors of the packages layer.
+
+Each error carries a stable ``code`` (for machines: exit codes, JSON errors) and a
+message a person can act on. ``details`` holds small dicts (path, expected, found)
+so callers can report every offending file without parsing messages.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class PackageError(Exception):
+    """Base of every error raised by ``dangan.packages``."""
+
+    code = "package.error"
+
+    def __init__(self, message: str, details: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details or []
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "message": self.message, "details": self.details}
+
+
+class UnsafeContainer(PackageError):
+    """A ZIP (submission or OFD) that cannot be opened safely: path escape, link, bomb."""
+
+    code = "package.unsafe_container"
+
+
+class FormatError(PackageError):
+    """A file that does not decode as the format it claims or was identified as."""
+
+    code = "package.format"
+
+
+class SignatureError(PackageError):
+    """A signature that is missing, malformed, made with an unknown key, or does not verify."""
+
+    code = "package.signature"
+
+
+class KeyError_(PackageError):
+    """A key that cannot be loaded (wrong passphrase, unsupported algorithm, bad PEM)."""
+
+    code = "package.key"
+
+
+class AIPInvalid(PackageError):
+    """An AIP that fails structural, manifest or signature validation."""
+
+    code = "package.aip_invalid"

@@ -1,0 +1,1 @@
+"""Format identification by content and safe readers for the archival formats."""

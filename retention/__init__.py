@@ -1,0 +1,1 @@
+"""Retention, appraisal, destruction and transfer."""

@@ -1,0 +1,1 @@
+"""Web UI, JSON API and the command line."""
