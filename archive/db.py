@@ -1,0 +1,91 @@
+"""Database engine and sessions; schema managed by Alembic.
+
+SQLite runs in WAL mode with a busy timeout so several processes can file at once; the
+filing transaction starts with ``BEGIN IMMEDIATE`` (SQLite) or takes a transaction-level
+advisory lock (PostgreSQL), which serialises the short commit window in which archival
+codes are allocated and AIPs move into the store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.orm import Session, sessionmaker
+
+FILING_LOCK_KEY = 0x44414E47  # "DANG": PostgreSQL advisory lock id of the filing window
+
+
+def make_engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 60})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_connect(dbapi_conn: Any, _record: Any) -> None:
+            dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=FULL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=60000")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _sqlite_begin(conn: Any) -> None:
+            immediate = conn.get_execution_options().get("filing_lock", False)
+            conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def alembic_config(url: str) -> Config:
+    cfg = Config()
+    cfg.set_main_option(
+        "script_location", str(resources.files("dangan.archive") / "migrations")
+    )
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest migration (idempotent)."""
+    cfg = alembic_config(engine.url.render_as_string(hide_password=False))
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.upgrade(cfg, "head")
+
+
+class Database:
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._filing_engine = self.engine.execution_options(filing_lock=True)
+        self._filing_sessions = sessionmaker(self._filing_engine, expire_on_commit=False)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.engine.dialect.name == "sqlite"
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A unit of work: committed on success, rolled back on any error."""
+        with self._sessions() as s, s.begin():
+            yield s
+
+    @contextmanager
+    def filing_session(self) -> Iterator[Session]:
+        """The serialised filing window (archival code allocation, store commit)."""
+        with self._filing_sessions() as s, s.begin():
+            if not self.is_sqlite:
+                s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": FILING_LOCK_KEY})
+            yield s
+
+    def dispose(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,145 @@
+"""Write-once AIP store on a local folder.
+
+An AIP is built in ``staging/`` on the same file system, made read-only, fsynced and
+renamed into ``aips/<2 hex>/<aip_id>`` in one step, so a crash leaves the whole AIP or
+nothing. A ``pending/<aip_id>`` marker is written before the rename and removed once
+the catalogue has committed; ``recover()`` (run inside the filing window) deletes an
+AIP whose marker survived without a catalogue row: it was never acknowledged.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import stat
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from .errors import StoreError
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def make_read_only(root: Path) -> None:
+    for dirpath, _dirnames, filenames in os.walk(root):
+        for name in filenames:
+            os.chmod(Path(dirpath) / name, 0o444)
+    for dirpath, _dirnames, _filenames in os.walk(root, topdown=False):
+        os.chmod(dirpath, 0o555)
+
+
+def remove_tree(path: Path) -> None:
+    """Delete a tree even when it was made read-only."""
+    if not path.exists():
+        return
+    for dirpath, _dirnames, _filenames in os.walk(path):
+        os.chmod(dirpath, stat.S_IRWXU)
+    shutil.rmtree(path)
+
+
+class AIPStore:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.aips = root / "aips"
+        self.pending = root / "pending"
+        self.staging_root = root / "staging"
+
+    def ensure(self) -> None:
+        for d in (self.aips, self.pending, self.staging_root):
+            d.mkdir(parents=True, exist_ok=True)
+
+    def key_for(self, aip_id: str) -> str:
+        return f"aips/{aip_id[:2]}/{aip_id}"
+
+    def path(self, aip_id: str) -> Path:
+        return self.root / self.key_for(aip_id)
+
+    def exists(self, aip_id: str) -> bool:
+        return self.path(aip_id).is_dir()
+
+    def new_staging(self) -> Path:
+        """A fresh private staging folder tagged with our pid (for sweeping)."""
+        self.ensure()
+        path = self.staging_root / f"{os.getpid()}-{uuid.uuid4().hex}"
+        path.mkdir()
+        return path
+
+    def commit(self, staged: Path, aip_id: str) -> Path:
+        """Move a finished AIP into place atomically; never overwrite."""
+        final = self.path(aip_id)
+        if final.exists():
+            raise StoreError(f"存储中已有 AIP {aip_id}：一经写入不可覆盖")
+        final.parent.mkdir(parents=True, exist_ok=True)
+        marker = self.pending / aip_id
+        with open(marker, "x") as f:
+            f.write(str(os.getpid()))
+            f.flush()
+            os.fsync(f.fileno())
+        _fsync_dir(self.pending)
+        make_read_only(staged)
+        os.rename(staged, final)
+        _fsync_dir(final.parent)
+        return final
+
+    def acknowledge(self, aip_id: str) -> None:
+        """The catalogue has committed: the AIP is no longer pending."""
+        (self.pending / aip_id).unlink(missing_ok=True)
+
+    def abandon(self, aip_id: str) -> None:
+        """Undo a commit whose catalogue transaction failed."""
+        remove_tree(self.path(aip_id))
+        (self.pending / aip_id).unlink(missing_ok=True)
+
+    def recover(self, is_catalogued: Callable[[str], bool]) -> list[str]:
+        """Resolve pending markers left by a crash; return the AIP ids removed."""
+        removed: list[str] = []
+        if not self.pending.exists():
+            return removed
+        for marker in sorted(self.pending.iterdir()):
+            aip_id = marker.name
+            if is_catalogued(aip_id):
+                marker.unlink(missing_ok=True)
+                continue
+            remove_tree(self.path(aip_id))
+            marker.unlink(missing_ok=True)
+            removed.append(aip_id)
+        return removed
+
+    def sweep_staging(self) -> int:
+        """Remove staging folders of processes that no longer run."""
+        count = 0
+        if not self.staging_root.exists():
+            return count
+        for folder in self.staging_root.iterdir():
+            pid_text = folder.name.split("-", 1)[0]
+            if pid_text.isdigit() and _alive(int(pid_text)):
+                continue
+            remove_tree(folder)
+            count += 1
+        return count
+
+    def iter_aip_ids(self) -> Iterator[str]:
+        if not self.aips.exists():
+            return
+        for shard in sorted(self.aips.iterdir()):
+            for aip in sorted(shard.iterdir()):
+                yield aip.name
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
