@@ -1,0 +1,319 @@
+"""Reading PDF files for the checks and for search, without trusting them.
+
+``inspect_pdf`` answers what the four-nature checks ask of a PDF: does it open, how many
+pages, is it encrypted, is it complete (``%%EOF``, a ``startxref`` that points at a
+cross-reference), does it carry active content (JavaScript, Launch, embedded files …)
+or its own signatures, and how dense the scanned images are. Active content is found
+by walking every object reachable from the document catalogue (names trees,
+OpenAction, AA, annotations and their ``/Next`` action chains included) with a bound on
+the number of objects visited, so a hostile file cannot make the walk run forever.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pypdf import PdfReader
+from pypdf.errors import PdfReadError
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
+
+MAX_OBJECTS = 200_000
+_TAIL = 2048
+_STARTXREF_RE = re.compile(rb"startxref\s+(\d+)\s*%%EOF", re.DOTALL)
+
+# Action types (/S) and what they mean for archival safety.
+HIGH_RISK = frozenset({"JavaScript", "Launch", "EmbeddedFile", "RichMedia", "XFA"})
+EXTERNAL = frozenset({"SubmitForm", "ImportData", "GoToR", "GoToE"})
+_ACTIONS = HIGH_RISK | EXTERNAL | {"URI"}
+
+ACTIVE_NAMES = {
+    "JavaScript": "JavaScript 脚本",
+    "Launch": "启动外部程序（Launch）",
+    "EmbeddedFile": "嵌入文件",
+    "RichMedia": "富媒体（RichMedia/Flash）",
+    "XFA": "XFA 动态表单",
+    "SubmitForm": "表单提交（SubmitForm）",
+    "ImportData": "导入外部数据（ImportData）",
+    "GoToR": "跳转外部文档（GoToR）",
+    "GoToE": "跳转嵌入文档（GoToE）",
+    "URI": "外部链接（URI）",
+}
+
+logging.getLogger("pypdf").setLevel(logging.ERROR)
+
+
+@dataclass
+class PdfInfo:
+    readable: bool
+    version: str | None = None
+    pages: int = 0
+    encrypted: bool = False
+    decryptable: bool = True
+    truncated: bool = False
+    active_content: dict[str, int] = field(default_factory=dict)  # kind -> count
+    signatures: int = 0  # signed /Sig fields
+    text_chars: int = 0
+    page_image_dpi: list[tuple[float, float] | None] = field(default_factory=list)
+    objects_walked: int = 0
+    walk_complete: bool = True
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def has_javascript(self) -> bool:
+        return "JavaScript" in self.active_content
+
+    @property
+    def has_launch(self) -> bool:
+        return "Launch" in self.active_content
+
+    @property
+    def has_embedded_files(self) -> bool:
+        return "EmbeddedFile" in self.active_content
+
+    @property
+    def has_signatures(self) -> bool:
+        return self.signatures > 0
+
+    @property
+    def is_image_only(self) -> bool:
+        """Every page carries an image (a scan); text may be an OCR layer."""
+        return bool(self.page_image_dpi) and all(d is not None for d in self.page_image_dpi)
+
+
+def check_tail(path: Path) -> str | None:
+    """Why the file looks cut off, or None: ``%%EOF`` near the end, ``startxref`` valid."""
+    size = path.stat().st_size
+    with open(path, "rb") as f:
+        f.seek(max(0, size - _TAIL))
+        tail = f.read()
+        if b"%%EOF" not in tail:
+            return "文件末尾缺少 %%EOF 结束标记，文件可能被截断"
+        matches = list(_STARTXREF_RE.finditer(tail))
+        if not matches:
+            return "文件末尾缺少 startxref 交叉引用指针，文件可能不完整"
+        offset = int(matches[-1].group(1))
+        if offset >= size:
+            return f"startxref 指向文件之外（偏移 {offset}，文件仅 {size} 字节），文件可能被截断"
+        f.seek(offset)
+        at = f.read(32).lstrip()
+    if not (at.startswith(b"xref") or re.match(rb"\d+\s+\d+\s+obj", at)):
+        return f"startxref 指向的位置（偏移 {offset}）不是交叉引用表，文件可能损坏或被截断"
+    return None
+
+
+def _resolve(obj: Any) -> Any:
+    return obj.get_object() if isinstance(obj, IndirectObject) else obj
+
+
+def _name(obj: Any) -> str | None:
+    obj = _resolve(obj)
+    return str(obj)[1:] if isinstance(obj, NameObject) else None
+
+
+class _Walker:
+    """Bounded walk over the object graph from the catalogue, noting active content."""
+
+    def __init__(self, limit: int = MAX_OBJECTS) -> None:
+        self.limit = limit
+        self.seen: set[tuple[int, int]] = set()
+        self.found: dict[str, int] = {}
+        self.signatures = 0
+        self.visited = 0
+        self.complete = True
+
+    def _note(self, kind: str) -> None:
+        self.found[kind] = self.found.get(kind, 0) + 1
+
+    def _inspect(self, d: DictionaryObject) -> None:
+        keys = set(d.keys())
+        s = _name(d.get("/S")) if "/S" in keys else None
+        if s in _ACTIONS:
+            self._note(s)
+        elif "/JS" in keys:
+            self._note("JavaScript")
+        typ = _name(d.get("/Type")) if "/Type" in keys else None
+        sub = _name(d.get("/Subtype")) if "/Subtype" in keys else None
+        if typ == "EmbeddedFile" or "/EmbeddedFiles" in keys or sub == "FileAttachment":
+            self._note("EmbeddedFile")
+        elif typ == "Filespec" and "/EF" in keys:
+            self._note("EmbeddedFile")
+        if sub == "RichMedia" or "/RichMediaContent" in keys:
+            self._note("RichMedia")
+        if "/XFA" in keys:
+            self._note("XFA")
+        if "/JavaScript" in keys and typ != "Action":  # the Names tree entry
+            self._note("JavaScript")
+        if _name(d.get("/FT")) == "Sig" and "/V" in keys and _resolve(d.get("/V")) is not None:
+            self.signatures += 1
+
+    def _children(self, obj: Any) -> Iterator[Any]:
+        if isinstance(obj, DictionaryObject):
+            for key, value in obj.items():
+                if key in ("/Parent", "/P"):  # back links; the walk reaches them otherwise
+                    continue
+                yield value
+        elif isinstance(obj, ArrayObject):
+            yield from obj
+
+    def walk(self, root: Any) -> None:
+        stack = [root]
+        while stack:
+            obj = stack.pop()
+            if isinstance(obj, IndirectObject):
+                ref = (obj.idnum, obj.generation)
+                if ref in self.seen:
+                    continue
+                self.seen.add(ref)
+                self.visited += 1
+                if self.visited > self.limit:
+                    self.complete = False
+                    return
+                try:
+                    obj = obj.get_object()
+                except Exception:  # noqa: BLE001 - a broken object is reported elsewhere
+                    continue
+            if isinstance(obj, DictionaryObject):
+                self._inspect(obj)
+            if isinstance(obj, DictionaryObject | ArrayObject):
+                stack.extend(self._children(obj))
+
+
+def _page_image_dpi(page: Any) -> tuple[float, float] | None:
+    """DPI of the largest image drawn on the page, taking it as filling the page.
+
+    Scanners write one full-page image per page; its pixel size over the page size in
+    inches is the scan resolution. Images are measured from their dictionaries, never
+    decoded.
+    """
+    try:
+        box = page.mediabox
+        width_in = float(box.width) / 72.0
+        height_in = float(box.height) / 72.0
+        resources = _resolve(page.get("/Resources"))
+        xobjects = _resolve(resources.get("/XObject")) if resources else None
+    except Exception:  # noqa: BLE001
+        return None
+    if not xobjects or width_in <= 0 or height_in <= 0:
+        return None
+    best: tuple[int, int] | None = None
+    for ref in xobjects.values():
+        x = _resolve(ref)
+        if not isinstance(x, DictionaryObject) or _name(x.get("/Subtype")) != "Image":
+            continue
+        try:
+            w, h = int(_resolve(x.get("/Width"))), int(_resolve(x.get("/Height")))
+        except (TypeError, ValueError):
+            continue
+        if best is None or w * h > best[0] * best[1]:
+            best = (w, h)
+    if best is None:
+        return None
+    rotated = int(page.get("/Rotate", 0) or 0) % 180 == 90
+    if rotated:
+        width_in, height_in = height_in, width_in
+    # The image may be drawn rotated relative to the page: match orientation.
+    if (best[0] > best[1]) != (width_in > height_in):
+        width_in, height_in = height_in, width_in
+    return (round(best[0] / width_in, 1), round(best[1] / height_in, 1))
+
+
+def _open(path: Path, info: PdfInfo) -> PdfReader | None:
+    try:
+        reader = PdfReader(str(path), strict=False)
+    except (PdfReadError, ValueError, OSError, KeyError, TypeError) as exc:
+        info.readable = False
+        info.problems.append(f"无法解析 PDF 结构：{exc}")
+        return None
+    info.version = reader.pdf_header[5:] if reader.pdf_header.startswith("%PDF-") else None
+    if reader.is_encrypted:
+        info.encrypted = True
+        info.problems.append("PDF 已加密")
+        try:
+            ok = reader.decrypt("")
+        except Exception:  # noqa: BLE001 - unsupported cipher etc.
+            ok = 0
+        if not ok:
+            info.decryptable = False
+            info.readable = False
+            info.problems.append("PDF 设有打开密码，无法读取内容")
+            return None
+    return reader
+
+
+def inspect_pdf(path: Path | str, *, with_text: bool = True) -> PdfInfo:
+    """Everything the checks need to know about one PDF (never raises on bad input)."""
+    p = Path(path)
+    info = PdfInfo(readable=True)
+    try:
+        tail_problem = check_tail(p)
+    except OSError as exc:
+        return PdfInfo(readable=False, problems=[f"无法读取文件：{exc}"])
+    if tail_problem:
+        info.truncated = True
+        info.problems.append(tail_problem)
+    reader = _open(p, info)
+    if reader is None:
+        return info
+    try:
+        info.pages = len(reader.pages)
+    except Exception as exc:  # noqa: BLE001
+        info.readable = False
+        info.problems.append(f"无法读取页面树：{exc}")
+        return info
+    if info.pages == 0:
+        info.problems.append("PDF 没有页面")
+    walker = _Walker()
+    try:
+        walker.walk(reader.trailer.raw_get("/Root"))
+    except Exception as exc:  # noqa: BLE001
+        walker.complete = False
+        info.problems.append(f"遍历 PDF 对象时出错：{exc}")
+    info.active_content = walker.found
+    info.signatures = walker.signatures
+    info.objects_walked = walker.visited
+    info.walk_complete = walker.complete
+    if not walker.complete:
+        info.problems.append(f"PDF 对象过多（超过 {MAX_OBJECTS} 个），未能全部检查")
+    bad_pages: list[int] = []
+    for number, page in enumerate(reader.pages, start=1):
+        info.page_image_dpi.append(_page_image_dpi(page))
+        if with_text:
+            try:
+                text = page.extract_text() or ""
+            except Exception:  # noqa: BLE001
+                bad_pages.append(number)
+                continue
+            info.text_chars += sum(1 for c in text if not c.isspace())
+    if bad_pages:
+        info.problems.append(f"第 {', '.join(map(str, bad_pages))} 页内容无法解码")
+    return info
+
+
+def extract_text(path: Path | str) -> list[str]:
+    """The text of each page, in page order ('' for a page without text).
+
+    Raises ``FormatError`` when the file cannot be opened as a PDF at all.
+    """
+    from ..errors import FormatError
+
+    p = Path(path)
+    info = PdfInfo(readable=True)
+    reader = _open(p, info)
+    if reader is None:
+        raise FormatError("；".join(info.problems) or "无法读取 PDF")
+    texts: list[str] = []
+    try:
+        pages = list(reader.pages)
+    except Exception as exc:  # noqa: BLE001
+        raise FormatError(f"无法读取 PDF 页面树：{exc}") from exc
+    for page in pages:
+        try:
+            texts.append(page.extract_text() or "")
+        except Exception:  # noqa: BLE001 - one bad page must not hide the others
+            texts.append("")
+    return texts
