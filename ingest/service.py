@@ -1,0 +1,306 @@
+"""Filing one case: receive → check (GD) → seal into an AIP → catalogue → receipt.
+
+Heavy work (copying, hashing, decoding every file) happens before the filing window.
+The window — a serialised transaction — allocates the archival code, finishes and signs
+the AIP, moves it into the write-once store and writes the catalogue rows; if anything
+fails inside it, the code is not consumed and the AIP is removed, so the archive holds
+the whole case or nothing of it.
+"""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from dangan.archive import catalogue
+from dangan.archive.instance import Archive
+from dangan.archive.keys import trusted_keys_for
+from dangan.archive.models import Rejection
+from dangan.archive.receipts import make_receipt
+from dangan.archive.store import remove_tree
+from dangan.archive.timeutil import iso, utcnow
+from dangan.packages.aip import AIPInput, build_aip, reseal_with_report
+from dangan.packages.checks import CheckContext, CheckReport, Stage, run_checks
+from dangan.packages.safezip import ZipLimits
+
+from . import records
+from .intake import ReceivedSubmission, receive
+from .technical import identify_files
+
+
+@dataclass
+class IngestOutcome:
+    status: str  # archived | duplicate | rejected
+    checks: list[dict[str, Any]]
+    received_at: datetime
+    aip_id: str | None = None
+    archival_code: str | None = None
+    version: int | None = None
+    sha256: str | None = None
+    receipt: dict[str, Any] | None = None
+    rejection_id: int | None = None
+    reason: str | None = None
+    case_id: str | None = None
+    source_system: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def exit_code(self) -> int:
+        return 3 if self.status == "rejected" else 0
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"status": self.status}
+        if self.status in ("archived", "duplicate"):
+            out.update(
+                aip_id=self.aip_id,
+                archival_code=self.archival_code,
+                version=self.version,
+                sha256=self.sha256,
+                received_at=self.receipt["received_at"] if self.receipt else iso(self.received_at),
+                receipt=self.receipt,
+            )
+        else:
+            out.update(received_at=iso(self.received_at), rejection_id=self.rejection_id,
+                       reason=self.reason)
+        out["source_system"] = self.source_system
+        out["case_id"] = self.case_id
+        out["checks"] = self.checks
+        return out
+
+
+def _limits(archive: Archive) -> ZipLimits:
+    s = archive.settings
+    return ZipLimits(
+        max_entries=s.max_entries,
+        max_total_bytes=s.max_submission_bytes,
+        max_entry_bytes=s.max_submission_bytes,
+        max_ratio=s.max_ratio,
+    )
+
+
+def recover(archive: Archive) -> list[str]:
+    """Remove what a crashed filing left: unacknowledged AIPs, dead staging folders."""
+    with archive.db.filing_session() as session:
+        removed = archive.store.recover(lambda aip_id: session.get(records.Item, aip_id) is not None)
+    archive.store.sweep_staging()
+    return removed
+
+
+def ingest(archive: Archive, source: Path, *, actor: str = "system") -> IngestOutcome:
+    """File one submission (directory or .zip). Raises ``UnusableSubmission`` (exit 2)."""
+    received_at = utcnow()
+    recover(archive)
+    staging = archive.store.new_staging()
+    try:
+        sub = receive(Path(source), staging, _limits(archive))
+        return _file(archive, sub, staging, received_at)
+    finally:
+        remove_tree(staging)
+
+
+def _context(archive: Archive, sub: ReceivedSubmission) -> CheckContext:
+    case = sub.case
+    system = case.get("source_system") if isinstance(case.get("source_system"), str) else ""
+    with archive.db.session() as session:
+        keys = trusted_keys_for(session, system) if system else []
+        facts = catalogue.facts_for(session, case)
+    s = archive.settings
+    return CheckContext(
+        stage=Stage.GD,
+        root=sub.root,
+        case_bytes=sub.case_bytes,
+        case=case,
+        case_error=None,
+        signature_bytes=sub.signature_bytes,
+        files=sub.files,
+        extra_entries=sub.extra_entries,
+        trusted_keys=keys,
+        filing_rules=archive.filing_config.rules(),
+        catalogue=facts,
+        allowed_media_types=frozenset(s.allowed_media_types),
+        min_scan_dpi=s.min_scan_dpi,
+        archival_code_rule=archive.code_rule,
+    )
+
+
+def _file(
+    archive: Archive, sub: ReceivedSubmission, staging: Path, received_at: datetime
+) -> IngestOutcome:
+    ctx = _context(archive, sub)
+    report = run_checks(ctx, Stage.GD, group="submission")
+    if not report.accepted:
+        return _reject(archive, sub, report, received_at)
+    identified = identify_files(ctx)
+    try:
+        return _seal_and_register(archive, sub, ctx, report, identified, staging, received_at)
+    except _PackageRejected as rejected:
+        return _reject(archive, sub, rejected.report, received_at)
+
+
+class _PackageRejected(Exception):
+    """The built AIP failed a package check: leave the filing window without a trace."""
+
+    def __init__(self, report: CheckReport) -> None:
+        super().__init__("package checks failed")
+        self.report = report
+
+
+def _seal_and_register(
+    archive: Archive,
+    sub: ReceivedSubmission,
+    ctx: CheckContext,
+    report: CheckReport,
+    identified: dict[str, dict[str, Any]],
+    staging: Path,
+    received_at: datetime,
+) -> IngestOutcome:
+    with archive.db.filing_session() as session:
+        first = catalogue.find_identical(
+            session, sub.case["source_system"], sub.case["case_id"], sub.case_sha256
+        )
+        if first is not None:
+            return _duplicate(first, report, received_at)
+        target = (
+            catalogue.resolve_reference(session, sub.case["supersedes"])
+            if sub.case.get("supersedes")
+            else None
+        )
+        filing = archive.filing_config.get(sub.case["service_item"]["code"])
+        completed = datetime.fromisoformat(sub.case["completed_at"])
+        if target is not None:
+            archival_code, version = target.archival_code, target.version + 1
+        else:
+            series = archive.code_rule.series(completed.year, filing.retention, filing.category_code)
+            item_no = catalogue.allocate_item_no(session, series)
+            archival_code = archive.code_rule.format(
+                completed.year, filing.retention, filing.category_code, item_no
+            )
+            version = 1
+        aip_id = uuid.uuid4().hex
+        archived_at = utcnow()
+        archive_event = records.archive_event(sub.case, archive.settings.organization, archived_at)
+        inp = AIPInput(
+            aip_id=aip_id,
+            archival_code=archival_code,
+            version=version,
+            submission_root=sub.root,
+            case=sub.case,
+            case_bytes=sub.case_bytes,
+            file_digests={rel: sub.digests[rel] for rel in sub.files},
+            identified=identified,
+            filing=records.filing_dict(filing, archive.settings),
+            archive_event=archive_event,
+            check_results=report.to_list(),
+            received_at=received_at,
+            archived_at=archived_at,
+            supersedes=(
+                {"aip_id": target.aip_id, "archival_code": target.archival_code,
+                 "version": target.version, "reason": sub.case.get("correction_reason", "")}
+                if target is not None
+                else None
+            ),
+        )
+        aip_dir = staging / aip_id
+        key = archive.key
+        built = build_aip(inp, aip_dir, key.private_key, key.key_id)
+        ctx.aip_root = built.path
+        ctx.archival_code = archival_code
+        package_report = run_checks(ctx, Stage.GD, group="package")
+        report.extend(package_report)
+        if not report.accepted:
+            raise _PackageRejected(report)
+        built = reseal_with_report(built.path, report.to_list(), key.private_key, key.key_id)
+        receipt = make_receipt(
+            {
+                "aip_id": aip_id,
+                "archival_code": archival_code,
+                "version": version,
+                "source_system": sub.case["source_system"],
+                "case_id": sub.case["case_id"],
+                "case_sha256": sub.case_sha256,
+                "sha256": built.aip_digest,
+                "received_at": iso(received_at),
+                "archived_at": iso(archived_at),
+                "archive": {"fonds": archive.settings.fonds,
+                            "organization": archive.settings.organization},
+            },
+            key,
+        )
+        item = records.build_item(
+            sub, inp, identified, built.aip_digest, archive.store.key_for(aip_id), receipt,
+            filing, archive_event,
+        )
+        archive.store.commit(built.path, aip_id)
+        try:
+            catalogue.add_item(session, item)
+            session.flush()
+        except BaseException:
+            archive.store.abandon(aip_id)
+            raise
+    # The catalogue has committed (leaving the with-block): the AIP is acknowledged.
+    archive.store.acknowledge(aip_id)
+    return IngestOutcome(
+        status="archived",
+        checks=report.to_list(),
+        received_at=received_at,
+        aip_id=aip_id,
+        archival_code=archival_code,
+        version=version,
+        sha256=built.aip_digest,
+        receipt=receipt,
+        case_id=sub.case["case_id"],
+        source_system=sub.case["source_system"],
+    )
+
+
+def _duplicate(first: records.Item, report: CheckReport, received_at: datetime) -> IngestOutcome:
+    return IngestOutcome(
+        status="duplicate",
+        checks=report.to_list(),
+        received_at=received_at,
+        aip_id=first.aip_id,
+        archival_code=first.archival_code,
+        version=first.version,
+        sha256=first.aip_sha256,
+        receipt=first.receipt,
+        case_id=first.case_id,
+        source_system=first.source_system,
+    )
+
+
+def _reject(
+    archive: Archive, sub: ReceivedSubmission, report: CheckReport, received_at: datetime
+) -> IngestOutcome:
+    failures = report.blocking_failures
+    reason = "；".join(f"{r.code} {r.name}" for r in failures[:5]) + (
+        f" 等 {len(failures)} 项未通过" if len(failures) > 5 else " 未通过"
+    )
+    system = sub.case.get("source_system")
+    case_id = sub.case.get("case_id")
+    with archive.db.session() as session:
+        rejection_id = catalogue.add_rejection(
+            session,
+            Rejection(
+                received_at=received_at,
+                source_system=system if isinstance(system, str) else None,
+                case_id=case_id[:128] if isinstance(case_id, str) else None,
+                case_sha256=sub.case_sha256,
+                submission_name=sub.name,
+                reason=reason,
+                checks=report.to_list(),
+            ),
+        )
+    shutil.rmtree(sub.root, ignore_errors=True)
+    return IngestOutcome(
+        status="rejected",
+        checks=report.to_list(),
+        received_at=received_at,
+        rejection_id=rejection_id,
+        reason=reason,
+        case_id=case_id if isinstance(case_id, str) else None,
+        source_system=system if isinstance(system, str) else None,
+    )

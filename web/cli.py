@@ -1,0 +1,55 @@
+"""The ``dangan`` command line: thin, it parses arguments and calls services.
+
+Exit codes: 0 done, 1 internal error, 2 unusable input or usage, 3 rejected by the
+checks (``ingest``) or invalid (``package validate``).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from dangan.archive.errors import ArchiveError
+from dangan.ingest.errors import IngestError
+from dangan.packages.errors import PackageError
+
+from . import commands_archive, commands_ingest
+from .render import emit_json
+
+
+class DanganGroup(click.Group):
+    """Maps every layer's errors to a message and an exit code, never a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except (ArchiveError, IngestError, PackageError) as exc:
+            as_json = "--json" in sys.argv
+            if as_json:
+                emit_json({"status": "error", "error": exc.to_dict()})
+            else:
+                click.echo(f"错误 [{exc.code}]：{exc.message}", err=True)
+                for d in exc.details[:20]:
+                    click.echo(f"  - {d}", err=True)
+            code = 1 if exc.code in ("archive.store", "archive.error") else 2
+            ctx.exit(code)
+
+
+@click.group(cls=DanganGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--home", type=click.Path(path_type=Path), envvar="DANGAN_HOME",
+              help="档案实例目录（默认 ./dangan-data，或环境变量 DANGAN_HOME）")
+@click.pass_context
+def main(ctx: click.Context, home: Path | None) -> None:
+    """Dangan 社会保险业务电子档案系统。"""
+    ctx.obj = {"home": home}
+
+
+commands_archive.register(main)
+commands_ingest.register(main)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

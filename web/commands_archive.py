@@ -1,0 +1,133 @@
+"""CLI commands for the instance, the trust store, the filing configuration and lookups."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from dangan.archive import catalogue, keys
+from dangan.archive.filing_config import load_filing_config
+from dangan.archive.instance import Archive
+from dangan.archive.timeutil import local
+from dangan.packages.archival_code import RETENTION_NAMES
+
+from .render import emit_json, print_item
+
+
+def open_archive(ctx: click.Context) -> Archive:
+    return Archive.open(ctx.obj["home"])
+
+
+def register(main: click.Group) -> None:
+    main.add_command(init)
+    main.add_command(trust)
+    main.add_command(config)
+    main.add_command(show)
+
+
+@click.command()
+@click.option("--fonds", help="全宗号，如 Z001")
+@click.option("--organization", help="立档单位名称")
+@click.pass_context
+def init(ctx: click.Context, fonds: str | None, organization: str | None) -> None:
+    """创建档案实例：目录、配置、档案馆签名密钥、目录数据库。"""
+    archive = Archive.init(ctx.obj["home"], fonds=fonds, organization=organization)
+    click.echo(f"已创建档案实例：{archive.home}")
+    click.echo(f"  全宗号 {archive.settings.fonds}，立档单位 {archive.settings.organization}")
+    click.echo(f"  档案馆签名密钥 {archive.settings.archive_key_id}（私钥已加密保存）")
+    click.echo(f"  公钥：{archive.home / keys.KEY_DIR / keys.PUBLIC_KEY}")
+
+
+@click.group()
+def trust() -> None:
+    """经办系统公钥信任库（登记、列出、吊销）。"""
+
+
+@trust.command("add")
+@click.argument("system")
+@click.argument("key_id")
+@click.argument("pubkey", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_context
+def trust_add(ctx: click.Context, system: str, key_id: str, pubkey: Path) -> None:
+    """登记经办系统 SYSTEM 的公钥 KEY_ID（PEM 文件）。"""
+    archive = open_archive(ctx)
+    with archive.db.session() as s:
+        entry = keys.trust_add(s, system, key_id, pubkey.read_bytes())
+    click.echo(f"已登记：{entry.system} / {entry.key_id}（{entry.algorithm}，指纹 {entry.fingerprint}）")
+
+
+@trust.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def trust_list(ctx: click.Context, as_json: bool) -> None:
+    """列出信任库中的密钥。"""
+    archive = open_archive(ctx)
+    with archive.db.session() as s:
+        entries = keys.trust_list(s)
+    if as_json:
+        emit_json([e.to_dict() for e in entries])
+        return
+    if not entries:
+        click.echo("信任库为空：用 dangan trust add 登记经办系统公钥")
+    for e in entries:
+        state = f"已吊销（{local(e.revoked_at)}：{e.revoked_reason}）" if e.revoked_at else "有效"
+        click.echo(f"{e.system}\t{e.key_id}\t{e.algorithm}\t{e.fingerprint[:16]}…\t{state}")
+
+
+@trust.command("revoke")
+@click.argument("system")
+@click.argument("key_id")
+@click.option("--reason", default="", help="吊销原因")
+@click.pass_context
+def trust_revoke(ctx: click.Context, system: str, key_id: str, reason: str) -> None:
+    """吊销经办系统 SYSTEM 的密钥 KEY_ID：此后用它签名的提交包一律拒收。"""
+    archive = open_archive(ctx)
+    with archive.db.session() as s:
+        entry = keys.trust_revoke(s, system, key_id, reason)
+    click.echo(f"已吊销：{entry.system} / {entry.key_id}")
+
+
+@click.group()
+def config() -> None:
+    """查看归档配置。"""
+
+
+@config.command("service-items")
+@click.option("--json", "as_json", is_flag=True)
+def service_items(as_json: bool) -> None:
+    """服务事项归档配置：类别、保管期限、分类号、各办理结果所需材料。"""
+    cfg = load_filing_config()
+    if as_json:
+        emit_json(cfg.to_json())
+        return
+    for item in cfg.items:
+        click.echo(
+            f"{item.code}\t{item.name}\t{item.category}\t"
+            f"{RETENTION_NAMES.get(item.retention, item.retention)}\t{item.classification_code}"
+        )
+        for outcome, kinds in item.required_documents.items():
+            click.echo(f"\t  {outcome}: {', '.join(kinds) or '—'}")
+
+
+@click.command()
+@click.argument("ref")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def show(ctx: click.Context, ref: str, as_json: bool) -> None:
+    """按 AIP 标识、档号或办件编号（可写 系统/办件编号）查看档案。"""
+    archive = open_archive(ctx)
+    with archive.db.session() as s:
+        found = catalogue.lookup(s, ref)
+        data = catalogue.item_to_dict(found.item)
+        data["matched_by"] = found.matched_by
+        data["versions"] = [
+            {"version": v.version, "aip_id": v.aip_id, "status": v.status,
+             "archived_at": v.archived_at.isoformat(), "correction_reason": v.correction_reason}
+            for v in found.versions
+        ]
+    data["store_path"] = str(archive.store.path(data["aip_id"]))
+    if as_json:
+        emit_json(data)
+        return
+    print_item(data)
