@@ -27,7 +27,7 @@ from dangan.packages.aip import AIPInput, build_aip, reseal_with_report
 from dangan.packages.checks import CheckContext, CheckReport, Stage, run_checks
 from dangan.packages.safezip import ZipLimits
 
-from . import records
+from . import failpoints, records
 from .intake import ReceivedSubmission, receive
 from .technical import identify_files
 
@@ -214,6 +214,7 @@ def _seal_and_register(
         if not report.accepted:
             raise _PackageRejected(report)
         built = reseal_with_report(built.path, report.to_list(), key.private_key, key.key_id)
+        failpoints.reach("sealed")
         receipt = make_receipt(
             {
                 "aip_id": aip_id,
@@ -235,13 +236,16 @@ def _seal_and_register(
             filing, archive_event,
         )
         archive.store.commit(built.path, aip_id)
+        failpoints.reach("stored")
         try:
             catalogue.add_item(session, item)
             session.flush()
+            failpoints.reach("catalogued")
         except BaseException:
             archive.store.abandon(aip_id)
             raise
     # The catalogue has committed (leaving the with-block): the AIP is acknowledged.
+    failpoints.reach("committed")
     archive.store.acknowledge(aip_id)
     return IngestOutcome(
         status="archived",

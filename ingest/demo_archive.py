@@ -1,0 +1,95 @@
+"""``dangan demo``: a demo archive built from realistic generated cases.
+
+A demo case-handling system (its own key, registered in the trust store) signs a few
+hundred generated submissions across many service items, channels and outcomes, plus a
+handful that must be rejected; each is filed through the real ingest path.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+
+from dangan.archive import catalogue, keys
+from dangan.archive.config import resolve_home
+from dangan.archive.instance import Archive
+from dangan.packages import signing
+
+from .demo.generator import generate_batch, generate_flawed
+from .service import IngestOutcome, ingest
+
+DEMO_SYSTEM = "jbxt-demo"
+DEMO_KEY_ID = "demo-2026"
+
+
+def _demo_source_key(archive: Archive) -> signing.PrivateKey:
+    """The demo sender's key: created once, kept in the instance, registered as trusted."""
+    key_path = archive.home / "demo" / "source-key.pem"
+    if key_path.exists():
+        return signing.load_private_key(key_path.read_bytes(), None)
+    key_path.parent.mkdir(parents=True, exist_ok=True)
+    key = signing.generate_private_key(signing.ED25519)
+    key_path.write_bytes(signing.private_key_to_pem(key, None))
+    key_path.chmod(0o600)
+    with archive.db.session() as s:
+        keys.trust_add(s, DEMO_SYSTEM, DEMO_KEY_ID, signing.public_key_pem(key))
+    return key
+
+
+def build_demo(
+    home: str | Path | None,
+    *,
+    cases: int = 300,
+    seed: int = 20261123,
+    echo: Callable[[str], None] = print,
+) -> dict[str, int]:
+    root = resolve_home(home)
+    archive = Archive.open(root) if (root / "dangan.toml").exists() else Archive.init(root)
+    with archive.db.session() as s:
+        existing = catalogue.counts(s)
+    if existing["items"]:
+        echo(f"演示档案已存在：{root}（{existing['items']} 件已归档，{existing['rejections']} 件拒收记录）")
+        return existing
+    echo(f"创建演示档案：{root}")
+    key = _demo_source_key(archive)
+    work = archive.home / "demo" / "submissions"
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    started = time.perf_counter()
+    good = generate_batch(work / "good", cases, seed=seed, signing_key=key, key_id=DEMO_KEY_ID,
+                          source_system=DEMO_SYSTEM, config=archive.filing_config)
+    flawed = generate_flawed(work / "flawed", seed=seed, signing_key=key, key_id=DEMO_KEY_ID,
+                             source_system=DEMO_SYSTEM, config=archive.filing_config)
+    generated = time.perf_counter()
+    echo(f"  生成 {len(good)} 件正常办件、{len(flawed)} 件有缺陷的办件，用时 {generated - started:.1f} 秒")
+    outcomes: list[IngestOutcome] = []
+    for i, path in enumerate(good, start=1):
+        outcomes.append(ingest(archive, path))
+        if i % 50 == 0:
+            echo(f"  已提交 {i}/{len(good)}")
+    flawed_outcomes = [(ingest(archive, path), flaw) for path, flaw in flawed]
+    elapsed = time.perf_counter() - generated
+    statuses = Counter(o.status for o in outcomes)
+    echo(f"  归档 {statuses['archived']} 件，重复 {statuses['duplicate']} 件，"
+         f"拒收 {statuses['rejected']} 件；用时 {elapsed:.1f} 秒"
+         f"（{len(outcomes) / max(elapsed, 1e-9):.1f} 件/秒，含缺陷件）")
+    for o in outcomes:
+        if o.status == "rejected":
+            echo(f"  ！正常办件被拒收：{o.case_id}：{o.reason}")
+    echo("  有缺陷的办件：")
+    for o, flaw in flawed_outcomes:
+        verdict = "已拒收" if o.status == "rejected" else f"未被拒收（{o.status}）"
+        echo(f"    {flaw} → {verdict}" + (f"：{o.reason}" if o.reason else ""))
+    archived = [o for o in outcomes if o.status == "archived"]
+    if archived:
+        sample = archived[0]
+        echo("  试一试：")
+        echo(f"    dangan show {sample.archival_code}")
+        echo(f"    dangan show {sample.case_id}")
+        echo(f"    dangan export {sample.aip_id} /tmp/{sample.aip_id}.zip")
+    shutil.rmtree(work, ignore_errors=True)
+    with archive.db.session() as s:
+        return catalogue.counts(s)

@@ -1,0 +1,61 @@
+"""Fixtures named after what users do: an initialised archive, a trusted sender, cases."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dangan.archive import keys
+from dangan.archive.instance import Archive
+from dangan.packages import signing
+from tests.casekit import KEY_ID, SYSTEM
+
+PENSION_REGISTRATION = "企业职工基本养老保险参保登记"
+
+
+@pytest.fixture
+def archive(tmp_path: Path) -> Iterator[Archive]:
+    a = Archive.init(tmp_path / "home", fonds="Z109", organization="测试市社会保险事业管理中心")
+    yield a
+    a.close()
+
+
+@pytest.fixture
+def sender_key(archive: Archive) -> signing.PrivateKey:
+    """A case-handling system whose public key the archive trusts."""
+    key = signing.generate_private_key(signing.ED25519)
+    with archive.db.session() as s:
+        keys.trust_add(s, SYSTEM, KEY_ID, signing.public_key_pem(key))
+    return key
+
+
+@pytest.fixture
+def make_case(
+    archive: Archive, sender_key: signing.PrivateKey, tmp_path: Path
+) -> Callable[..., Path]:
+    """Write a realistic signed submission (real PDFs, scans, XML, OFD) and return its folder."""
+    from dangan.ingest.demo.generator import generate_submission
+
+    counter = iter(range(1, 10_000))
+    config = archive.filing_config
+
+    def make(item_name: str = PENSION_REGISTRATION, **kwargs: Any) -> Path:
+        n = next(counter)
+        item = next(i for i in config.items if i.name == item_name)
+        out = tmp_path / "submissions" / f"case-{n}"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        return generate_submission(
+            out,
+            rng=random.Random(1000 + n),
+            signing_key=sender_key,
+            key_id=KEY_ID,
+            source_system=SYSTEM,
+            service_item=item,
+            **kwargs,
+        )
+
+    return make
