@@ -20,6 +20,8 @@ from .engine import (
 # Modules holding check items; each registers its checks on import.
 ITEM_MODULES = (
     "items_metadata",
+    "items_source",
+    "items_linkage",
     "items_process",
     "items_content",
     "items_security",
