@@ -1,0 +1,318 @@
+"""The separate examinations of an AIP; each returns every problem it finds.
+
+``validate_aip`` runs them all; the package check items (GD-1-12, GD-1-13, GD-1-14,
+GD-2-10, GD-2-11, GD-3-1) pick the problem codes that belong to their item, so one
+validation (one read of the content) serves all of them.
+
+A problem is ``{code, path, expected, found, note}`` (``note`` in Chinese for people).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..digests import digest_stream
+from ..errors import AIPInvalid
+from .bag import (
+    ALGORITHMS,
+    BAG_INFO,
+    BAGIT_TXT,
+    CASE_JSON,
+    CASE_SIG,
+    DESCRIPTION,
+    FILES_PREFIX,
+    REQUIRED_INFO,
+    SIGNATURE,
+    TAG_FILES,
+    TOP_LEVEL,
+    digest_bytes,
+    manifest_name,
+    parse_bag_info,
+    parse_manifest,
+)
+from .description import parse_description, xsd_errors
+
+
+def problem(code: str, path: str | None, note: str, expected: Any = None,
+            found: Any = None, **extra: Any) -> dict[str, Any]:
+    return {"code": code, "path": path, "expected": expected, "found": found, "note": note,
+            **extra}
+
+
+@dataclass
+class BagView:
+    """What the examinations share: the file listing and the parsed tag files."""
+
+    files: dict[str, int]
+    special: list[str]
+    read: Any  # (rel) -> bytes
+    chunks: Any  # (rel) -> Iterator[bytes]
+    info: list[tuple[str, str]] = field(default_factory=list)
+    manifests: dict[str, dict[str, str]] = field(default_factory=dict)
+    description: dict[str, Any] | None = None
+    description_bytes: bytes | None = None
+    actual: dict[str, Any] = field(default_factory=dict)  # rel -> Digests of payload bytes
+
+    @property
+    def payload_files(self) -> dict[str, int]:
+        return {p: s for p, s in self.files.items() if p.startswith("data/")}
+
+
+def check_layout(v: BagView) -> list[dict[str, Any]]:
+    """GD-1-13: fixed top-level names, payload only under data/description.xml and data/submission/."""
+    out = [problem("layout.special", p, f"信息包中有符号链接或特殊文件：{p}", "普通文件", "链接/特殊文件")
+           for p in v.special]
+    allowed_data = {DESCRIPTION, CASE_JSON, CASE_SIG}
+    for p in sorted(v.files):
+        top = p.split("/", 1)[0]
+        if top not in TOP_LEVEL or (top == "data" and "/" not in p) or (top != "data" and "/" in p):
+            out.append(problem("layout.unexpected", p, f"信息包顶层出现规定之外的文件：{p}",
+                               "、".join(sorted(TOP_LEVEL)), p))
+        elif top == "data" and p not in allowed_data and not p.startswith(FILES_PREFIX):
+            out.append(problem("layout.unexpected", p, f"载荷目录中出现规定之外的文件：{p}",
+                               "data/description.xml、data/submission/{case.json,case.json.sig,files/…}", p))
+    for required in (BAGIT_TXT, BAG_INFO, DESCRIPTION, CASE_JSON, SIGNATURE,
+                     *(manifest_name(a) for a in ALGORITHMS),
+                     *(manifest_name(a, tag=True) for a in ALGORITHMS)):
+        if required not in v.files:
+            out.append(problem("layout.missing", required, f"信息包缺少必备文件 {required}", required, None))
+    return out
+
+
+def check_bagit_txt(v: BagView) -> list[dict[str, Any]]:
+    if BAGIT_TXT not in v.files:
+        return []  # reported by check_layout
+    data = v.read(BAGIT_TXT)
+    fields, probs = parse_bag_info(data)
+    d = dict(fields)
+    out = [dict(p, code="bagit.malformed", path=BAGIT_TXT) for p in probs]
+    if data.startswith(b"\xef\xbb\xbf"):
+        out.append(problem("bagit.malformed", BAGIT_TXT, "bagit.txt 不得以 BOM 开头", "无 BOM", "BOM"))
+    if d.get("BagIt-Version") != "1.0":
+        out.append(problem("bagit.malformed", BAGIT_TXT, "bagit.txt 的 BagIt-Version 应为 1.0",
+                           "1.0", d.get("BagIt-Version")))
+    if (d.get("Tag-File-Character-Encoding") or "").upper() != "UTF-8":
+        out.append(problem("bagit.malformed", BAGIT_TXT, "bagit.txt 的 Tag-File-Character-Encoding 应为 UTF-8",
+                           "UTF-8", d.get("Tag-File-Character-Encoding")))
+    return out
+
+
+def check_bag_info(v: BagView) -> list[dict[str, Any]]:
+    if BAG_INFO not in v.files:
+        return []
+    v.info, probs = parse_bag_info(v.read(BAG_INFO))
+    out = [dict(p, code="baginfo.malformed") for p in probs]
+    d = dict(v.info)
+    labels = [k for k, _ in v.info]
+    for k in REQUIRED_INFO:
+        if not d.get(k):
+            out.append(problem("baginfo.field_missing", BAG_INFO, f"bag-info.txt 缺少必备字段 {k}", k, None))
+    for k in set(labels):
+        if labels.count(k) > 1 and k in REQUIRED_INFO:
+            out.append(problem("baginfo.duplicate", BAG_INFO, f"bag-info.txt 字段 {k} 出现多次", 1, labels.count(k)))
+    if d.get("Dangan-Description") and d["Dangan-Description"] != DESCRIPTION:
+        out.append(problem("baginfo.mismatch", BAG_INFO, "Dangan-Description 应指向 data/description.xml",
+                           DESCRIPTION, d["Dangan-Description"]))
+    return out
+
+
+def check_manifests(v: BagView) -> list[dict[str, Any]]:
+    """Both payload manifests against the files and against the bytes (one read per file)."""
+    out: list[dict[str, Any]] = []
+    payload = v.payload_files
+    for alg in ALGORITHMS:
+        name = manifest_name(alg)
+        if name not in v.files:
+            v.manifests[alg] = {}
+            continue
+        m = parse_manifest(v.read(name), name)
+        v.manifests[alg] = m.entries
+        out += m.problems
+        for p in sorted(m.entries):
+            if not p.startswith("data/"):
+                out.append(problem("manifest.outside_payload", p, f"{name} 列出了载荷目录之外的文件 {p}",
+                                   "data/…", p))
+            elif p not in payload:
+                out.append(problem("file.missing", p, f"{name} 列出的文件 {p} 不存在", p, None, algorithm=alg))
+        for p in sorted(set(payload) - set(m.entries)):
+            out.append(problem("file.unlisted", p, f"文件 {p} 未列入 {name}", f"列入 {name}", "未列入",
+                               algorithm=alg))
+    for p in sorted(payload):
+        if not any(p in v.manifests.get(a, {}) for a in ALGORITHMS):
+            continue
+        v.actual[p] = digest_stream(v.chunks(p))
+        for alg in ALGORITHMS:
+            expected = v.manifests.get(alg, {}).get(p)
+            found = getattr(v.actual[p], alg)
+            if expected is not None and expected != found:
+                out.append(problem("digest.mismatch", p, f"{p} 的 {alg.upper()} 摘要与清单不符（内容被改动）",
+                                   expected, found, algorithm=alg))
+    return out
+
+
+def check_oxum(v: BagView) -> list[dict[str, Any]]:
+    oxum = dict(v.info).get("Payload-Oxum")
+    if not oxum:
+        return []
+    payload = v.payload_files
+    found = f"{sum(payload.values())}.{len(payload)}"
+    if oxum != found:
+        return [problem("oxum.mismatch", BAG_INFO,
+                        f"Payload-Oxum 与载荷不符：记录 {oxum}（字节.文件数），实际 {found}", oxum, found)]
+    return []
+
+
+def check_tag_manifests(v: BagView) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    for alg in ALGORITHMS:
+        name = manifest_name(alg, tag=True)
+        if name not in v.files:
+            continue
+        m = parse_manifest(v.read(name), name)
+        out += m.problems
+        for t in TAG_FILES:
+            if t not in m.entries:
+                out.append(problem("tagmanifest.incomplete", name, f"{name} 未列出标签文件 {t}", t, None,
+                                   algorithm=alg))
+        for p, expected in sorted(m.entries.items()):
+            if p not in v.files:
+                out.append(problem("tagfile.missing", p, f"{name} 列出的标签文件 {p} 不存在", p, None,
+                                   algorithm=alg))
+                continue
+            found = getattr(digest_bytes(v.read(p)), alg)
+            if found != expected:
+                out.append(problem("tagdigest.mismatch", p, f"标签文件 {p} 的 {alg.upper()} 摘要与 {name} 不符",
+                                   expected, found, algorithm=alg))
+    return out
+
+
+def check_description(v: BagView) -> list[dict[str, Any]]:
+    """Well-formed (hardened parser), valid against the XSD, readable as the model."""
+    if DESCRIPTION not in v.files:
+        return []
+    data = v.description_bytes = v.read(DESCRIPTION)
+    try:
+        errors = xsd_errors(data)
+    except AIPInvalid as exc:
+        return [problem("description.malformed", DESCRIPTION, exc.message, "格式良好的 XML", None)]
+    out = [problem("description.invalid", DESCRIPTION, f"描述文件不符合 XSD（第 {e['line']} 行）：{e['message']}",
+                   "符合 aip-description.xsd", e["message"], line=e["line"], element=e["element"])
+           for e in errors]
+    try:
+        v.description = parse_description(data)
+    except AIPInvalid as exc:
+        out.append(problem("description.malformed", DESCRIPTION, exc.message, "可读取的封装包描述", None))
+    return out
+
+
+def _g(d: Any, *keys: str) -> Any:
+    for k in keys:
+        d = d.get(k) if isinstance(d, dict) else None
+    return d
+
+
+def documents_of(desc: dict[str, Any] | None) -> list[dict[str, Any]]:
+    docs = _g(desc, "signed_object", "content", "record", "documents")
+    return [d for d in docs if isinstance(d, dict)] if isinstance(docs, list) else []
+
+
+def check_description_vs_manifests(v: BagView) -> list[dict[str, Any]]:
+    """Every 文档 names a payload file with the manifests' digests; every content file has a 文档."""
+    desc = v.description
+    if desc is None:
+        return []
+    out: list[dict[str, Any]] = []
+    docs = documents_of(desc)
+    sizes = v.payload_files
+    mf = v.manifests
+    described: set[str] = set()
+    for d in docs:
+        p = d.get("path") or ""
+        described.add(p)
+        if p not in sizes:
+            out.append(problem("description.file_missing", p, f"描述文件登记的文档 {p} 在信息包中不存在", p, None))
+            continue
+        for alg in ALGORITHMS:
+            want = _g(d, "digests", alg)
+            if mf.get(alg, {}).get(p) not in (None, want):
+                out.append(problem("description.digest_mismatch", p,
+                                   f"描述文件中 {p} 的 {alg.upper()} 摘要与清单不符", mf[alg][p], want, algorithm=alg))
+        if d.get("size") != sizes[p]:
+            out.append(problem("description.size_mismatch", p, f"描述文件中 {p} 的大小与实际不符",
+                               sizes[p], d.get("size")))
+    content = sorted(p for p in sizes if p.startswith(FILES_PREFIX))
+    for p in content:
+        if p not in described:
+            out.append(problem("description.file_unlisted", p, f"内容文件 {p} 未在描述文件的文件数据中登记",
+                               "登记为文档", "未登记"))
+    sub = _g(desc, "signed_object", "content", "record", "submission")
+    if isinstance(sub, dict) and CASE_JSON in sizes:
+        for alg in ALGORITHMS:
+            want, have = _g(sub, "digests", alg), mf.get(alg, {}).get(CASE_JSON)
+            if have is not None and want != have:
+                out.append(problem("description.case_mismatch", CASE_JSON,
+                                   f"描述文件记录的 case.json {alg.upper()} 摘要与清单不符", have, want, algorithm=alg))
+    out += _count_problems(desc, docs, content, sizes)
+    out += _identity_problems(desc, dict(v.info))
+    return out
+
+
+def _count_problems(desc: dict, docs: list[dict], content: list[str],
+                    sizes: dict[str, int]) -> list[dict[str, Any]]:
+    out = []
+    counts = {
+        "形式特征/文件数": _g(desc, "signed_object", "content", "record", "form", "files"),
+        "说明/摘要信息/文件数": _g(desc, "signed_object", "explanation", "summary", "files"),
+        "目录/条目数": len(_g(desc, "signed_object", "catalogue") or []),
+        "文件数据/文档数": len(docs),
+    }
+    for where, n in counts.items():
+        if n != len(content):
+            out.append(problem("description.count_mismatch", DESCRIPTION,
+                               f"描述文件 {where} 为 {n}，信息包实有内容文件 {len(content)} 个", len(content), n,
+                               field=where))
+    total = sum(sizes[p] for p in content)
+    recorded = _g(desc, "signed_object", "explanation", "summary", "bytes")
+    if recorded != total:
+        out.append(problem("description.count_mismatch", DESCRIPTION,
+                           f"说明/摘要信息/总字节数为 {recorded}，内容文件实为 {total} 字节", total, recorded,
+                           field="说明/摘要信息/总字节数"))
+    return out
+
+
+def _identity_problems(desc: dict, info: dict[str, str]) -> list[dict[str, Any]]:
+    pairs = [
+        ("External-Identifier", _g(desc, "signed_object", "content", "record", "description", "archival_code")),
+        ("Dangan-AIP-Id", _g(desc, "signed_object", "aip_id")),
+        ("Dangan-AIP-Version", str(_g(desc, "signed_object", "aip_version"))),
+    ]
+    return [
+        problem("description.identity_mismatch", DESCRIPTION,
+                f"bag-info.txt 的 {k}（{info.get(k)}）与描述文件（{want}）不一致", info.get(k), want, field=k)
+        for k, want in pairs if info.get(k) is not None and info.get(k) != want
+    ]
+
+
+def case_json_problems(v: BagView) -> list[dict[str, Any]]:
+    """case.json (and its signature) parse as UTF-8 JSON without U+FFFD (GD-3-1)."""
+    out = []
+    for p in (CASE_JSON, CASE_SIG, SIGNATURE):
+        if p not in v.files:
+            continue
+        data = v.read(p)
+        try:
+            text = data.decode("utf-8")
+            json.loads(text)
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            out.append(problem("metadata.unreadable", p, f"{p} 不是可解析的 UTF-8 JSON：{exc}", "UTF-8 JSON", str(exc)))
+            continue
+        if "\ufffd" in text:
+            out.append(problem("metadata.mojibake", p, f"{p} 含替换字符 U+FFFD（乱码）", "无乱码", "U+FFFD"))
+    return out
+
+
+def codes(problems: Iterable[dict[str, Any]], *prefixes: str) -> list[dict[str, Any]]:
+    return [p for p in problems if p["code"].startswith(prefixes)]
