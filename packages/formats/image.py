@@ -20,6 +20,12 @@ MAX_PIXELS = 300_000_000
 MAX_FRAMES = 2_000
 _TIFF_XRES, _TIFF_YRES, _TIFF_RESUNIT = 282, 283, 296
 
+# TIFF compressions that are public and widely decodable (baseline + common extensions).
+ARCHIVAL_TIFF_COMPRESSIONS = frozenset({
+    "raw", "tiff_ccitt", "group3", "group4", "tiff_lzw", "jpeg", "tiff_adobe_deflate",
+    "tiff_deflate", "packbits",
+})
+
 if Image.MAX_IMAGE_PIXELS is None or Image.MAX_IMAGE_PIXELS > MAX_PIXELS:
     Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 
@@ -32,6 +38,7 @@ class ImageInfo:
     mode: str | None = None
     dpi: tuple[float, float] | None = None
     frames: int = 0
+    compression: str | None = None  # TIFF: Pillow's name of the Compression tag (259)
     fully_decoded: bool = False
     truncated: bool = False
     problems: list[str] = field(default_factory=list)
@@ -95,6 +102,8 @@ def inspect_image(path: Path | str) -> ImageInfo:
                 info.width, info.height = im.size
                 info.mode = im.mode
                 info.dpi = _dpi(im)
+                if im.format == "TIFF":
+                    info.compression = im.info.get("compression")
                 n_frames = int(getattr(im, "n_frames", 1) or 1)
                 if n_frames > MAX_FRAMES:
                     info.problems.append(f"图像帧数过多（{n_frames}），超过上限 {MAX_FRAMES}")

@@ -38,6 +38,7 @@ class OfdInfo:
     attachments: list[str] = field(default_factory=list)  # member paths (or names)
     page_image_dpi: list[tuple[float, float] | None] = field(default_factory=list)
     members: list[str] = field(default_factory=list)
+    doctype_parts: list[str] = field(default_factory=list)  # XML parts declaring a DTD
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -69,8 +70,10 @@ def _key(path: str) -> str:
 class _Package:
     """The ZIP members of one OFD, looked up the tolerant way."""
 
-    def __init__(self, zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo]) -> None:
+    def __init__(self, zf: zipfile.ZipFile, infos: list[zipfile.ZipInfo],
+                 doctype_parts: list[str]) -> None:
         self.zf = zf
+        self.doctype_parts = doctype_parts
         self.by_name = {i.filename: i for i in infos}
         self.by_key = {_key(i.filename): i for i in infos}
         self._cache: dict[str, etree._Element] = {}
@@ -98,7 +101,11 @@ class _Package:
 
     def xml(self, member: str) -> etree._Element:
         if member not in self._cache:
-            self._cache[member] = parse_xml_bytes(self.read(member))
+            root = parse_xml_bytes(self.read(member))
+            docinfo = root.getroottree().docinfo
+            if docinfo.doctype or docinfo.internalDTD is not None:
+                self.doctype_parts.append(member)
+            self._cache[member] = root
         return self._cache[member]
 
 
@@ -339,7 +346,7 @@ def read_ofd(path: Path | str) -> OfdInfo:
             normalise_modes(zf)
             infos = inspect_zip(zf, OFD_LIMITS)
             info.members = [i.filename for i in infos]
-            _read(_Package(zf, infos), info)
+            _read(_Package(zf, infos, info.doctype_parts), info)
     except PackageError as exc:
         info.readable = False
         info.problems.append(exc.message)
@@ -347,6 +354,57 @@ def read_ofd(path: Path | str) -> OfdInfo:
         info.readable = False
         info.problems.append(f"OFD 包无法读取：{exc}")
     return info
+
+
+PUBLIC_ZIP_METHODS = {zipfile.ZIP_STORED: "stored", zipfile.ZIP_DEFLATED: "deflate"}
+_NESTED_MAGIC = (b"PK\x03\x04", b"Rar!\x1a\x07", b"7z\xbc\xaf\x27\x1c", b"\x1f\x8b")
+
+
+@dataclass
+class ContainerInfo:
+    """The ZIP layer of an OFD: readable, intact (CRC), no encryption or odd compression."""
+
+    readable: bool = True
+    corrupt_entries: list[str] = field(default_factory=list)
+    encrypted_entries: list[str] = field(default_factory=list)
+    nonpublic_compression: list[str] = field(default_factory=list)  # "name (method n)"
+    nested_archives: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+
+def check_container(path: Path | str) -> ContainerInfo:
+    """Read every entry of the ZIP (within limits), verifying CRCs; never raises on bad input."""
+    result = ContainerInfo()
+    try:
+        with open_zip(path) as zf:
+            normalise_modes(zf)
+            for item in zf.infolist():
+                if item.flag_bits & 0x1:
+                    result.encrypted_entries.append(item.filename)
+                if item.compress_type not in PUBLIC_ZIP_METHODS:
+                    result.nonpublic_compression.append(
+                        f"{item.filename}（压缩方法 {item.compress_type}）")
+            if result.encrypted_entries:
+                result.problems.append("OFD 包内有加密条目：" + "、".join(result.encrypted_entries))
+                return result
+            for item in inspect_zip(zf, OFD_LIMITS):
+                if item.compress_type not in PUBLIC_ZIP_METHODS:
+                    continue
+                try:
+                    data = read_member(zf, item, OFD_LIMITS)
+                except (zipfile.BadZipFile, EOFError, OSError, RuntimeError) as exc:
+                    result.corrupt_entries.append(item.filename)
+                    result.problems.append(f"条目“{item.filename}”损坏：{exc}")
+                    continue
+                if data.startswith(_NESTED_MAGIC):
+                    result.nested_archives.append(item.filename)
+    except PackageError as exc:
+        result.readable = False
+        result.problems.append(exc.message)
+    except (zipfile.BadZipFile, OSError, EOFError, RuntimeError) as exc:
+        result.readable = False
+        result.problems.append(f"ZIP 容器无法读取：{exc}")
+    return result
 
 
 def extract_text(path: Path | str) -> list[str]:

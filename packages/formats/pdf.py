@@ -54,6 +54,7 @@ class PdfInfo:
     pages: int = 0
     encrypted: bool = False
     decryptable: bool = True
+    encryption_filter: str | None = None  # /Standard = password; anything else = DRM plug-in
     truncated: bool = False
     active_content: dict[str, int] = field(default_factory=dict)  # kind -> count
     signatures: int = 0  # signed /Sig fields
@@ -232,6 +233,11 @@ def _open(path: Path, info: PdfInfo) -> PdfReader | None:
     info.version = reader.pdf_header[5:] if reader.pdf_header.startswith("%PDF-") else None
     if reader.is_encrypted:
         info.encrypted = True
+        try:
+            encrypt = _resolve(reader.trailer.get("/Encrypt"))
+            info.encryption_filter = _name(encrypt.get("/Filter")) if encrypt else None
+        except Exception:  # noqa: BLE001
+            info.encryption_filter = None
         info.problems.append("PDF 已加密")
         try:
             ok = reader.decrypt("")

@@ -185,3 +185,50 @@ def ofd_with_member(src: Path, dst: Path, name: str, data: bytes) -> Path:
             zout.writestr(item.filename, zin.read(item))
         zout.writestr(name, data)
     return dst
+
+
+def build_context(tmp_path: Path, files: list[tuple[Path, str, dict]], *,
+                  case: dict | None = None, **ctx_args):
+    """A CheckContext over a real submission directory holding ``files``.
+
+    Each item is (source file, path under files/, case.json overrides for its entry);
+    size and digests are measured from the copied bytes, like ingest does.
+    """
+    import json
+    import shutil
+
+    from dangan.packages.checks import CheckContext, FileFacts, Stage
+    from dangan.packages.digests import digest_file
+
+    root = tmp_path / "submission"
+    (root / "files").mkdir(parents=True, exist_ok=True)
+    entries, facts = [], {}
+    for number, (src, name, overrides) in enumerate(files, start=1):
+        dst = root / "files" / name
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(src, dst)
+        d = digest_file(dst)
+        rel = f"files/{name}"
+        facts[rel] = FileFacts(rel_path=rel, abs_path=dst, size=d.size, sha256=d.sha256, sm3=d.sm3)
+        entry = {"id": f"f{number}", "path": name, "title": f"材料{number}", "kind": "evidence",
+                 "origin": "born_digital", "media_type": "application/pdf", "size": d.size,
+                 "sha256": d.sha256, "created_at": "2024-05-01T09:00:00+08:00"}
+        entry.update(overrides)
+        entries.append(entry)
+    if case is None:
+        case = {"schema": "dangan/case-submission/1", "case_id": "T-1", "files": entries}
+    case_bytes = json.dumps(case, ensure_ascii=False).encode()
+    (root / "case.json").write_bytes(case_bytes)
+    return CheckContext(stage=ctx_args.pop("stage", Stage.GD), root=root, case_bytes=case_bytes,
+                        case=case, case_error=None, signature_bytes=None, files=facts,
+                        extra_entries=[], **ctx_args)
+
+
+def run_item(ctx, code: str):
+    """Run every check of the context's stage and return the result of ``code``."""
+    from dangan.packages.checks import run_checks
+
+    report = run_checks(ctx, ctx.stage)
+    matches = [r for r in report.results if r.code == code]
+    assert matches, f"{code} did not run at stage {ctx.stage}"
+    return matches[0]

@@ -7,7 +7,13 @@ import zipfile
 from pathlib import Path
 
 import pytest
-from dangan_format_samples import (
+
+from dangan.packages.errors import FormatError
+from dangan.packages.formats.identify import identify
+from dangan.packages.formats.image import inspect_image
+from dangan.packages.formats.virus import BuiltinScanner, ClamAVScanner, default_scanner
+from dangan.packages.formats.xmlsafe import inspect_xml, parse_xml_bytes
+from tests.packages.formats.dangan_format_samples import (
     EICAR,
     OFD_FIXTURES,
     billion_laughs_xml,
@@ -18,12 +24,6 @@ from dangan_format_samples import (
     xml_doc,
     xxe_xml,
 )
-
-from dangan.packages.errors import FormatError
-from dangan.packages.formats.identify import identify
-from dangan.packages.formats.image import inspect_image
-from dangan.packages.formats.virus import BuiltinScanner, ClamAVScanner, default_scanner
-from dangan.packages.formats.xmlsafe import inspect_xml, parse_xml_bytes
 
 
 @pytest.mark.parametrize(

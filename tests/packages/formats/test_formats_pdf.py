@@ -5,7 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from dangan_format_samples import (
+
+from dangan.packages.errors import FormatError
+from dangan.packages.formats.pdf import extract_text, inspect_pdf
+from tests.packages.formats.dangan_format_samples import (
     CHINESE_PAGES,
     chinese_pdf,
     embedded_file_pdf,
@@ -16,9 +19,6 @@ from dangan_format_samples import (
     scanned_pdf,
     truncated_copy,
 )
-
-from dangan.packages.errors import FormatError
-from dangan.packages.formats.pdf import extract_text, inspect_pdf
 
 
 def test_chinese_text_per_page(tmp_path: Path) -> None:
