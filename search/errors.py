@@ -1,0 +1,47 @@
+"""Errors of the search layer.
+
+Like ``dangan.packages.errors``: a stable ``code`` for machines (CLI exit codes, JSON API
+errors), a Chinese message a clerk or operator can act on, and ``details`` as small dicts.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class SearchError(Exception):
+    """Base of every error raised by ``dangan.search``."""
+
+    code = "search.error"
+
+    def __init__(self, message: str, details: list[dict[str, Any]] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details or []
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"code": self.code, "message": self.message, "details": self.details}
+
+
+class QuerySyntaxError(SearchError):
+    """A clerk's query that cannot be parsed (unbalanced quotes, unknown field, bad date)."""
+
+    code = "search.query_syntax"
+
+
+class IndexBusy(SearchError):
+    """The index is locked by a live writer longer than the caller wanted to wait."""
+
+    code = "search.index_busy"
+
+
+class IndexUnavailable(SearchError):
+    """The index directory is missing or unreadable."""
+
+    code = "search.index_unavailable"
+
+
+class DerivedTextCorrupt(SearchError):
+    """A stored derived-text file whose digests no longer match its texts."""
+
+    code = "search.derived_text_corrupt"

@@ -1,0 +1,219 @@
+"""The embedded search engine: a Whoosh index on local disk (implements ``SearchEngine``)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from whoosh import index as windex
+from whoosh import query as wq
+from whoosh import sorting
+from whoosh.multiproc import MpWriter
+from whoosh.writing import SegmentWriter
+
+from . import analysis
+from .document import IndexDocument
+from .errors import IndexUnavailable
+from .interface import Access, SearchHit, SearchResult
+from .query import parse
+from .storage import IndexHome, writer_lock
+from .suggest import suggest
+from .whoosh_hits import hit_of
+from .whoosh_query import access_query, filter_query, to_whoosh
+from .whoosh_schema import FACET_FIELDS, build_schema, to_fields
+
+log = logging.getLogger(__name__)
+
+LABELLED_FACETS = {"item": "item_name", "agency": "agency_name"}
+
+
+class WhooshEngine:
+    """Whoosh index under ``index_dir``; safe for threads of one process and for several
+    processes (writers take turns through a file lock; readers never block)."""
+
+    def __init__(self, index_dir: Path | str, *, lock_timeout: float = 60.0,
+                 limitmb: int = 256) -> None:
+        self.home = IndexHome(index_dir)
+        self.lock_timeout = lock_timeout
+        self.limitmb = limitmb
+        self._write_mutex = threading.RLock()
+        self._local = threading.local()
+        analysis.configure_jieba(self.home.jieba_dir)
+        if self.home.current() is None:
+            with self._write_mutex:
+                if self.home.current() is None:
+                    gen = self.home.new_generation()
+                    windex.create_in(str(gen), build_schema())
+                    self.home.swap(gen)
+
+    # -- reading ----------------------------------------------------------------------
+
+    def _searcher(self):
+        """This thread's searcher, reopened when a commit or a reindex has happened."""
+        gen = self.home.current()
+        if gen is None:
+            raise IndexUnavailable(f"检索索引不存在：{self.home.root}")
+        cached = getattr(self._local, "searcher", None)
+        if cached is not None and self._local.gen == gen:
+            fresh = cached.refresh()
+            if fresh is not cached:
+                self._local.searcher = fresh
+            return fresh
+        if cached is not None:
+            cached.close()
+        self._local.searcher = windex.open_dir(str(gen)).searcher()
+        self._local.gen = gen
+        return self._local.searcher
+
+    def count(self) -> int:
+        return self._searcher().doc_count()
+
+    def search(self, query: str, *, filters: Mapping[str, str | list[str]] | None = None,
+               page: int = 1, page_size: int = 10, access: Access) -> SearchResult:
+        tree = parse(query)
+        user_q = to_whoosh(tree)
+        restrict = [q for q in [*filter_query(filters), access_query(access)] if q is not None]
+        q = wq.And([user_q, *[_zero(r) for r in restrict]]) if restrict else user_q
+        page = max(1, int(page))
+        page_size = max(1, min(int(page_size), 200))
+        s = self._searcher()
+        facets = {name: sorting.FieldFacet(f, maptype=sorting.Count)
+                  for name, f in FACET_FIELDS.items()}
+        sortedby = None
+        if isinstance(user_q, wq.Every):
+            sortedby = sorting.FieldFacet("completed", reverse=True)
+        results = s.search(q, limit=page * page_size, groupedby=facets, sortedby=sortedby)
+        total = len(results)
+        start = (page - 1) * page_size
+        hits: list[SearchHit] = [hit_of(results[i], tree, scored=sortedby is None)
+                                 for i in range(start, min(start + page_size, results.scored_length()))]
+        facet_counts = {name: dict(sorted(results.groups(name).items(),
+                                          key=lambda kv: (-kv[1], str(kv[0]))))
+                        for name in FACET_FIELDS}
+        facet_counts = {k: {str(v): c for v, c in d.items() if v not in (None, "")}
+                        for k, d in facet_counts.items()}
+        result = SearchResult(total=total, page=page, page_size=page_size, hits=hits,
+                              facets=facet_counts, labels=self._labels(s, facet_counts),
+                              interpreted=str(user_q))
+        if total == 0 and tree is not None:
+            result.suggestion = suggest(self, s, query, tree, filters, access)
+        return result
+
+    def _labels(self, s, facets: dict[str, dict[str, int]]) -> dict[str, dict[str, str]]:
+        """Names for coded facet values (item code → service item name, agency → name)."""
+        out: dict[str, dict[str, str]] = {}
+        for facet, stored in LABELLED_FACETS.items():
+            names: dict[str, str] = {}
+            for value in facets.get(facet, {}):
+                docnum = s.document_number(**{FACET_FIELDS[facet]: value})
+                if docnum is not None:
+                    names[value] = s.stored_fields(docnum).get(stored, value)
+            out[facet] = names
+        return out
+
+    def total_for(self, s, query: str, filters: Mapping[str, Any] | None, access: Access) -> int:
+        """How many items ``query`` finds for ``access`` (used to verify suggestions)."""
+        restrict = [q for q in [*filter_query(filters), access_query(access)] if q is not None]
+        q = wq.And([to_whoosh(parse(query)), *restrict]) if restrict else to_whoosh(parse(query))
+        return len(s.search(q, limit=1))
+
+    # -- writing ----------------------------------------------------------------------
+
+    def _write(self, fn) -> Any:
+        """Run ``fn(writer)`` under the writer lock of the current generation and commit.
+        A reindex may swap generations while we wait: then retry on the new one."""
+        with self._write_mutex:
+            for _ in range(5):
+                gen = self.home.current()
+                if gen is None:
+                    raise IndexUnavailable(f"检索索引不存在：{self.home.root}")
+                with writer_lock(gen, self.lock_timeout):
+                    if self.home.current() != gen:
+                        continue
+                    ix = windex.open_dir(str(gen))
+                    writer = SegmentWriter(ix, _lk=False, limitmb=self.limitmb)
+                    try:
+                        out = fn(writer)
+                    except BaseException:
+                        writer.cancel()
+                        raise
+                    writer.commit()
+                    return out
+            raise IndexUnavailable("检索索引在写入期间反复被重建，请稍后重试")
+
+    def index(self, doc: IndexDocument) -> None:
+        self.index_many([doc])
+
+    def index_many(self, docs: Iterable[IndexDocument]) -> int:
+        docs = list(docs)
+        if not docs:
+            return 0
+
+        def add(writer: SegmentWriter) -> int:
+            for d in docs:
+                writer.update_document(**to_fields(d))
+            return len(docs)
+
+        return self._write(add)
+
+    def remove(self, aip_id: str) -> bool:
+        return bool(self._write(lambda w: w.delete_by_term("aip_id", aip_id)))
+
+    def reindex(self, docs: Iterable[IndexDocument], *, procs: int = 1,
+                batch: int = 5000) -> int:
+        """Build a new generation from ``docs`` alone and swap it in; the old one stays
+        readable (and locked against writers, who then retry on the new one) until then."""
+        with self._write_mutex:
+            old = self.home.current()
+            held = writer_lock(old, self.lock_timeout) if old is not None else None
+            if held is not None:
+                held.__enter__()
+            try:
+                gen = self.home.new_generation()
+                with writer_lock(gen, self.lock_timeout):
+                    ix = windex.create_in(str(gen), build_schema())
+                    n = _bulk_add(ix, docs, procs=procs, limitmb=self.limitmb, batch=batch)
+                self.home.swap(gen)
+            finally:
+                if held is not None:
+                    held.__exit__(None, None, None)
+            self.home.prune(keep_previous=old)
+            return n
+
+
+def _zero(q: wq.Query) -> wq.Query:
+    """A restriction that must match but must not change the ranking."""
+    q = q.copy() if hasattr(q, "copy") else q
+    q.boost = 0.0
+    return q
+
+
+def _chunks(it: Iterable[IndexDocument], n: int) -> Iterator[list[IndexDocument]]:
+    it = iter(it)
+    while chunk := list(islice(it, n)):
+        yield chunk
+
+
+def _bulk_add(ix, docs: Iterable[IndexDocument], *, procs: int, limitmb: int,
+              batch: int) -> int:
+    """Add every document to a fresh index; several processes when ``procs`` > 1."""
+    if procs > 1:
+        writer = MpWriter(ix, procs=procs, batchsize=200, _lk=False, limitmb=limitmb,
+                          subargs={"limitmb": limitmb})
+    else:
+        writer = SegmentWriter(ix, _lk=False, limitmb=limitmb)
+    n = 0
+    try:
+        for chunk in _chunks(docs, batch):
+            for d in chunk:
+                writer.add_document(**to_fields(d))
+            n += len(chunk)
+    except BaseException:
+        writer.cancel()
+        raise
+    writer.commit(optimize=procs <= 1)
+    return n
