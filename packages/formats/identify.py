@@ -159,9 +159,6 @@ def identify_bytes(head: bytes, path: Path | None = None) -> FormatId:
     """Identify from the first bytes (``path`` lets ZIP-based formats be looked into)."""
     if not head:
         return fmt("application/x-empty")
-    m = _PDF_RE.search(head[:1024])
-    if m:
-        return fmt(PDF, m.group(1).decode("ascii"))
     if head.startswith(b"PK\x03\x04") or head.startswith(b"PK\x05\x06"):
         return _identify_zip(path) if path is not None else fmt(ZIP)
     if head.startswith(b"RIFF") and head[8:12] == b"WEBP":
@@ -171,6 +168,11 @@ def identify_bytes(head: bytes, path: Path | None = None) -> FormatId:
             if media_type == "image/bmp" and len(head) >= 14 and not _plausible_bmp(head):
                 continue
             return fmt(media_type)
+    # Readers accept junk before the header, so look in the first KiB (after the
+    # fixed-offset magics: a ZIP or JPEG that merely contains a PDF is not a PDF).
+    m = _PDF_RE.search(head[:1024])
+    if m:
+        return fmt(PDF, m.group(1).decode("ascii"))
     text = _decode_prefix(head)
     kind = _markup_kind(text.lstrip())
     if kind == "html":

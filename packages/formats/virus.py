@@ -119,14 +119,21 @@ class ClamAVScanner:
     def available(cls) -> bool:
         return bool(shutil.which("clamdscan") or shutil.which("clamscan"))
 
-    def scan(self, path: Path) -> ScanResult:
-        args = [self.command, "--no-summary", "--stdout"]
-        if Path(self.command).name == "clamdscan":
+    def _run(self, command: str, path: Path) -> subprocess.CompletedProcess[str]:
+        args = [command, "--no-summary", "--stdout"]
+        if Path(command).name == "clamdscan":
             args.append("--fdpass")
         args.append(str(path))
+        return subprocess.run(args, capture_output=True, text=True, timeout=self.timeout,
+                              check=False)
+
+    def scan(self, path: Path) -> ScanResult:
         try:
-            proc = subprocess.run(args, capture_output=True, text=True, timeout=self.timeout,
-                                  check=False)
+            proc = self._run(self.command, path)
+            fallback = shutil.which("clamscan")
+            if (proc.returncode not in (0, 1) and Path(self.command).name == "clamdscan"
+                    and fallback):
+                proc = self._run(fallback, path)  # daemon not running: scan in-process
         except (OSError, subprocess.TimeoutExpired) as exc:
             return ScanResult(None, self.name, None, f"病毒扫描程序运行失败：{exc}")
         out = (proc.stdout or "").strip()

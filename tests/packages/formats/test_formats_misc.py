@@ -171,3 +171,38 @@ def test_clamav_finds_eicar(tmp_path: Path) -> None:
     f = tmp_path / "eicar.com"
     f.write_bytes(EICAR)
     assert ClamAVScanner().scan(f).clean is False
+
+
+def _fake_clamscan(tmp_path: Path) -> Path:
+    """A stand-in ``clamscan`` with ClamAV's exit codes and output format."""
+    script = tmp_path / "bin" / "clamscan"
+    script.parent.mkdir()
+    script.write_text(
+        "#!/bin/sh\n"
+        'for f; do last="$f"; done\n'
+        'if grep -q "EICAR-STANDARD" "$last"; then echo "$last: Eicar-Signature FOUND"; exit 1; fi\n'
+        'if [ ! -r "$last" ]; then echo "ERROR: cannot read" >&2; exit 2; fi\n'
+        'echo "$last: OK"; exit 0\n'
+    )
+    script.chmod(0o755)
+    return script
+
+
+def test_clamav_adapter_reads_exit_codes_and_signature(tmp_path: Path) -> None:
+    scanner = ClamAVScanner(command=str(_fake_clamscan(tmp_path)))
+    assert scanner.full_coverage
+    bad = tmp_path / "eicar.com"
+    bad.write_bytes(EICAR)
+    res = scanner.scan(bad)
+    assert res.clean is False and res.signature_name == "Eicar-Signature"
+    good = chinese_pdf(tmp_path / "a.pdf")
+    assert scanner.scan(good).clean is True
+    missing = scanner.scan(tmp_path / "nope.pdf")
+    assert missing.clean is None and "返回码 2" in missing.message
+
+
+def test_zip_holding_a_stored_pdf_is_not_a_pdf(tmp_path: Path) -> None:
+    z = tmp_path / "bundle.pdf"
+    with zipfile.ZipFile(z, "w", zipfile.ZIP_STORED) as zf:
+        zf.writestr("a.pdf", chinese_pdf(tmp_path / "a.pdf").read_bytes())
+    assert identify(z).media_type == "application/zip"
