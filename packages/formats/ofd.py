@@ -155,6 +155,7 @@ class _Reader:
         self.info = info
         self.media: dict[str, str] = {}  # resource ID -> member path
         self.templates: dict[str, str] = {}  # template ID -> member path
+        self.sizes: dict[str, tuple[int, int] | None] = {}  # image member -> pixel size
 
     def problem(self, text: str) -> None:
         self.info.problems.append(text)
@@ -201,7 +202,9 @@ class _Reader:
                 continue
             if member is None or w_mm <= 0 or h_mm <= 0:
                 continue
-            size = _image_size(self.pkg.read(member))
+            if member not in self.sizes:
+                self.sizes[member] = _image_size(self.pkg.read(member))
+            size = self.sizes[member]
             if size is None:
                 continue
             area = w_mm * h_mm

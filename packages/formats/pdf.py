@@ -25,6 +25,8 @@ from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObj
 MAX_OBJECTS = 200_000
 _TAIL = 2048
 _STARTXREF_RE = re.compile(rb"startxref\s+(\d+)\s*%%EOF", re.DOTALL)
+_XREF_AT_RE = re.compile(rb"xref|\d+\s+\d+\s+obj")
+_XREF_SLACK = 64
 
 # Action types (/S) and what they mean for archival safety.
 HIGH_RISK = frozenset({"JavaScript", "Launch", "EmbeddedFile", "RichMedia", "XFA"})
@@ -100,9 +102,10 @@ def check_tail(path: Path) -> str | None:
         offset = int(matches[-1].group(1))
         if offset >= size:
             return f"startxref 指向文件之外（偏移 {offset}，文件仅 {size} 字节），文件可能被截断"
-        f.seek(offset)
-        at = f.read(32).lstrip()
-    if not (at.startswith(b"xref") or re.match(rb"\d+\s+\d+\s+obj", at)):
+        # Sloppy producers miss by a few bytes (line-end conversion); readers cope.
+        f.seek(max(0, offset - _XREF_SLACK))
+        near = f.read(2 * _XREF_SLACK + 32)
+    if not _XREF_AT_RE.search(near):
         return f"startxref 指向的位置（偏移 {offset}）不是交叉引用表，文件可能损坏或被截断"
     return None
 
@@ -119,8 +122,8 @@ def _name(obj: Any) -> str | None:
 class _Walker:
     """Bounded walk over the object graph from the catalogue, noting active content."""
 
-    def __init__(self, limit: int = MAX_OBJECTS) -> None:
-        self.limit = limit
+    def __init__(self, limit: int | None = None) -> None:
+        self.limit = limit or MAX_OBJECTS
         self.seen: set[tuple[int, int]] = set()
         self.found: dict[str, int] = {}
         self.signatures = 0
@@ -284,7 +287,7 @@ def inspect_pdf(path: Path | str, *, with_text: bool = True) -> PdfInfo:
     info.objects_walked = walker.visited
     info.walk_complete = walker.complete
     if not walker.complete:
-        info.problems.append(f"PDF 对象过多（超过 {MAX_OBJECTS} 个），未能全部检查")
+        info.problems.append(f"PDF 对象过多（超过 {walker.limit} 个），未能全部检查")
     bad_pages: list[int] = []
     for number, page in enumerate(reader.pages, start=1):
         info.page_image_dpi.append(_page_image_dpi(page))

@@ -125,3 +125,12 @@ def test_not_a_pdf(tmp_path: Path) -> None:
     junk.write_bytes(b"hello, this is not a pdf at all")
     info = inspect_pdf(junk)
     assert not info.readable and info.problems
+
+
+def test_object_walk_is_bounded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from dangan.packages.formats import pdf as pdf_module
+
+    monkeypatch.setattr(pdf_module, "MAX_OBJECTS", 3)
+    info = inspect_pdf(launch_annotation_pdf(tmp_path / "l.pdf"))
+    assert not info.walk_complete and info.objects_walked == 4
+    assert any("未能全部检查" in p for p in info.problems)
