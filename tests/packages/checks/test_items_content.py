@@ -154,6 +154,15 @@ def test_gd_3_8_fails_for_encryption_and_nesting(tmp_path: Path) -> None:
     assert {e["path"] for e in r.evidence} == {"files/a.pdf", "files/b.ofd", "files/c.pdf"}
 
 
+def test_gd_3_8_fails_for_tiff_with_uncommon_compression(tmp_path: Path) -> None:
+    from PIL import Image
+
+    tif = tmp_path / "z.tif"
+    Image.new("L", (64, 64), 200).save(tif, compression="zstd", dpi=(300, 300))
+    r = result(tmp_path, "GD-3-8", [(tif, "z.tif", {"media_type": "image/tiff"})])
+    assert r.result is Result.FAIL and "zstd" in r.message
+
+
 # --- DG-3-1 ---------------------------------------------------------------------------
 
 def test_dg_3_1_pass_for_300_dpi_scans(tmp_path: Path) -> None:

@@ -145,3 +145,21 @@ def test_gd_4_2_2_warns_on_ofd_attachments(tmp_path: Path, name: str) -> None:
 def test_gd_4_2_2_pass_for_ofd_without_attachments(tmp_path: Path, path: Path) -> None:
     ctx = build_context(tmp_path, [(path, "a.ofd", OFD)])
     assert run_item(ctx, "GD-4-2-2").result is Result.PASS
+
+
+def test_gd_4_2_2_fails_on_dtd_inside_an_ofd_part(tmp_path: Path) -> None:
+    import zipfile
+
+    page = (
+        b'<?xml version="1.0"?><!DOCTYPE p [<!ENTITY x "y">]>'
+        b'<ofd:Page xmlns:ofd="http://www.ofdspec.org/2016"><ofd:Content><ofd:Layer>'
+        b'<ofd:TextObject Boundary="0 0 10 10" Size="3"><ofd:TextCode X="0" Y="3">&x;'
+        b"</ofd:TextCode></ofd:TextObject></ofd:Layer></ofd:Content></ofd:Page>"
+    )
+    evil = tmp_path / "e.ofd"
+    with zipfile.ZipFile(OFD_FIXTURES / "helloworld.ofd") as zin, zipfile.ZipFile(evil, "w") as z:
+        for item in zin.infolist():
+            is_page = item.filename == "Doc_0/Pages/Page_0/Content.xml"
+            z.writestr(item.filename, page if is_page else zin.read(item))
+    r = run_item(build_context(tmp_path, [(evil, "e.ofd", OFD)]), "GD-4-2-2")
+    assert r.result is Result.FAIL and r.evidence[0]["member"] == "Doc_0/Pages/Page_0/Content.xml"
