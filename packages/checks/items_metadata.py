@@ -30,7 +30,7 @@ from ..case_schema import (
 )
 from ..identity import ID_TYPE_NAMES, validate_party_id
 from .context import CheckContext
-from .engine import Nature, Stage, Verdict, check
+from .engine import Nature, Result, Stage, Verdict, check
 
 CLOCK_SKEW = timedelta(minutes=5)
 EVENT_LOOKBACK = timedelta(days=366)
@@ -57,6 +57,21 @@ def problem(path: str, field: str, expected: Any, found: Any, note: str) -> dict
     return {"path": path, "field": field, "expected": expected, "found": found, "note": note}
 
 
+def conclude(problems: list[dict[str, Any]], unassessed: list[dict[str, Any]], ok_message: str,
+             fail_message: str, *, result_on_problems: Result = Result.FAIL) -> Verdict:
+    """Fail (or ``result_on_problems``) on problems; warn when some values could not be
+    assessed (absent parents, wrong types): a partial look must never read as a pass."""
+    if problems:
+        return Verdict.from_problems(problems + unassessed, ok_message, fail_message,
+                                     result_on_problems=result_on_problems)
+    return Verdict.from_problems(unassessed, ok_message, "部分元数据项无法检测",
+                                 result_on_problems=Result.WARN)
+
+
+def ill_typed(jp: str, el: Element, what: str) -> dict[str, Any]:
+    return problem(jp, el.name, TYPE_NAMES[el.type], "类型错误", f"{el.name}（{jp}）类型错误，无法检测{what}")
+
+
 def listed_files(ctx: CheckContext) -> list[tuple[str, dict[str, Any]]]:
     """(JSON path, entry) for every ``files`` entry of case.json that is an object."""
     return [(jp, e) for jp, e in instances(ctx.case, "files[]") if isinstance(e, dict)]
@@ -73,17 +88,21 @@ def typed_instances(case: dict[str, Any], element: Element):
 def metadata_length(ctx: CheckContext) -> Verdict:
     if (v := unreadable(ctx)) is not None:
         return v
-    problems = []
+    problems, unassessed = [], []
     for el in METADATA:
         if el.max_length is None:
             continue
         unit = "项" if el.type == "array" else "字符"
-        for jp, value in typed_instances(ctx.case, el):
-            if len(value) > el.max_length:
+        for jp, value in instances(ctx.case, el.path):
+            if value is MISSING:
+                continue
+            if not type_matches(el, value):
+                unassessed.append(ill_typed(jp, el, "长度"))
+            elif len(value) > el.max_length:
                 problems.append(problem(
                     jp, el.name, f"≤ {el.max_length} {unit}", f"{len(value)} {unit}",
                     f"{el.name}（{jp}）长 {len(value)} {unit}，超过 {el.max_length} {unit}"))
-    return Verdict.from_problems(problems, "各元数据项长度均在规定范围内", "元数据项超长")
+    return conclude(problems, unassessed, "各元数据项长度均在规定范围内", "元数据项超长")
 
 
 @check("GD-1-3", Nature.AUTHENTICITY, "元数据项数据类型、格式检测", stages=META_STAGES)
@@ -138,9 +157,16 @@ def _unknown_elements(case: dict[str, Any]) -> list[dict[str, Any]]:
 def metadata_value_range(ctx: CheckContext) -> Verdict:
     if (v := unreadable(ctx)) is not None:
         return v
-    problems = []
+    problems, unassessed = [], []
     for el in METADATA:
-        for jp, value in typed_instances(ctx.case, el):
+        if el.values is None and el.minimum is None and el.maximum is None:
+            continue
+        for jp, value in instances(ctx.case, el.path):
+            if value is MISSING:
+                continue
+            if not type_matches(el, value):
+                unassessed.append(ill_typed(jp, el, "值域"))
+                continue
             if el.values is not None and value not in el.values:
                 problems.append(problem(jp, el.name, " / ".join(el.values), shown(value),
                                         f"{el.name}（{jp}）取值 {shown(value)!r} 不在值域内"))
@@ -150,25 +176,28 @@ def metadata_value_range(ctx: CheckContext) -> Verdict:
             if el.type == "integer" and el.maximum is not None and value > el.maximum:
                 problems.append(problem(jp, el.name, f"≤ {el.maximum}", value,
                                         f"{el.name}（{jp}）为 {value}，大于 {el.maximum}"))
-    problems.extend(_service_item_problems(ctx))
-    return Verdict.from_problems(problems, "设定值域的元数据项取值均在值域内", "元数据项取值超出值域")
+    item_problems, item_unassessed = _service_item_problems(ctx)
+    return conclude(problems + item_problems, unassessed + item_unassessed,
+                    "设定值域的元数据项取值均在值域内", "元数据项取值超出值域")
 
 
-def _service_item_problems(ctx: CheckContext) -> list[dict[str, Any]]:
+def _service_item_problems(ctx: CheckContext) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(problems, unassessed) of the service item against the filing configuration."""
     item = ctx.case.get("service_item")
     code = item.get("code") if isinstance(item, dict) else None
     if not isinstance(code, str):
-        return []  # absent or ill-typed: GD-2-3 / GD-1-3 report it
+        return [], [problem("$.service_item.code", "事项编码", "字符串", "缺失或类型错误",
+                            "事项编码缺失或类型错误，无法核对归档配置")]
     rule = ctx.filing_rules.get(code)
     if rule is None:
         note = (f"事项编码 {code} 不在归档配置中" if ctx.filing_rules
                 else f"未提供归档配置，无法核对事项编码 {code}")
-        return [problem("$.service_item.code", "事项编码", "归档配置中的事项编码", code, note)]
+        return [problem("$.service_item.code", "事项编码", "归档配置中的事项编码", code, note)], []
     name = item.get("name")
     if isinstance(name, str) and name.strip() != rule.name.strip():
         return [problem("$.service_item.name", "事项名称", rule.name, shown(name),
-                        f"事项名称 {shown(name)!r} 与归档配置中事项 {code} 的名称“{rule.name}”不一致")]
-    return []
+                        f"事项名称 {shown(name)!r} 与归档配置中事项 {code} 的名称“{rule.name}”不一致")], []
+    return [], []
 
 
 def _when(ctx: CheckContext, key: str) -> datetime | None:
@@ -189,6 +218,10 @@ def metadata_plausibility(ctx: CheckContext) -> Verdict:
     if accepted and completed and completed < accepted:
         problems.append(problem("$.completed_at", "办结时间", f"≥ 受理时间 {ctx.case['accepted_at']}",
                                 ctx.case["completed_at"], "办结时间早于受理时间"))
+    unassessed = [problem(f"$.{key}", name, "带时区的日期时间", "缺失或无效",
+                          f"{name}缺失或无效，无法检测时间先后")
+                  for key, name, when in (("accepted_at", "受理时间", accepted),
+                                          ("completed_at", "办结时间", completed)) if when is None]
     problems.extend(_event_time_problems(ctx, accepted, completed, latest))
     for jp, entry in typed_instances(ctx.case, METADATA_BY_PATH["files[]"]):
         for key, name in (("size", "计算机文件大小"), ("pages", "页数")):
@@ -200,7 +233,7 @@ def metadata_plausibility(ctx: CheckContext) -> Verdict:
         if created is not None and created > latest:
             problems.append(problem(f"{jp}.created_at", "形成时间", "≤ 当前时间", entry["created_at"],
                                     f"文件 {entry.get('id', jp)} 的形成时间晚于当前时间"))
-    return Verdict.from_problems(problems, "元数据项取值合理（时间先后、大小、页数）", "元数据项取值不合理")
+    return conclude(problems, unassessed, "元数据项取值合理（时间先后、大小、页数）", "元数据项取值不合理")
 
 
 def _event_time_problems(ctx: CheckContext, accepted: datetime | None,

@@ -20,7 +20,7 @@ from ..case_schema import (
 )
 from .context import CheckContext
 from .engine import Nature, Result, Stage, Verdict, check
-from .items_metadata import listed_files, problem, unreadable
+from .items_metadata import conclude, listed_files, problem, unreadable
 
 STEP_RANK = {step: rank for rank, step in enumerate(SUBMISSION_STEPS)}
 TRAIL_STAGES = (Stage.GD, Stage.YJ)
@@ -219,9 +219,16 @@ def event_file_references(ctx: CheckContext) -> Verdict:
     if events is None:
         return _no_trail("过程信息与文件的关联")
     ids = {e.get("id") for _, e in listed_files(ctx) if isinstance(e.get("id"), str)}
-    missing, referenced = [], set()
+    missing, referenced, unassessed = [], set(), []
+    for jp, entry in instances(ctx.case, "files[]"):
+        if not isinstance(entry, dict) or not isinstance(entry.get("id"), str):
+            unassessed.append(problem(jp, "电子文件", "带标识的文件对象", "无法读取",
+                                      f"{jp} 没有可读的文件标识，无法检测其关联"))
     for jp, event in events:
         refs = event.get("files") if isinstance(event, dict) else None
+        if not isinstance(refs, list):
+            unassessed.append(problem(jp, "相关文件", "数组", "缺失或类型错误",
+                                      f"{_label(jp, event)} 没有可读的相关文件列表，无法检测其关联"))
         for n, fid in enumerate(refs if isinstance(refs, list) else []):
             if isinstance(fid, str):
                 referenced.add(fid)
@@ -232,9 +239,9 @@ def event_file_references(ctx: CheckContext) -> Verdict:
                             f"文件 {e['id']} 未被任何业务行为引用")
                     for jp, e in listed_files(ctx) if isinstance(e.get("id"), str) and e["id"] not in referenced]
     if missing:
-        return Verdict.from_problems(missing + unreferenced, "", "过程信息引用了不存在的文件")
-    return Verdict.from_problems(unreferenced, "过程信息引用的文件均存在，且每个文件都关联到业务行为",
-                                 "有文件未关联到业务行为", result_on_problems=Result.WARN)
+        return Verdict.from_problems(missing + unreferenced + unassessed, "", "过程信息引用了不存在的文件")
+    return conclude(unreferenced, unassessed, "过程信息引用的文件均存在，且每个文件都关联到业务行为",
+                    "有文件未关联到业务行为", result_on_problems=Result.WARN)
 
 
 @check("GD-2-9", Nature.INTEGRITY, "归档范围检测")

@@ -15,7 +15,7 @@ from .. import signing
 from ..errors import KeyError_, SignatureError
 from .context import CheckContext, TrustedKey
 from .engine import Nature, Verdict, check
-from .items_metadata import listed_files, problem, unreadable
+from .items_metadata import conclude, listed_files, problem, unreadable
 
 STATUS_NAMES = {"superseded": "已被更正", "destroyed": "已销毁", "transferred": "已移交"}
 
@@ -151,7 +151,10 @@ def duplicates(ctx: CheckContext) -> Verdict:
     if identical and not problems:
         return Verdict.ok("与已归档版本完全相同（重复提交），由接收环节按原回执答复",
                           [{"path": "case.json", "case_sha256": case_sha}])
-    return Verdict.from_problems(problems, "办件编号、文号与文件标识均无重复", "元数据重复")
+    unassessed = [problem(f"$.{key}", name, "字符串", "缺失或类型错误", f"{name}缺失或类型错误，无法检测办件是否重复")
+                  for key, name in (("source_system", "来源系统标识"), ("case_id", "办件编号"))
+                  if not isinstance(case.get(key), str)]
+    return conclude(problems, unassessed, "办件编号、文号与文件标识均无重复", "元数据重复")
 
 
 def _duplicate_files(entries: list[tuple[str, dict[str, Any]]]) -> list[dict[str, Any]]:
