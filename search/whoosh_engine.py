@@ -53,16 +53,17 @@ class WhooshEngine:
     # -- reading ----------------------------------------------------------------------
 
     def _searcher(self):
-        """This thread's searcher, reopened when a commit or a reindex has happened."""
+        """This thread's searcher, reopened when a commit or a reindex has happened.
+
+        Whoosh's ``Searcher.refresh`` reuses segment readers and misses deletions made
+        in an existing segment, so a changed generation always gets a new searcher.
+        """
         gen = self.home.current()
         if gen is None:
             raise IndexUnavailable(f"检索索引不存在：{self.home.root}")
         cached = getattr(self._local, "searcher", None)
-        if cached is not None and self._local.gen == gen:
-            fresh = cached.refresh()
-            if fresh is not cached:
-                self._local.searcher = fresh
-            return fresh
+        if cached is not None and self._local.gen == gen and cached.up_to_date():
+            return cached
         if cached is not None:
             cached.close()
         self._local.searcher = windex.open_dir(str(gen)).searcher()

@@ -1,0 +1,139 @@
+"""The search facade used by the CLI, the web layer, ingest and retention.
+
+It owns the choice of engine and an optional identifier resolver: an exact look-up
+(full ID number, case id, archival code) may be answered by the catalogue's own indexes;
+the engine then only applies access rules, facets and highlights to those items, and the
+caller cannot tell the difference.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any, Protocol
+
+from .document import IndexDocument
+from .errors import QuerySyntaxError
+from .interface import FACETS, Access, SearchEngine, SearchResult
+from .query import Word, classify, parse
+
+
+class IdentifierResolver(Protocol):
+    """Answers exact identifier look-ups, e.g. from the catalogue's SQL indexes."""
+
+    def resolve(self, kind: str, value: str) -> list[str] | None:
+        """AIP ids for ``kind`` ("id" or "code") = ``value``; None when it cannot say."""
+
+
+class SearchService:
+    def __init__(self, engine: SearchEngine, resolver: IdentifierResolver | None = None) -> None:
+        self.engine = engine
+        self.resolver = resolver
+
+    @classmethod
+    def at(cls, index_dir: Path | str, resolver: IdentifierResolver | None = None,
+           **engine_options: Any) -> SearchService:
+        """The embedded default: a Whoosh index in ``index_dir``."""
+        from .whoosh_engine import WhooshEngine
+
+        return cls(WhooshEngine(index_dir, **engine_options), resolver)
+
+    # writing: ingest indexes what it files, retention removes what it destroys
+    def index(self, doc: IndexDocument) -> None:
+        self.engine.index(doc)
+
+    def index_many(self, docs: Iterable[IndexDocument]) -> int:
+        return self.engine.index_many(docs)
+
+    def remove(self, aip_id: str) -> bool:
+        return self.engine.remove(aip_id)
+
+    def reindex(self, docs: Iterable[IndexDocument]) -> int:
+        return self.engine.reindex(docs)
+
+    def count(self) -> int:
+        return self.engine.count()
+
+    def search(self, query: str, *, filters: Mapping[str, str | list[str]] | None = None,
+               page: int = 1, page_size: int = 10, access: Access) -> SearchResult:
+        return self.engine.search(self._resolved(query), filters=filters, page=page,
+                                  page_size=page_size, access=access)
+
+    def _resolved(self, query: str) -> str:
+        """A lone identifier answered by the resolver becomes a look-up by AIP id."""
+        if self.resolver is None:
+            return query
+        tree = parse(query)
+        if not isinstance(tree, Word) or tree.field is not None or tree.phrase:
+            return query
+        kind = classify(tree.text)
+        if kind not in ("id", "code"):
+            return query
+        aip_ids = self.resolver.resolve(kind, tree.text)
+        if aip_ids is None:
+            return query
+        if not aip_ids:
+            return 'aip:""'
+        return " OR ".join(f'aip:"{a}"' for a in aip_ids)
+
+
+def parse_filters(args: Sequence[str]) -> dict[str, list[str]]:
+    """CLI ``--filter k=v`` (repeatable; also ``k:v``) → ``{k: [v, …]}``."""
+    out: dict[str, list[str]] = {}
+    for arg in args:
+        m = re.match(r"^\s*([^=:：]+)\s*[=:：]\s*(.+?)\s*$", arg)
+        if not m:
+            raise QuerySyntaxError(f"筛选条件“{arg}”应写成 字段=值，例如 year=2024",
+                                   [{"found": arg, "expected": "k=v"}])
+        out.setdefault(m.group(1), []).append(m.group(2))
+    return out
+
+
+def result_json(result: SearchResult) -> dict[str, Any]:
+    """The JSON object of ``dangan search --json`` and of the web API."""
+    return {
+        "total": result.total,
+        "page": result.page,
+        "pages": result.pages,
+        "page_size": result.page_size,
+        "hits": [{"aip_id": h.aip_id, "archival_code": h.archival_code, "case_id": h.case_id,
+                  "title": h.title, "score": h.score,
+                  "highlights": [asdict(x) for x in h.highlights],
+                  "year": h.year, "service_item": h.service_item_name, "agency": h.agency_name,
+                  "completed_at": h.completed_at} for h in result.hits],
+        "facets": result.facets,
+        "facet_labels": result.labels,
+        "suggestion": result.suggestion,
+    }
+
+
+def search_json(service: SearchService, query: str, *, filters: Sequence[str] = (),
+                page: int = 1, page_size: int = 10, access: Access) -> dict[str, Any]:
+    """One call for the CLI: raw ``--filter`` strings in, JSON-able dict out."""
+    res = service.search(query, filters=parse_filters(filters), page=page,
+                         page_size=page_size, access=access)
+    return result_json(res)
+
+
+def _plain(fragment: str) -> str:
+    return html.unescape(fragment.replace("<em>", "【").replace("</em>", "】"))
+
+
+def render_text(result: SearchResult) -> str:
+    """A terminal rendering: hits with 【marked】 snippets, then facet counts."""
+    lines = [f"共 {result.total} 件（第 {result.page}/{result.pages} 页）"]
+    if result.suggestion:
+        lines.append(f"您是不是要找：{result.suggestion}")
+    first = (result.page - 1) * result.page_size
+    for i, h in enumerate(result.hits, start=first + 1):
+        lines.append(f"{i}. {h.title}  [{h.archival_code}]  办件 {h.case_id}  AIP {h.aip_id}")
+        lines.extend(f"     {_plain(x.fragment)}" for x in h.highlights)
+    for name, counts in result.facets.items():
+        if counts:
+            labels = result.labels.get(name, {})
+            shown = "，".join(f"{labels.get(v, v)} {c}" for v, c in list(counts.items())[:8])
+            lines.append(f"  {FACETS.get(name, name)}：{shown}")
+    return "\n".join(lines)
