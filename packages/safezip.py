@@ -43,8 +43,8 @@ def safe_member_name(name: str) -> str:
 
 def _is_link_or_special(info: zipfile.ZipInfo) -> bool:
     mode = info.external_attr >> 16
-    if mode == 0:
-        return False
+    if stat.S_IFMT(mode) == 0:
+        return False  # no file-type bits (Windows and Java tools): a plain file or folder
     return stat.S_ISLNK(mode) or not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
 
 
