@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
+from dangan.archive import audit_models  # noqa: F401  (audit tables join Base.metadata)
 from dangan.archive.models import Base
 
 config = context.config

@@ -1,0 +1,329 @@
+"""The audit log (审计日志): one append-only, Merkle-hashed record of every state change.
+
+Why: inspectors must be able to prove that nothing was silently removed or rewritten
+without trusting the database. Each entry is a leaf of an RFC 6962 Merkle tree
+(``dangan.packages.merkle``); signed tree heads (``tree_heads``) commit to the whole
+log, and ``dangan audit verify`` recomputes everything from the entries.
+
+Leaf bytes (what is hashed as ``H(0x00 || leaf)``), exactly: the UTF-8 of the JSON object
+
+    {"action": <tag>, "actor": <str>, "details": <object>, "index": <int>,
+     "object_digest": <lowercase hex or null>, "object_id": <str>,
+     "time": <UTC ISO 8601, microseconds, "Z">, "type": "dangan-audit-entry/v1"}
+
+with keys sorted at every level, separators "," and ":" (no spaces), non-ASCII kept as
+UTF-8 (not \\u-escaped), NaN/Infinity refused. ``index`` binds each entry to its place,
+so a swapped or renumbered entry no longer matches its leaf.
+
+Appends run inside the caller's transaction (the catalogue rows of an ingest and its
+log entry commit together or not at all) and only inside the serialised filing window
+(``Database.filing_session()``), which keeps the index gap-free across processes. For a
+standalone event use ``record(db, ...)``, which opens that window itself.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import event, func, insert, select
+from sqlalchemy.orm import Session
+
+from dangan.packages.merkle import MerkleLog, MerkleStoreError, leaf_hash
+from dangan.packages.tree_head import utc_timestamp
+
+from .audit_models import AuditEntryRow, AuditSubtree
+from .db import Database
+from .errors import ArchiveError
+
+ENTRY_TYPE = "dangan-audit-entry/v1"
+
+ACTIONS: dict[str, str] = {
+    "aip:file": "归档入库",
+    "aip:reject": "拒收",
+    "aip:access": "利用（访问内容）",
+    "aip:export": "导出",
+    "metadata:edit": "著录更正",
+    "hold:place": "冻结（保全）",
+    "hold:release": "解除冻结",
+    "appraisal:decide": "鉴定决定",
+    "aip:destroy": "销毁",
+    "aip:transfer": "移交",
+    "key:create": "创建密钥",
+    "trust:add": "登记信任密钥",
+    "trust:revoke": "吊销信任密钥",
+    "user:change": "用户与角色变更",
+    "fixity:audit": "固定性检查",
+    "replica:repair": "副本修复",
+}
+
+_HEX_DIGEST = re.compile(r"[0-9a-f]{32,128}")
+_STATE_KEY = "dangan.audit_log.state"
+
+
+class AuditLogError(ArchiveError):
+    code = "archive.audit"
+
+
+def canonical_json(obj: Any) -> bytes:
+    """Sorted keys, no spaces, UTF-8, no NaN: the one byte form used for hashing."""
+    return json.dumps(
+        obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+    ).encode("utf-8")
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    index: int
+    time: str
+    actor: str
+    action: str
+    object_id: str
+    object_digest: str | None
+    details: dict[str, Any]
+    leaf_hash: bytes
+
+    def body(self) -> dict[str, Any]:
+        """The hashed object (see the module docstring)."""
+        return entry_body(self.index, self.time, self.actor, self.action, self.object_id,
+                          self.object_digest, self.details)
+
+    def canonical_bytes(self) -> bytes:
+        return canonical_json(self.body())
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**self.body(), "leaf_hash": self.leaf_hash.hex()}
+
+
+def entry_body(
+    index: int, time: str, actor: str, action: str, object_id: str,
+    object_digest: str | None, details: dict[str, Any],
+) -> dict[str, Any]:
+    return {
+        "action": action,
+        "actor": actor,
+        "details": details,
+        "index": index,
+        "object_digest": object_digest,
+        "object_id": object_id,
+        "time": time,
+        "type": ENTRY_TYPE,
+    }
+
+
+def entry_leaf_hash(body: dict[str, Any]) -> bytes:
+    """Leaf hash of an entry given as its JSON object (as ``AuditEntry.body()``)."""
+    return leaf_hash(canonical_json({k: v for k, v in body.items() if k != "leaf_hash"}))
+
+
+def row_body(row: AuditEntryRow) -> dict[str, Any]:
+    """The hashed object of a stored row; raises ``ValueError`` if its details are not JSON."""
+    details = json.loads(row.details)
+    return entry_body(row.idx, row.time, row.actor, row.action, row.object_id,
+                      row.object_digest, details)
+
+
+def _to_entry(row: AuditEntryRow) -> AuditEntry:
+    try:
+        details = json.loads(row.details)
+    except ValueError as exc:
+        raise AuditLogError(f"第 {row.idx} 条审计记录的 details 不是 JSON：{exc}") from exc
+    return AuditEntry(row.idx, row.time, row.actor, row.action, row.object_id,
+                      row.object_digest, details, bytes.fromhex(row.leaf_hash))
+
+
+class SqlSubtreeStore:
+    """``SubtreeStore`` over ``audit_subtrees``; puts are buffered and written in one batch.
+
+    ``MerkleLog.append`` puts the leaf and each subtree it completes; ``flush`` writes
+    them with one multi-row INSERT in the caller's transaction. A stored hash is never
+    rewritten: the primary key refuses a second row for the same node.
+    """
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.pending: dict[tuple[int, int], bytes] = {}
+
+    def get(self, level: int, index: int) -> bytes | None:
+        value = self.pending.get((level, index))
+        if value is not None:
+            return value
+        return self.session.execute(
+            select(AuditSubtree.hash).where(AuditSubtree.level == level, AuditSubtree.idx == index)
+        ).scalar_one_or_none()
+
+    def put(self, level: int, index: int, value: bytes) -> None:
+        self.pending[(level, index)] = bytes(value)
+
+    def flush(self) -> None:
+        if self.pending:
+            rows = [{"level": lv, "idx": i, "hash": h} for (lv, i), h in self.pending.items()]
+            self.session.execute(insert(AuditSubtree), rows)
+            self.pending.clear()
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_on_rollback(session: Session, _previous: Any) -> None:
+    session.info.pop(_STATE_KEY, None)
+
+
+def _stored_size(session: Session) -> int:
+    last = session.execute(select(func.max(AuditEntryRow.idx))).scalar_one_or_none()
+    return 0 if last is None else int(last) + 1
+
+
+def _log(session: Session) -> MerkleLog:
+    """The Merkle log as seen by this transaction (cached for the transaction)."""
+    tx = session.get_transaction()
+    cached = session.info.get(_STATE_KEY)
+    if cached is not None and tx is not None and cached[0] is tx:
+        return cached[1]
+    size = _stored_size(session)
+    try:
+        log = MerkleLog(SqlSubtreeStore(session), size=size)
+    except MerkleStoreError as exc:
+        raise AuditLogError(
+            f"审计日志的 Merkle 子树表与记录表不一致（{exc}）：请运行 dangan audit verify 查明"
+        ) from exc
+    if tx is not None:
+        session.info[_STATE_KEY] = (tx, log)
+    return log
+
+
+def _require_filing_window(session: Session) -> None:
+    if not session.connection().get_execution_options().get("filing_lock", False):
+        raise AuditLogError(
+            "审计日志只能在归档窗口内追加（Database.filing_session()），否则并发写入会冲突；"
+            "单独的事件请用 audit_log.record(db, ...)"
+        )
+
+
+def _normalise(actor: str, action: str, object_id: str, object_digest: str | None,
+               details: dict[str, Any] | None) -> dict[str, Any]:
+    problems = []
+    if action not in ACTIONS:
+        problems.append({"field": "action", "expected": "、".join(ACTIONS), "found": action})
+    if not isinstance(actor, str) or not actor.strip() or len(actor) > 128:
+        problems.append({"field": "actor", "expected": "1-128 个字符", "found": repr(actor)})
+    if not isinstance(object_id, str) or not object_id:
+        problems.append({"field": "object_id", "expected": "非空字符串", "found": repr(object_id)})
+    if object_digest is not None and not (
+        isinstance(object_digest, str) and _HEX_DIGEST.fullmatch(object_digest)
+    ):
+        problems.append({"field": "object_digest", "expected": "小写十六进制摘要或 null",
+                         "found": repr(object_digest)})
+    try:
+        text = canonical_json({} if details is None else details).decode("utf-8")
+        normal = json.loads(text)
+    except (TypeError, ValueError) as exc:
+        problems.append({"field": "details", "expected": "可 JSON 序列化的对象", "found": str(exc)})
+        normal = None
+    if normal is not None and not isinstance(normal, dict):
+        problems.append({"field": "details", "expected": "JSON 对象", "found": type(normal).__name__})
+    if problems:
+        raise AuditLogError("审计记录字段无效：" + "、".join(p["field"] for p in problems), problems)
+    return normal  # type: ignore[return-value]
+
+
+def append(
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    object_id: str,
+    object_digest: str | None,
+    details: dict[str, Any] | None = None,
+    when: datetime | None = None,
+) -> AuditEntry:
+    """Append one entry in the caller's filing-window transaction; return it with its index.
+
+    Nothing is committed here: the entry commits or rolls back with the caller's rows.
+    """
+    _require_filing_window(session)
+    normal = _normalise(actor, action, object_id, object_digest, details)
+    log = _log(session)
+    index = log.size
+    time = utc_timestamp(when)
+    body = entry_body(index, time, actor, action, object_id, object_digest, normal)
+    leaf = leaf_hash(canonical_json(body))
+    session.execute(
+        insert(AuditEntryRow),
+        [{"idx": index, "time": time, "actor": actor, "action": action, "object_id": object_id,
+          "object_digest": object_digest, "details": canonical_json(normal).decode("utf-8"),
+          "leaf_hash": leaf.hex()}],
+    )
+    store = log.store
+    try:
+        log.append(leaf)
+    finally:
+        assert isinstance(store, SqlSubtreeStore)
+        store.flush()
+    return AuditEntry(index, time, actor, action, object_id, object_digest, normal, leaf)
+
+
+def record(
+    db: Database,
+    *,
+    actor: str,
+    action: str,
+    object_id: str,
+    object_digest: str | None,
+    details: dict[str, Any] | None = None,
+) -> AuditEntry:
+    """Append a standalone event in its own filing-window transaction, committed on return."""
+    with db.filing_session() as session:
+        return append(session, actor=actor, action=action, object_id=object_id,
+                      object_digest=object_digest, details=details)
+
+
+def tree_size(session: Session) -> int:
+    return _log(session).size
+
+
+def _guard(fn: Any, *args: Any) -> Any:
+    try:
+        return fn(*args)
+    except ValueError as exc:
+        raise AuditLogError(str(exc)) from exc
+    except MerkleStoreError as exc:
+        raise AuditLogError(
+            f"审计日志的 Merkle 子树表缺少数据（{exc}）：请运行 dangan audit verify 查明"
+        ) from exc
+
+
+def root(session: Session, size: int | None = None) -> bytes:
+    """Merkle root of the first ``size`` entries (default all); O(log n) reads."""
+    return _guard(_log(session).root, size)
+
+
+def inclusion_proof(session: Session, index: int, size: int | None = None) -> list[bytes]:
+    """Audit path of entry ``index`` in the tree of ``size`` entries (default all)."""
+    return _guard(_log(session).inclusion_proof, index, size)
+
+
+def consistency_proof(session: Session, old: int, new: int | None = None) -> list[bytes]:
+    """Proof that the tree of ``old`` entries is a prefix of the tree of ``new`` entries."""
+    return _guard(_log(session).consistency_proof, old, new)
+
+
+def entries(session: Session, start: int = 0, stop: int | None = None) -> list[AuditEntry]:
+    """Entries with ``start <= index < stop`` in index order."""
+    q = select(AuditEntryRow).where(AuditEntryRow.idx >= start).order_by(AuditEntryRow.idx)
+    if stop is not None:
+        q = q.where(AuditEntryRow.idx < stop)
+    return [_to_entry(r) for r in session.scalars(q)]
+
+
+def find_entries(
+    session: Session, *, object_id: str | None = None, action: str | None = None
+) -> list[AuditEntry]:
+    """Entries about ``object_id`` and/or with ``action``, in index order."""
+    q = select(AuditEntryRow).order_by(AuditEntryRow.idx)
+    if object_id is not None:
+        q = q.where(AuditEntryRow.object_id == object_id)
+    if action is not None:
+        q = q.where(AuditEntryRow.action == action)
+    return [_to_entry(r) for r in session.scalars(q)]
