@@ -3,6 +3,7 @@
 from datetime import date
 
 import pytest
+
 from dangan.packages.identity import (
     credit_code_check_char,
     credit_code_problem,
