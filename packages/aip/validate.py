@@ -15,7 +15,14 @@ from typing import Any
 from ..digests import sha256_hex
 from ..errors import AIPInvalid, KeyError_, SignatureError, UnsafeContainer
 from ..signing import DetachedSignature, key_fingerprint, verify
-from .bag import ALGORITHMS, SIGNATURE, SIGNATURE_FORMAT, manifest_name, signed_statement
+from .bag import (
+    ALGORITHMS,
+    FILES_PREFIX,
+    SIGNATURE,
+    SIGNATURE_FORMAT,
+    manifest_name,
+    signed_statement,
+)
 from .reader import ZipSource, open_source
 from .validate_parts import (
     BagView,
@@ -139,7 +146,8 @@ def inspect_aip(path: Path, public_key_pem: bytes | None = None) -> tuple[AIPVal
                                        "信息包目录或 zip", None))
         return result, None
     try:
-        v = BagView(files=dict(src.files), special=list(src.special), read=src.read, chunks=src.chunks)
+        v = BagView(files=dict(src.files), special=list(src.special), read=_cached(src.read),
+                    chunks=src.chunks)
         result.problems = run_all(v, public_key_pem, result)
         info = dict(v.info)
         result.aip_id = info.get("Dangan-AIP-Id")
@@ -155,6 +163,22 @@ def inspect_aip(path: Path, public_key_pem: bytes | None = None) -> tuple[AIPVal
     finally:
         if isinstance(src, ZipSource):  # a directory view stays readable; a zip is closed
             src.close()
+
+
+def _cached(read: Any) -> Any:
+    """Keep the small metadata files read during validation, so the view stays readable
+    (for the package check items) after a zip is closed. Content files are never cached."""
+    cache: dict[str, bytes] = {}
+
+    def cached_read(rel: str) -> bytes:
+        if rel not in cache:
+            data = read(rel)
+            if rel.startswith(FILES_PREFIX):
+                return data
+            cache[rel] = data
+        return cache[rel]
+
+    return cached_read
 
 
 def validate_aip(path: Path, public_key_pem: bytes | None = None) -> AIPValidation:

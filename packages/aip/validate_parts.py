@@ -104,7 +104,7 @@ def check_bag_info(v: BagView) -> list[dict[str, Any]]:
     if BAG_INFO not in v.files:
         return []
     v.info, probs = parse_bag_info(v.read(BAG_INFO))
-    out = [dict(p, code="baginfo.malformed") for p in probs]
+    out = list(probs)  # baginfo.malformed / baginfo.encoding
     d = dict(v.info)
     labels = [k for k, _ in v.info]
     for k in REQUIRED_INFO:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -60,8 +61,9 @@ def make_keys() -> Keys:
     return Keys(*(signing.generate_private_key(signing.ED25519) for _ in range(3)))
 
 
-def write_submission(root: Path, source_key: signing.PrivateKey) -> AIPInput:
-    """Write case.json, case.json.sig and files/… and return the AIPInput for them."""
+def write_submission(root: Path, source_key: signing.PrivateKey,
+                     edit: Callable[[dict[str, Any]], None] | None = None) -> AIPInput:
+    """Write case.json (changed by ``edit``), case.json.sig and files/…; return the AIPInput."""
     files = {
         "申请表.pdf": pdf_bytes(2),
         "scan/身份证.png": png_bytes(),
@@ -109,6 +111,8 @@ def write_submission(root: Path, source_key: signing.PrivateKey) -> AIPInput:
         "files": entries,
         "security": {"classification": "internal", "personal_info": True},
     }
+    if edit is not None:
+        edit(case)
     case_bytes = json.dumps(case, ensure_ascii=False, indent=2).encode("utf-8")
     (root / "case.json").write_bytes(case_bytes)
     (root / "case.json.sig").write_bytes(signing.sign(source_key, "sbjb-2024-01", case_bytes).to_json())
@@ -140,10 +144,13 @@ def write_submission(root: Path, source_key: signing.PrivateKey) -> AIPInput:
     )
 
 
-def build(tmp: Path, keys: Keys, *, move: bool = True, **changes: Any) -> tuple[BuiltAIP, AIPInput]:
+def build(tmp: Path, keys: Keys, *, move: bool = True,
+          edit: Callable[[dict[str, Any]], None] | None = None,
+          **changes: Any) -> tuple[BuiltAIP, AIPInput]:
+    """Write a submission (case.json changed by ``edit``), apply ``changes`` to the AIPInput, build."""
     sub = tmp / "submission"
     sub.mkdir(parents=True)
-    inp = write_submission(sub, keys.source)
+    inp = write_submission(sub, keys.source, edit)
     for k, v in changes.items():
         setattr(inp, k, v)
     built = build_aip(inp, tmp / "aips" / inp.aip_id, keys.archive, "archive-2024", move_payload=move)
