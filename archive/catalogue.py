@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, selectinload
 from dangan.packages.checks.context import CatalogueFacts, PriorRecord
 
 from .errors import NotFound
-from .models import ArchivalCodeCounter, Item, Rejection
+from .models import ArchivalCodeCounter, Item, ItemEvent, ItemFile, Party, Rejection
 
 
 def _prior(item: Item) -> PriorRecord:
@@ -231,3 +231,28 @@ def item_to_dict(item: Item) -> dict[str, Any]:
         "receipt": item.receipt,
     }
 
+
+
+def read_back(session: Session, aip_id: str) -> dict[str, Any] | None:
+    """Read the rows of one item back from the database (GD-3-2), bypassing the ORM cache."""
+    session.flush()
+    row = session.execute(
+        select(Item.archival_code, Item.source_system, Item.case_id, Item.title,
+               Item.file_count).where(Item.aip_id == aip_id)
+    ).one_or_none()
+    if row is None:
+        return None
+    files = session.execute(
+        select(ItemFile.path, ItemFile.size, ItemFile.sha256, ItemFile.sm3)
+        .where(ItemFile.aip_id == aip_id).order_by(ItemFile.seq)
+    ).all()
+    events = session.scalar(
+        select(func.count()).select_from(ItemEvent).where(ItemEvent.aip_id == aip_id))
+    parties = session.scalar(
+        select(func.count()).select_from(Party).where(Party.aip_id == aip_id))
+    return {
+        **row._asdict(),
+        "files": [f._asdict() for f in files],
+        "events": events,
+        "parties": parties,
+    }

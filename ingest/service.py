@@ -16,6 +16,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.orm import Session
+
 from dangan.archive import catalogue
 from dangan.archive.instance import Archive
 from dangan.archive.keys import trusted_keys_for
@@ -158,95 +160,116 @@ def _seal_and_register(
     staging: Path,
     received_at: datetime,
 ) -> IngestOutcome:
-    with archive.db.filing_session() as session:
-        first = catalogue.find_identical(
-            session, sub.case["source_system"], sub.case["case_id"], sub.case_sha256
-        )
-        if first is not None:
-            return _duplicate(first, report, received_at)
-        target = (
-            catalogue.resolve_reference(session, sub.case["supersedes"])
-            if sub.case.get("supersedes")
-            else None
-        )
-        filing = archive.filing_config.get(sub.case["service_item"]["code"])
-        completed = datetime.fromisoformat(sub.case["completed_at"])
-        if target is not None:
-            archival_code, version = target.archival_code, target.version + 1
-        else:
-            series = archive.code_rule.series(completed.year, filing.retention, filing.category_code)
-            item_no = catalogue.allocate_item_no(session, series)
-            archival_code = archive.code_rule.format(
-                completed.year, filing.retention, filing.category_code, item_no
-            )
-            version = 1
-        aip_id = uuid.uuid4().hex
-        archived_at = utcnow()
-        archive_event = records.archive_event(sub.case, archive.settings.organization, archived_at)
-        inp = AIPInput(
-            aip_id=aip_id,
-            archival_code=archival_code,
-            version=version,
-            submission_root=sub.root,
-            case=sub.case,
-            case_bytes=sub.case_bytes,
-            file_digests={rel: sub.digests[rel] for rel in sub.files},
-            identified=identified,
-            filing=records.filing_dict(filing, archive.settings),
-            archive_event=archive_event,
-            check_results=report.to_list(),
-            received_at=received_at,
-            archived_at=archived_at,
-            supersedes=(
-                {"aip_id": target.aip_id, "archival_code": target.archival_code,
-                 "version": target.version, "reason": sub.case.get("correction_reason", "")}
-                if target is not None
-                else None
-            ),
-        )
-        aip_dir = staging / aip_id
-        key = archive.key
-        built = build_aip(inp, aip_dir, key.private_key, key.key_id)
-        ctx.aip_root = built.path
-        ctx.archival_code = archival_code
-        package_report = run_checks(ctx, Stage.GD, group="package")
-        report.extend(package_report)
-        if not report.accepted:
-            raise _PackageRejected(report)
-        built = reseal_with_report(built.path, report.to_list(), key.private_key, key.key_id)
-        failpoints.reach("sealed")
-        receipt = make_receipt(
-            {
-                "aip_id": aip_id,
-                "archival_code": archival_code,
-                "version": version,
-                "source_system": sub.case["source_system"],
-                "case_id": sub.case["case_id"],
-                "case_sha256": sub.case_sha256,
-                "sha256": built.aip_digest,
-                "received_at": iso(received_at),
-                "archived_at": iso(archived_at),
-                "archive": {"fonds": archive.settings.fonds,
-                            "organization": archive.settings.organization},
-            },
-            key,
-        )
-        item = records.build_item(
-            sub, inp, identified, built.aip_digest, archive.store.key_for(aip_id), receipt,
-            filing, archive_event,
-        )
-        archive.store.commit(built.path, aip_id)
-        failpoints.reach("stored")
-        try:
-            catalogue.add_item(session, item)
-            session.flush()
-            failpoints.reach("catalogued")
-        except BaseException:
+    aip_id = uuid.uuid4().hex
+    try:
+        with archive.db.filing_session() as session:
+            outcome = _in_window(archive, session, sub, ctx, report, identified, staging,
+                                 received_at, aip_id)
+    except BaseException:
+        # The catalogue did not commit: an AIP already moved into the store is undone.
+        if archive.store.exists(aip_id):
             archive.store.abandon(aip_id)
-            raise
-    # The catalogue has committed (leaving the with-block): the AIP is acknowledged.
-    failpoints.reach("committed")
-    archive.store.acknowledge(aip_id)
+        raise
+    if outcome.status == "archived":
+        failpoints.reach("committed")
+        archive.store.acknowledge(aip_id)
+    return outcome
+
+
+def _in_window(
+    archive: Archive,
+    session: Session,
+    sub: ReceivedSubmission,
+    ctx: CheckContext,
+    report: CheckReport,
+    identified: dict[str, dict[str, Any]],
+    staging: Path,
+    received_at: datetime,
+    aip_id: str,
+) -> IngestOutcome:
+    first = catalogue.find_identical(
+        session, sub.case["source_system"], sub.case["case_id"], sub.case_sha256
+    )
+    if first is not None:
+        return _duplicate(first, report, received_at)
+    target = (
+        catalogue.resolve_reference(session, sub.case["supersedes"])
+        if sub.case.get("supersedes")
+        else None
+    )
+    filing = archive.filing_config.get(sub.case["service_item"]["code"])
+    completed = datetime.fromisoformat(sub.case["completed_at"])
+    if target is not None:
+        archival_code, version = target.archival_code, target.version + 1
+    else:
+        series = archive.code_rule.series(completed.year, filing.retention, filing.category_code)
+        item_no = catalogue.allocate_item_no(session, series)
+        archival_code = archive.code_rule.format(
+            completed.year, filing.retention, filing.category_code, item_no
+        )
+        version = 1
+    archived_at = utcnow()
+    archive_event = records.archive_event(sub.case, archive.settings.organization, archived_at)
+    inp = AIPInput(
+        aip_id=aip_id,
+        archival_code=archival_code,
+        version=version,
+        submission_root=sub.root,
+        case=sub.case,
+        case_bytes=sub.case_bytes,
+        file_digests={rel: sub.digests[rel] for rel in sub.files},
+        identified=identified,
+        filing=records.filing_dict(filing, archive.settings),
+        archive_event=archive_event,
+        check_results=report.to_list(),
+        received_at=received_at,
+        archived_at=archived_at,
+        supersedes=(
+            {"aip_id": target.aip_id, "archival_code": target.archival_code,
+             "version": target.version, "reason": sub.case.get("correction_reason", "")}
+            if target is not None
+            else None
+        ),
+    )
+    key = archive.key
+    built = build_aip(inp, staging / aip_id, key.private_key, key.key_id)
+    ctx.aip_root = built.path
+    ctx.archival_code = archival_code
+    report.extend(run_checks(ctx, Stage.GD, group="package"))
+    item = records.build_item(
+        sub, inp, identified, built.aip_digest, archive.store.key_for(aip_id), {},
+        filing, archive_event,
+    )
+    catalogue.add_item(session, item)
+    ctx.catalogue_record = catalogue.read_back(session, aip_id)
+    report.extend(run_checks(ctx, Stage.GD, group="catalogue"))
+    if not report.accepted:
+        raise _PackageRejected(report)
+    built = reseal_with_report(built.path, report.to_list(), key.private_key, key.key_id)
+    failpoints.reach("sealed")
+    receipt = make_receipt(
+        {
+            "aip_id": aip_id,
+            "archival_code": archival_code,
+            "version": version,
+            "source_system": sub.case["source_system"],
+            "case_id": sub.case["case_id"],
+            "case_sha256": sub.case_sha256,
+            "sha256": built.aip_digest,
+            "received_at": iso(received_at),
+            "archived_at": iso(archived_at),
+            "archive": {"fonds": archive.settings.fonds,
+                        "organization": archive.settings.organization},
+        },
+        key,
+    )
+    item.aip_sha256 = built.aip_digest
+    item.receipt = receipt
+    session.flush()
+    archive.store.commit(built.path, aip_id)
+    failpoints.reach("stored")
+    session.flush()
+    failpoints.reach("catalogued")
     return IngestOutcome(
         status="archived",
         checks=report.to_list(),

@@ -26,6 +26,7 @@ ITEM_MODULES = (
     "items_content",
     "items_security",
     "items_package",
+    "items_catalogue",
 )
 
 _loaded = False
@@ -36,11 +37,7 @@ def load_items() -> None:
     if _loaded:
         return
     for name in ITEM_MODULES:
-        try:
-            importlib.import_module(f"{__name__}.{name}")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{__name__}.{name}":
-                raise
+        importlib.import_module(f"{__name__}.{name}")
     _loaded = True
 
 

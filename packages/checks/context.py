@@ -110,6 +110,7 @@ class CheckContext:
     archival_code: str | None = None
     archival_code_rule: Any = None  # packages.archival_code.ArchivalCodeRule
     aip_root: Path | None = None
+    catalogue_record: dict[str, Any] | None = None  # rows read back after staging (GD-3-2)
     memo: dict[str, Any] = field(default_factory=dict)
 
     def file_entries(self) -> list[dict[str, Any]]:

@@ -1,0 +1,168 @@
+"""Filing throughput against raw SHA-256 of the same bytes, measured in the same run.
+
+Rerun: ``.venv/bin/python bench/ingest.py [--cases 100] [--large-mb 256]``
+
+Two workloads, each on a fresh instance (SQLite, local folder):
+- typical: demo cases (about 5 files each: PDFs, scans, XML, OFD) filed one after another
+  with every check → cases/s and MB/s;
+- large: one case carrying one large scanned PDF (JPEG pages) → MB/s.
+The baseline is one thread hashing the same content bytes with SHA-256 (read from the
+page cache). Ingest also copies the bytes, computes SM3 and decodes every file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import io
+import json
+import os
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from PIL import Image
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.utils import ImageReader
+from reportlab.pdfgen import canvas
+
+from dangan.archive import keys
+from dangan.archive.instance import Archive
+from dangan.ingest.demo.generator import generate_batch, generate_submission
+from dangan.ingest.service import ingest
+from dangan.packages import signing
+from dangan.packages.digests import digest_file
+
+SYSTEM, KEY_ID = "jbxt-bench", "bench-1"
+
+
+def _sha256_rate(paths: list[Path]) -> tuple[float, int]:
+    total = 0
+    start = time.perf_counter()
+    for p in paths:
+        h = hashlib.sha256()
+        with open(p, "rb") as f:
+            while chunk := f.read(1 << 20):
+                h.update(chunk)
+                total += len(chunk)
+    return total / (time.perf_counter() - start), total
+
+
+def _content_files(submissions: list[Path]) -> list[Path]:
+    return [p for s in submissions for p in sorted((s / "files").rglob("*")) if p.is_file()]
+
+
+def _new_archive(root: Path) -> tuple[Archive, signing.PrivateKey]:
+    archive = Archive.init(root / "home")
+    key = signing.generate_private_key()
+    with archive.db.session() as s:
+        keys.trust_add(s, SYSTEM, KEY_ID, signing.public_key_pem(key))
+    return archive, key
+
+
+def _noise_jpeg(rng: random.Random, px: tuple[int, int]) -> bytes:
+    img = Image.frombytes("L", px, rng.randbytes(px[0] * px[1]))
+    buf = io.BytesIO()
+    img.save(buf, "JPEG", quality=92, dpi=(300, 300))
+    return buf.getvalue()
+
+
+def _large_scan_pdf(path: Path, megabytes: int, rng: random.Random) -> None:
+    """An image-only PDF (a scanner's output) of about ``megabytes`` MB."""
+    pages = [_noise_jpeg(rng, (2480, 3508)) for _ in range(3)]
+    c = canvas.Canvas(str(path), pagesize=A4)
+    written, i = 0, 0
+    while written < megabytes << 20:
+        data = pages[i % len(pages)]
+        c.drawImage(ImageReader(io.BytesIO(data)), 0, 0, *A4)
+        c.showPage()
+        written += len(data)
+        i += 1
+    c.save()
+
+
+def _replace_with_large_scan(sub: Path, key: signing.PrivateKey, megabytes: int) -> None:
+    case = json.loads((sub / "case.json").read_text("utf-8"))
+    entry = next(f for f in case["files"] if f["media_type"] == "application/pdf")
+    target = sub / "files" / entry["path"]
+    target.unlink()
+    _large_scan_pdf(target, megabytes, random.Random(7))
+    d = digest_file(target)
+    entry.update(size=d.size, sha256=d.sha256, origin="digitized")
+    entry.pop("pages", None)
+    entry["sm3"] = d.sm3
+    (sub / "case.json").write_text(json.dumps(case, ensure_ascii=False, indent=2), "utf-8")
+    (sub / "case.json.sig").write_bytes(
+        signing.sign(key, KEY_ID, (sub / "case.json").read_bytes()).to_json()
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--cases", type=int, default=100)
+    parser.add_argument("--large-mb", type=int, default=256)
+    args = parser.parse_args()
+    print("rerun: .venv/bin/python bench/ingest.py "
+          f"--cases {args.cases} --large-mb {args.large_mb}", file=sys.stderr)
+    with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_TMP")) as tmp:
+        root = Path(tmp)
+        archive, key = _new_archive(root / "typical")
+        subs = generate_batch(root / "subs", args.cases, seed=11, signing_key=key, key_id=KEY_ID,
+                              source_system=SYSTEM, config=archive.filing_config)
+        sha_rate, total = _sha256_rate(_content_files(subs))
+        start = time.perf_counter()
+        statuses = [ingest(archive, s).status for s in subs]
+        elapsed = time.perf_counter() - start
+        archived = statuses.count("archived")
+        typical_files = len(_content_files(subs)) / len(subs)
+        typical = {
+            "cases": len(subs), "archived": archived, "files_per_case": typical_files,
+            "mb": total / 1e6, "cases_per_s": len(subs) / elapsed,
+            "mb_per_s": total / 1e6 / elapsed, "sha256_mb_per_s": sha_rate / 1e6,
+        }
+
+        large_archive, large_key = _new_archive(root / "large")
+        item = next(i for i in large_archive.filing_config.items if i.name ==
+                    "企业职工基本养老保险参保登记")
+        sub = generate_submission(root / "large-sub", rng=random.Random(5),
+                                  signing_key=large_key, key_id=KEY_ID, source_system=SYSTEM,
+                                  service_item=item)
+        _replace_with_large_scan(sub, large_key, args.large_mb)
+        sha_rate_l, total_l = _sha256_rate(_content_files([sub]))
+        start = time.perf_counter()
+        outcome = ingest(large_archive, sub)
+        elapsed_l = time.perf_counter() - start
+        large = {"mb": total_l / 1e6, "status": outcome.status,
+                 "mb_per_s": total_l / 1e6 / elapsed_l, "sha256_mb_per_s": sha_rate_l / 1e6}
+
+    rows = [
+        ("typical cases", f"{typical['cases']} ({archived} archived)",
+         f"{typical['files_per_case']:.1f}", f"{typical['mb']:.1f}",
+         f"{typical['cases_per_s']:.1f}", f"{typical['mb_per_s']:.1f}",
+         f"{typical['sha256_mb_per_s']:.0f}", f"{typical['mb_per_s'] / typical['sha256_mb_per_s']:.1%}"),
+        ("large scan PDF", f"1 ({large['status']})", "5", f"{large['mb']:.1f}",
+         f"{1 / (large['mb'] / large['mb_per_s']):.2f}", f"{large['mb_per_s']:.1f}",
+         f"{large['sha256_mb_per_s']:.0f}", f"{large['mb_per_s'] / large['sha256_mb_per_s']:.1%}"),
+    ]
+    header = ("workload", "cases", "files/case", "MB", "cases/s", "ingest MB/s",
+              "SHA-256 MB/s", "ratio")
+    widths = [max(len(str(r[i])) for r in [*rows, header]) for i in range(len(header))]
+    for r in [header, *rows]:
+        print("  ".join(str(c).ljust(w) for c, w in zip(r, widths, strict=True)))
+    print("goals: large files >= 40% of SHA-256 throughput; typical >= 20 cases/s")
+    print(json.dumps({
+        "typical_cases": typical["cases"],
+        "typical_cases_per_s": round(typical["cases_per_s"], 2),
+        "typical_mb_per_s": round(typical["mb_per_s"], 2),
+        "typical_ratio_vs_sha256": round(typical["mb_per_s"] / typical["sha256_mb_per_s"], 4),
+        "large_mb": round(large["mb"], 1),
+        "large_mb_per_s": round(large["mb_per_s"], 2),
+        "large_sha256_mb_per_s": round(large["sha256_mb_per_s"], 2),
+        "large_ratio_vs_sha256": round(large["mb_per_s"] / large["sha256_mb_per_s"], 4),
+    }))
+
+
+if __name__ == "__main__":
+    main()
