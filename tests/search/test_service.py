@@ -1,0 +1,46 @@
+"""The facade the CLI and the web layer call."""
+
+from __future__ import annotations
+
+import json
+
+from dangan.search import Access, SearchService, render_text, search_json
+from dangan.search.whoosh_engine import WhooshEngine
+from tests.search.corpus import LI, ZHANG
+
+
+def test_search_json_for_the_cli(engine: WhooshEngine) -> None:
+    svc = SearchService(engine)
+    out = search_json(svc, ZHANG[-6:], filters=["year=2024"], access=Access.everything())
+    json.dumps(out, ensure_ascii=False)  # JSON-able as it is
+    assert out["total"] == 1
+    hit = out["hits"][0]
+    assert set(hit) >= {"aip_id", "archival_code", "case_id", "title", "score", "highlights"}
+    assert hit["aip_id"] == "aip-0001" and hit["case_id"] == "HZ2024-000001"
+    assert out["facets"]["year"] == {"2024": 1}
+    text = render_text(svc.search("zhangsan", access=Access.everything()))
+    assert "共 1 件" in text and "【张三】" in text
+
+
+class Catalogue:
+    """Stands in for the catalogue's SQL index: knows one credit code."""
+
+    def __init__(self) -> None:
+        self.asked: list[tuple[str, str]] = []
+
+    def resolve(self, kind: str, value: str) -> list[str] | None:
+        self.asked.append((kind, value))
+        return ["aip-0002"] if value == "HZ2023-000002" else None
+
+
+def test_identifier_lookups_may_be_served_by_a_resolver(engine: WhooshEngine) -> None:
+    cat = Catalogue()
+    svc = SearchService(engine, resolver=cat)
+    r = svc.search("HZ2023-000002", access=Access.everything())
+    assert [h.aip_id for h in r.hits] == ["aip-0002"] and cat.asked == [("code", "HZ2023-000002")]
+    # the resolver cannot bypass access rules: the engine still applies them
+    assert svc.search("HZ2023-000002", access=Access.of(["restricted"])).total == 0
+    # unknown to the resolver: the engine answers by itself
+    assert [h.aip_id for h in svc.search(LI, access=Access.everything()).hits] == ["aip-0002"]
+    assert svc.search("养老", access=Access.everything()).total == 1
+    assert len(cat.asked) == 2  # words are never sent to the resolver
