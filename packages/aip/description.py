@@ -253,8 +253,11 @@ def _render(spec: F, value: Any, parent: etree._Element | None) -> etree._Elemen
     elif spec.kind == "bool":
         el.text = "true" if value else "false"
     elif spec.kind == "json":
-        text = json.dumps(value, ensure_ascii=False)
-        el.text = text if not _XML_UNSAFE.search(text) else json.dumps(value, ensure_ascii=True)
+        # default=str: evidence may carry paths or datetimes; they are kept as text
+        text = json.dumps(value, ensure_ascii=False, default=str)
+        if _XML_UNSAFE.search(text):
+            text = json.dumps(value, ensure_ascii=True, default=str)
+        el.text = text
     elif spec.kind == "code":
         code = str(value)
         _set_text(el, (spec.labels or {}).get(code, code), code)

@@ -103,7 +103,7 @@ def check_item(r: dict) -> dict:
 
 def _documents(inp: AIPInput) -> list[dict]:
     entries: dict[str, dict] = {}
-    for e in _lst(inp.case.get("files")):
+    for e in _lst(_d(inp.case).get("files")):
         rel = submission_rel(_d(e).get("path"))
         if rel and rel in inp.file_digests and rel not in entries:
             entries[rel] = _d(e)

@@ -237,3 +237,19 @@ def test_malformed_case_still_builds_and_validation_names_the_gaps(tmp_path: Pat
     xsd = [p for p in problems if p["code"] == "description.invalid"]
     assert any("年度" in p["note"] for p in xsd)  # no 办结时间 → no year
     assert any("顺序号" in p["note"] for p in xsd)  # event without a usable seq
+
+
+def test_unparsable_case_and_odd_evidence_still_build(tmp_path: Path, keys) -> None:
+    sub = tmp_path / "s"
+    sub.mkdir()
+    from tests.packages.aip.aip_factory import write_submission
+
+    inp = write_submission(sub, keys.source)
+    odd = [{"code": "GD-3-4", "nature": "usability", "name": "可读性", "stage": "GD", "result": "fail",
+            "blocking": True, "message": "无法打开", "evidence": [{"path": Path("files/a.pdf")}]}]
+    inp = replace(inp, case=None, check_results=odd)  # type: ignore[arg-type]
+    built = build_aip(inp, tmp_path / "aip", keys.archive, "k")
+    report = read_aip(built.path).description["signed_object"]["content"]["check_report"]
+    assert report[0]["evidence"] == [{"path": "files/a.pdf"}]
+    # all three files are still described, even without case.json metadata
+    assert len(read_aip(built.path).documents) == 3

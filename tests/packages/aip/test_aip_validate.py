@@ -193,3 +193,11 @@ def test_unsafe_zip_is_refused(tmp_path: Path, keys) -> None:
         zf.writestr("../../etc/evil", "x")
     result = validate_aip(z, keys.archive_pem)
     assert [p["code"] for p in result.problems] == ["aip.unreadable"]
+
+
+def test_symlink_in_the_bag_is_named_not_followed(aip: Path, keys, tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("outside")
+    (aip / "data/submission/files/link.txt").symlink_to(secret)
+    problems = found(aip, keys.archive_pem)
+    assert ("layout.special", "data/submission/files/link.txt") in problems
