@@ -235,6 +235,7 @@ def _in_window(
     built = build_aip(inp, staging / aip_id, key.private_key, key.key_id)
     ctx.aip_root = built.path
     ctx.archival_code = archival_code
+    ctx.archive_public_key_pem = key.public_pem
     report.extend(run_checks(ctx, Stage.GD, group="package"))
     item = records.build_item(
         sub, inp, identified, built.aip_digest, archive.store.key_for(aip_id), {},

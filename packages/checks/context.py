@@ -110,6 +110,7 @@ class CheckContext:
     archival_code: str | None = None
     archival_code_rule: Any = None  # packages.archival_code.ArchivalCodeRule
     aip_root: Path | None = None
+    archive_public_key_pem: bytes | None = None  # verifies the AIP signature (GD-1-14)
     catalogue_record: dict[str, Any] | None = None  # rows read back after staging (GD-3-2)
     memo: dict[str, Any] = field(default_factory=dict)
 

@@ -29,7 +29,7 @@ Problems = list[dict[str, Any]]
 
 def inspection(ctx: CheckContext) -> tuple[AIPValidation, BagView | None]:
     """The memoised full validation of the AIP under check."""
-    key = getattr(ctx, "archive_public_key_pem", None)
+    key = ctx.archive_public_key_pem
     return ctx.memoized("aip:inspection", lambda: inspect_aip(Path(ctx.aip_root), key))
 
 
