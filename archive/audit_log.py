@@ -193,10 +193,11 @@ def _log(session: Session) -> MerkleLog:
     return log
 
 
-def _require_filing_window(session: Session) -> None:
+def require_filing_window(session: Session, what: str = "追加审计记录") -> None:
+    """Refuse unless ``session`` holds the filing lock (keeps indexes gap-free, heads ordered)."""
     if not session.connection().get_execution_options().get("filing_lock", False):
         raise AuditLogError(
-            "审计日志只能在归档窗口内追加（Database.filing_session()），否则并发写入会冲突；"
+            f"{what}须在归档窗口内进行（Database.filing_session()），否则并发写入会冲突；"
             "单独的事件请用 audit_log.record(db, ...)"
         )
 
@@ -242,7 +243,7 @@ def append(
 
     Nothing is committed here: the entry commits or rolls back with the caller's rows.
     """
-    _require_filing_window(session)
+    require_filing_window(session)
     normal = _normalise(actor, action, object_id, object_digest, details)
     log = _log(session)
     index = log.size

@@ -16,7 +16,7 @@ from dangan.archive.errors import ArchiveError
 from dangan.ingest.errors import IngestError
 from dangan.packages.errors import PackageError
 
-from . import commands_archive, commands_ingest
+from . import commands_archive, commands_audit, commands_ingest
 from .render import emit_json
 
 
@@ -49,6 +49,7 @@ def main(ctx: click.Context, home: Path | None) -> None:
 
 commands_archive.register(main)
 commands_ingest.register(main)
+commands_audit.register(main)
 
 
 if __name__ == "__main__":  # pragma: no cover
