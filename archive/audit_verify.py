@@ -155,7 +155,8 @@ def _current_head(log: MerkleLog, log_id: str) -> TreeHead:
 def _check_head_against_log(th: TreeHead, log: MerkleLog, label: str,
                             report: AuditVerifyReport, **where: Any) -> bool:
     if th.size > log.size:
-        report.fail("head_beyond_log", f"{label}承诺了 {th.size} 条记录，但日志现在只有 {log.size} "
+        sep = " " if label[-1].isdigit() else ""
+        report.fail("head_beyond_log", f"{label}{sep}承诺了 {th.size} 条记录，但日志现在只有 {log.size} "
                     "条：日志被回滚或截断", **where)
         return False
     if th.root != log.root(th.size):
