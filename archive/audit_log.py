@@ -151,8 +151,9 @@ class SqlSubtreeStore:
         value = self.pending.get((level, index))
         if value is not None:
             return value
-        return self.session.execute(
-            select(AuditSubtree.hash).where(AuditSubtree.level == level, AuditSubtree.idx == index)
+        t = AuditSubtree.__table__
+        return self.session.connection().execute(
+            select(t.c.hash).where(t.c.level == level, t.c.idx == index)
         ).scalar_one_or_none()
 
     def put(self, level: int, index: int, value: bytes) -> None:
@@ -161,7 +162,7 @@ class SqlSubtreeStore:
     def flush(self) -> None:
         if self.pending:
             rows = [{"level": lv, "idx": i, "hash": h} for (lv, i), h in self.pending.items()]
-            self.session.execute(insert(AuditSubtree), rows)
+            self.session.connection().execute(insert(AuditSubtree.__table__), rows)
             self.pending.clear()
 
 
@@ -250,8 +251,8 @@ def append(
     time = utc_timestamp(when)
     body = entry_body(index, time, actor, action, object_id, object_digest, normal)
     leaf = leaf_hash(canonical_json(body))
-    session.execute(
-        insert(AuditEntryRow),
+    session.connection().execute(
+        insert(AuditEntryRow.__table__),
         [{"idx": index, "time": time, "actor": actor, "action": action, "object_id": object_id,
           "object_digest": object_digest, "details": canonical_json(normal).decode("utf-8"),
           "leaf_hash": leaf.hex()}],
