@@ -96,6 +96,8 @@ def layout_for(plan: CasePlan, pf: PlannedFile) -> Doc | bytes:
         return E.id_card_copy(_id_holder(f, m), at, m.title)
     if kind == "other" and "撤回" in m.title:
         return D.withdrawal(f, m, at)
+    if kind == "other" and m.title in ("授权委托书", "送达回证"):
+        return D.proxy(f, m, at) if m.title == "授权委托书" else D.receipt(f, m, at)
     if kind == "other" and "协议" in m.title:
         return E.agreement(f, m, at)
     if m.origin == "digitized":

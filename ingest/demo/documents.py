@@ -186,3 +186,31 @@ def withdrawal(f: Facts, m: Material, at: datetime) -> Doc:
     s.line_pair("", f"申请人：{f.applicant_name}")
     s.line_pair("", _d(at))
     return s.finish()
+
+
+def proxy(f: Facts, m: Material, at: datetime) -> Doc:
+    """授权委托书: who may act for the applicant at the window."""
+    agent = getattr(f.applicant, "contact", None) or f.applicant
+    s = Sheet(m.title, f.applicant_name, at)
+    s.title(m.title)
+    s.para(f"{f.agency.name}：", indent=False)
+    s.para(f"兹委托{agent.name}（公民身份号码 {agent.id_number}）代为办理“{f.item.name}”事项"
+           f"{'（参保人员：' + f.person.name + '）' if f.person else ''}，"
+           "代为提交、签收相关材料。委托期限自签署之日起至该事项办结止。")
+    s.gap(10)
+    s.line_pair("", f"委托人（签字/盖章）：{f.applicant_name}")
+    s.line_pair("", f"受托人（签字）：{agent.name}")
+    s.line_pair("", _d(at))
+    return s.finish()
+
+
+def receipt(f: Facts, m: Material, at: datetime) -> Doc:
+    """送达回证: the applicant signs for the decision handed over at the window."""
+    s = Sheet(m.title, f.agency.name, at)
+    s.title(m.title)
+    served = f.item.decision_titles.get(f.outcome, "决定书")
+    s.table([("送达文书", f"{served}（{f.decision_no or ''}）"), ("受送达人", f.applicant_name),
+             ("送达地点", f.agency.name + "服务大厅"), ("送达方式", "直接送达"),
+             ("受送达人签收", f"{f.applicant_name}　{_d(at)}"), ("送达人", "窗口工作人员")], (40, 120))
+    s.signature(f.agency.name, at, seal=f.agency.name)
+    return s.finish()

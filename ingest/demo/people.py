@@ -98,6 +98,10 @@ _INSTITUTIONS = ("第一中学", "人民医院", "实验小学", "图书馆", "�
 _STREETS = "人民路 解放路 建设路 中山路 新华路 长江路 和平路 迎宾大道 文化路 胜利街 友谊路 光明街".split()
 _NATIONS = ("汉族",) * 18 + ("回族", "满族", "壮族", "维吾尔族", "蒙古族")
 
+_MOBILE_PREFIXES = tuple(
+    "130 131 132 133 134 135 136 137 138 139 150 151 152 153 155 156 157 158 159 "
+    "166 173 175 176 177 178 180 181 182 183 184 185 186 187 188 189 191 198 199".split()
+)
 _ORG_WEIGHTS = (3, 7, 9, 10, 5, 8, 4, 2)
 _ORG_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"  # credit-code alphabet (no I O S V Z)
 
@@ -177,7 +181,7 @@ class PeopleFactory:
 
     def phone(self) -> str:
         rng = self.rng
-        return f"1{rng.choice('3456789')}{rng.randint(0, 9)}{rng.randint(0, 99999999):08d}"
+        return f"{rng.choice(_MOBILE_PREFIXES)}{rng.randint(0, 99999999):08d}"
 
     def person(self, *, age: tuple[int, int] = (20, 58), on: date | None = None,
                sex: str | None = None, surname: str | None = None) -> Person:

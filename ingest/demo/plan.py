@@ -22,6 +22,8 @@ CST = timezone(timedelta(hours=8), "Asia/Shanghai")
 OUTCOME_WEIGHTS = {"approved": 82, "rejected": 7, "not_accepted": 6, "withdrawn": 5}
 CHANNEL_WEIGHTS = {"window": 45, "online": 30, "mobile": 12, "self_service": 8, "home_visit": 5}
 SYSTEM = {"id": "system", "name": "社会保险网上经办系统", "role": "system"}
+PROXY = Material("授权委托书", "other", "digitized")
+RECEIPT = Material("送达回证", "other", "digitized")
 DECISION_ABBR = {"GL": "登", "ZJ": "征", "JL": "转", "ZF": "核", "QT": "档"}
 
 
@@ -122,10 +124,10 @@ def _materials_for(item: ServiceItem, outcome: str, rng: random.Random) -> list[
         if kind == "decision" and item.decision_titles.get(outcome):
             m = Material(item.decision_titles[outcome], kind, m.origin)
         chosen.append(m)
-    if outcome == "approved":  # optional extras the item knows, e.g. an XML 参保人员信息表
-        for m in item.materials_of("other"):
-            if "撤回" not in m.title and m not in chosen and rng.random() < 0.5:
-                chosen.append(m)
+    if outcome != "not_accepted":  # optional extras the item lists, e.g. an XML 参保人员信息表
+        extras = [m for m in item.materials if m.kind in ("other", "evidence", "id_document")
+                  and "撤回" not in m.title and m not in chosen]
+        chosen += [m for m in extras if rng.random() < 0.6]
     return chosen
 
 
@@ -165,7 +167,10 @@ def plan_case(item: ServiceItem, rng: random.Random, *, outcome: str | None = No
         abbr = DECISION_ABBR[item.category_code] if outcome == "approved" else "不"
         facts.decision_no = f"{agency.short}{abbr}〔{year}〕{rng.randint(1, 9999)}号"
     plan = CasePlan(facts)
-    _trail(plan, pf, rng, _materials_for(item, outcome, rng))
+    mats = _materials_for(item, outcome, rng)
+    if channel == "window" and applicant is not subject and rng.random() < 0.6:
+        mats.append(PROXY)  # the clerk acts for a unit or a survivor on a signed authorisation
+    _trail(plan, pf, rng, mats)
     return plan
 
 
@@ -229,8 +234,11 @@ def _trail(plan: CasePlan, pf: PeopleFactory, rng: random.Random, mats: list[Mat
     fb_at = _later(t, rng, (0, 2)) if not online else t + timedelta(minutes=rng.randint(1, 30))
     actions = {"approved": "办结，将办理结果告知申请人", "rejected": "送达不予办理决定书，告知申请人理由及救济途径",
                "not_accepted": "告知申请人不予受理的理由，退回申请材料", "withdrawn": "告知申请人办件已终止"}
-    _event(plan, "feedback", fb_at, SYSTEM if online else window.actor(), actions[outcome])
+    fb = _event(plan, "feedback", fb_at, SYSTEM if online else window.actor(), actions[outcome])
     f.completed_at = fb_at
+    delivered = any(p.material.kind == "decision" for p in plan.files)
+    if f.channel == "window" and delivered and rng.random() < 0.5:
+        _attach(plan, RECEIPT, fb, "received", fb_at + timedelta(minutes=rng.randint(1, 10)))
 
 
 def _handle(plan, rng, mats, issued, reviewer, rechecker, window, online, transfer_in, transfer_out):

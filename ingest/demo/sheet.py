@@ -72,14 +72,16 @@ class Sheet:
         scale = total / sum(widths)
         widths = tuple(w * scale for w in widths)
         for row in rows:
-            cells = list(row) + [""] * (ncols - len(row))
-            lines_per_cell = [wrap(c, w - 3, size) or [""] for c, w in zip(cells, widths, strict=True)]
+            cells = list(row)
+            # a short row's last cell spans the remaining columns
+            row_widths = list(widths[: len(cells) - 1]) + [sum(widths[len(cells) - 1 :])]
+            lines_per_cell = [wrap(c, w - 3, size) or [""] for c, w in zip(cells, row_widths, strict=True)]
             h = max(row_h, max(len(ls) for ls in lines_per_cell) * size * 0.5 + 4)
             self._room(h + 2)
             top = self.y
             self.page.items.append(Rule(LEFT, top, RIGHT, top))
             x = LEFT
-            for lines, w in zip(lines_per_cell, widths, strict=True):
+            for lines, w in zip(lines_per_cell, row_widths, strict=True):
                 self.page.items.append(Rule(x, top, x, top + h))
                 ty = top + (h - len(lines) * size * 0.5) / 2 + size * 0.4
                 for ln in lines:
