@@ -9,6 +9,7 @@ configured (``timestamping``) the head's canonical bytes are also time-stamped b
 Every head is stored in ``audit_heads`` and, once its transaction has committed,
 appended as one JSON line to ``<home>/audit/heads.jsonl`` — an append-only export that
 can be mirrored or handed to inspectors (``dangan audit heads`` prints the same list).
+Lines of concurrent processes may land out of order; each carries its ``seq``.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from __future__ import annotations
 import base64
 import fcntl
 import json
+import logging
 import os
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -37,6 +39,7 @@ if TYPE_CHECKING:
 
 HEADS_EXPORT = Path("audit") / "heads.jsonl"
 _PENDING_KEY = "dangan.tree_heads.pending_lines"
+_logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -99,7 +102,11 @@ def _append_lines(path: Path, lines: list[str]) -> None:
 def _export_after_commit(session: Session) -> None:
     pending: dict[Path, list[str]] = session.info.pop(_PENDING_KEY, {})
     for path, lines in pending.items():
-        _append_lines(path, lines)
+        try:
+            _append_lines(path, lines)
+        except OSError as exc:  # the head is committed; the caller's work must not fail now
+            _logger.error("树头已入库，但写入导出文件 %s 失败：%s（可用 dangan audit heads --json 重新导出）",
+                          path, exc)
 
 
 @event.listens_for(Session, "after_soft_rollback")
