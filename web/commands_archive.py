@@ -99,7 +99,7 @@ def service_items(as_json: bool) -> None:
     """服务事项归档配置：类别、保管期限、分类号、各办理结果所需材料。"""
     cfg = load_filing_config()
     if as_json:
-        emit_json(cfg.to_json())
+        emit_json(cfg.to_dict())
         return
     for item in cfg.items:
         click.echo(

@@ -36,7 +36,7 @@ def _finish(proc: subprocess.Popen) -> dict:
 
 
 def test_two_processes_filing_different_cases_get_consecutive_codes(archive, make_case):
-    paths = [make_case() for _ in range(4)]
+    paths = [make_case(year=2025) for _ in range(4)]  # one numbering series
     procs = [_start_ingest(archive.home, p) for p in paths]
     results = [_finish(p) for p in procs]
     assert [r["status"] for r in results] == ["archived"] * 4
