@@ -101,6 +101,8 @@ def layout_for(plan: CasePlan, pf: PlannedFile) -> Doc | bytes:
     if kind == "other" and "协议" in m.title:
         return E.agreement(f, m, at)
     if m.origin == "digitized":
+        if "认证" in m.title:
+            return E.certification_record(f, m, at)
         return E.certificate(f, m, at)
     return E.contribution_record(f, m, at)
 

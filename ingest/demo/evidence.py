@@ -57,6 +57,26 @@ def id_card_copy(p: Person, at: datetime, title: str) -> Doc:
     return s.finish()
 
 
+def certification_record(f: Facts, m: Material, at: datetime) -> Doc:
+    """The on-site record of a benefit-qualification check, with the photo taken."""
+    p = f.person or f.applicant
+    s = Sheet(m.title, f.agency.name, at)
+    s.title("待遇领取资格认证现场记录")
+    method = "上门认证" if f.channel == "home_visit" else "现场人脸识别认证"
+    s.table([("姓名", p.name), ("公民身份号码", getattr(p, "id_number", "")),
+             ("认证方式", method), ("认证时间", f"{at:%Y-%m-%d %H:%M}"),
+             ("认证地点", f.agency.name + "服务大厅" if f.channel != "home_visit" else p.address)],
+            (45, 115))
+    x0, top = 75.0, s.y + 4
+    for a, b, c, d in ((x0, top, x0 + 60, top), (x0, top + 80, x0 + 60, top + 80),
+                       (x0, top, x0, top + 80), (x0 + 60, top, x0 + 60, top + 80)):
+        s.page.items.append(Rule(a, b, c, d, 0.5))
+    s.page.items.append(Text(x0 + 30, top + 42, "现场照片", 12, "center"))
+    s.y = top + 90
+    s.line_pair(f"认证人员：{f.agency.name}", f"被认证人签字：{p.name}")
+    return s.finish()
+
+
 def certificate(f: Facts, m: Material, at: datetime) -> Doc:
     """A paper certificate or statement that the applicant brought in (scanned)."""
     title = m.title.replace("（数字化副本）", "")

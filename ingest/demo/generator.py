@@ -94,9 +94,18 @@ def generate_batch(out_dir: Path, n: int, *, seed: int, signing_key: PrivateKey,
     out_dir.mkdir(parents=True, exist_ok=True)
     jobs = [(out_dir, seed, i, signing_key, key_id, source_system, config) for i in range(n)]
     workers = workers if workers is not None else ((os.cpu_count() or 1) if n >= 40 else 1)
+    workers = min(workers, n)
+    if workers > 1 and _in_daemon():  # e.g. a Celery prefork worker may not start children
+        workers = 1
     if workers <= 1:
         return [_one(job) for job in jobs]
     return _parallel(jobs, workers)
+
+
+def _in_daemon() -> bool:
+    import multiprocessing as mp
+
+    return bool(mp.current_process().daemon)
 
 
 def _parallel(jobs: list[tuple], workers: int) -> list[Path]:
