@@ -27,11 +27,19 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def make_read_only(root: Path) -> None:
+def seal_tree(root: Path) -> None:
+    """Make every file durable and read-only, then every folder (deepest first)."""
     for dirpath, _dirnames, filenames in os.walk(root):
         for name in filenames:
-            os.chmod(Path(dirpath) / name, 0o444)
+            path = Path(dirpath) / name
+            fd = os.open(path, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.chmod(path, 0o444)
     for dirpath, _dirnames, _filenames in os.walk(root, topdown=False):
+        _fsync_dir(Path(dirpath))
         os.chmod(dirpath, 0o555)
 
 
@@ -83,7 +91,7 @@ class AIPStore:
             f.flush()
             os.fsync(f.fileno())
         _fsync_dir(self.pending)
-        make_read_only(staged)
+        seal_tree(staged)
         os.rename(staged, final)
         _fsync_dir(final.parent)
         return final

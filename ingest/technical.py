@@ -26,7 +26,7 @@ def identify_files(ctx: CheckContext) -> dict[str, dict[str, Any]]:
         tech: dict[str, Any] = {"media_type": fmt.media_type, "format_name": fmt.name,
                                 "format_version": fmt.version}
         if fmt.media_type == PDF:
-            info = ctx.memoized(f"pdf:{rel}", lambda p=f.abs_path: inspect_pdf(p))
+            info = ctx.memoized(f"pdf:{rel}", lambda p=f.abs_path: inspect_pdf(p, with_text=False))
             tech["pages"] = info.pages or None
             dpis = [d for d in info.page_image_dpi if d]
             tech["dpi"] = min(_dpi(d) or 0 for d in dpis) if dpis else None

@@ -8,7 +8,6 @@ thread so that the two hashes (which release the GIL on large buffers) use both 
 from __future__ import annotations
 
 import hashlib
-import os
 import queue
 import threading
 from collections.abc import Iterable
@@ -119,9 +118,9 @@ def digest_file(path: Path | str) -> Digests:
 
 
 def copy_and_digest(src: Path | str, dst: Path | str) -> Digests:
-    """Copy ``src`` to a new file ``dst`` (fsynced) and return the digests of what was written."""
+    """Copy ``src`` to a new file ``dst`` and return the digests of what was written.
+
+    Not fsynced here: the caller makes the final home of the bytes durable once.
+    """
     with open(src, "rb") as fin, open(dst, "xb") as fout:
-        digests = digest_stream(_read_chunks(fin), fout)
-        fout.flush()
-        os.fsync(fout.fileno())
-    return digests
+        return digest_stream(_read_chunks(fin), fout)

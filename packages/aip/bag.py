@@ -210,13 +210,14 @@ def make_signature(statement: bytes, signing_key: Any, key_id: str, signed_at: s
 
 
 def write_file(path: Path, data: bytes) -> None:
-    """Write a new file (or replace one while resealing) and flush it to disk."""
+    """Write a new file (or replace one while resealing) atomically.
+
+    Durability is the store's job: it fsyncs every file of the AIP once, before the
+    rename that publishes it, rather than each tag file at every (re)write.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".tmp")
-    with open(tmp, "wb") as f:
-        f.write(data)
-        f.flush()
-        os.fsync(f.fileno())
+    tmp.write_bytes(data)
     os.replace(tmp, path)
 
 

@@ -8,11 +8,12 @@ signature.json, which proves integrity only; ``key_source`` says which was used.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..digests import sha256_hex
+from ..digests import Digests, sha256_hex
 from ..errors import AIPInvalid, KeyError_, SignatureError, UnsafeContainer
 from ..signing import DetachedSignature, key_fingerprint, verify
 from .bag import (
@@ -136,8 +137,17 @@ def run_all(v: BagView, public_key_pem: bytes | None, result: AIPValidation) -> 
     return problems
 
 
-def inspect_aip(path: Path, public_key_pem: bytes | None = None) -> tuple[AIPValidation, BagView | None]:
-    """``validate_aip`` plus the parsed view (for the package check items)."""
+def inspect_aip(
+    path: Path,
+    public_key_pem: bytes | None = None,
+    known_digests: Mapping[str, Digests] | None = None,
+) -> tuple[AIPValidation, BagView | None]:
+    """``validate_aip`` plus the parsed view (for the package check items).
+
+    ``known_digests`` (payload path → digests) are digests this process measured itself
+    while receiving the same bytes (filing); those files are not read again. Audits of
+    stored AIPs pass none, so every byte is re-hashed.
+    """
     result = AIPValidation(path=str(path))
     try:
         src = open_source(Path(path))
@@ -147,7 +157,7 @@ def inspect_aip(path: Path, public_key_pem: bytes | None = None) -> tuple[AIPVal
         return result, None
     try:
         v = BagView(files=dict(src.files), special=list(src.special), read=_cached(src.read),
-                    chunks=src.chunks)
+                    chunks=src.chunks, known=dict(known_digests or {}))
         result.problems = run_all(v, public_key_pem, result)
         info = dict(v.info)
         result.aip_id = info.get("Dangan-AIP-Id")

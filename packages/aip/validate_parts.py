@@ -55,6 +55,7 @@ class BagView:
     description: dict[str, Any] | None = None
     description_bytes: bytes | None = None
     actual: dict[str, Any] = field(default_factory=dict)  # rel -> Digests of payload bytes
+    known: dict[str, Any] = field(default_factory=dict)  # rel -> Digests measured while filing
 
     @property
     def payload_files(self) -> dict[str, int]:
@@ -143,7 +144,9 @@ def check_manifests(v: BagView) -> list[dict[str, Any]]:
     for p in sorted(payload):
         if not any(p in v.manifests.get(a, {}) for a in ALGORITHMS):
             continue
-        v.actual[p] = digest_stream(v.chunks(p))
+        known = v.known.get(p)
+        v.actual[p] = known if known is not None and known.size == v.files[p] else (
+            digest_stream(v.chunks(p)))
         for alg in ALGORITHMS:
             expected = v.manifests.get(alg, {}).get(p)
             found = getattr(v.actual[p], alg)

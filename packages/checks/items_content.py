@@ -41,7 +41,7 @@ def fmt_of(ctx: CheckContext, ff: FileFacts) -> FormatId:
 
 
 def pdf_of(ctx: CheckContext, ff: FileFacts) -> PdfInfo:
-    return ctx.memoized(f"pdf:{ff.rel_path}", lambda: inspect_pdf(ff.abs_path))
+    return ctx.memoized(f"pdf:{ff.rel_path}", lambda: inspect_pdf(ff.abs_path, with_text=False))
 
 
 def ofd_of(ctx: CheckContext, ff: FileFacts) -> OfdInfo:

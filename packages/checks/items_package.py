@@ -30,7 +30,9 @@ Problems = list[dict[str, Any]]
 def inspection(ctx: CheckContext) -> tuple[AIPValidation, BagView | None]:
     """The memoised full validation of the AIP under check."""
     key = ctx.archive_public_key_pem
-    return ctx.memoized("aip:inspection", lambda: inspect_aip(Path(ctx.aip_root), key))
+    known = {f"data/submission/{rel}": f for rel, f in ctx.files.items()} if (
+        ctx.stage is Stage.GD) else None
+    return ctx.memoized("aip:inspection", lambda: inspect_aip(Path(ctx.aip_root), key, known))
 
 
 def _unassessable(ctx: CheckContext) -> Verdict | None:

@@ -291,13 +291,16 @@ def inspect_pdf(path: Path | str, *, with_text: bool = True) -> PdfInfo:
     bad_pages: list[int] = []
     for number, page in enumerate(reader.pages, start=1):
         info.page_image_dpi.append(_page_image_dpi(page))
-        if with_text:
-            try:
+        try:
+            if with_text:
                 text = page.extract_text() or ""
-            except Exception:  # noqa: BLE001
-                bad_pages.append(number)
-                continue
-            info.text_chars += sum(1 for c in text if not c.isspace())
+                info.text_chars += sum(1 for c in text if not c.isspace())
+            else:
+                contents = page.get_contents()  # inflates every content stream of the page
+                if contents is not None:
+                    contents.get_data()
+        except Exception:  # noqa: BLE001
+            bad_pages.append(number)
     if bad_pages:
         info.problems.append(f"第 {', '.join(map(str, bad_pages))} 页内容无法解码")
     return info
