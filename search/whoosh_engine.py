@@ -9,9 +9,9 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
+from whoosh import collectors, sorting
 from whoosh import index as windex
 from whoosh import query as wq
-from whoosh import sorting
 from whoosh.multiproc import MpWriter
 from whoosh.writing import SegmentWriter
 
@@ -22,9 +22,10 @@ from .interface import Access, SearchHit, SearchResult
 from .query import parse
 from .storage import IndexHome, writer_lock
 from .suggest import suggest
+from .whoosh_facets import AllDocsCollector, FacetColumns
 from .whoosh_hits import hit_of
-from .whoosh_query import access_query, filter_query, to_whoosh
-from .whoosh_schema import FACET_FIELDS, build_schema, to_fields
+from .whoosh_query import KNOWN_WORD, access_query, filter_query, to_whoosh
+from .whoosh_schema import FACET_FIELDS, TEXT_FIELDS, build_schema, to_fields
 
 log = logging.getLogger(__name__)
 
@@ -75,34 +76,52 @@ class WhooshEngine:
 
     def search(self, query: str, *, filters: Mapping[str, str | list[str]] | None = None,
                page: int = 1, page_size: int = 10, access: Access) -> SearchResult:
-        tree = parse(query)
-        user_q = to_whoosh(tree)
-        restrict = [q for q in [*filter_query(filters), access_query(access)] if q is not None]
-        q = wq.And([user_q, *[_zero(r) for r in restrict]]) if restrict else user_q
         page = max(1, int(page))
         page_size = max(1, min(int(page_size), 200))
         s = self._searcher()
-        facets = {name: sorting.FieldFacet(f, maptype=sorting.Count)
-                  for name, f in FACET_FIELDS.items()}
+        tree = parse(query)
+        user_q, q = self._query(s, tree, filters, access)
+        limit = page * page_size
         sortedby = None
-        if isinstance(user_q, wq.Every):
+        if isinstance(user_q, wq.Every):  # no words: newest first
             sortedby = sorting.FieldFacet("completed", reverse=True)
-        results = s.search(q, limit=page * page_size, groupedby=facets, sortedby=sortedby)
-        total = len(results)
+            child = collectors.SortingCollector(sortedby, limit=limit)
+        else:
+            # no block-quality skipping and no matcher replacement: both drop matches that
+            # cannot reach the top N, and the total and facets need every match
+            child = collectors.TopCollector(limit=limit, usequality=False, replace=0)
+        collector = AllDocsCollector(child)
+        s.search_with_collector(q, collector)
+        results = collector.results()
+        total = collector.count()
         start = (page - 1) * page_size
         hits: list[SearchHit] = [hit_of(results[i], tree, scored=sortedby is None)
                                  for i in range(start, min(start + page_size, results.scored_length()))]
-        facet_counts = {name: dict(sorted(results.groups(name).items(),
-                                          key=lambda kv: (-kv[1], str(kv[0]))))
-                        for name in FACET_FIELDS}
-        facet_counts = {k: {str(v): c for v, c in d.items() if v not in (None, "")}
-                        for k, d in facet_counts.items()}
+        facets = self._facets(s).count(collector.docnums)
         result = SearchResult(total=total, page=page, page_size=page_size, hits=hits,
-                              facets=facet_counts, labels=self._labels(s, facet_counts),
+                              facets=facets, labels=self._labels(s, facets),
                               interpreted=str(user_q))
         if total == 0 and tree is not None:
             result.suggestion = suggest(self, s, query, tree, filters, access)
         return result
+
+    def _query(self, s, tree, filters, access: Access) -> tuple[wq.Query, wq.Query]:
+        """(the clerk's query, the query with filters and access rule applied)."""
+        reader = s.reader()
+        token = KNOWN_WORD.set(lambda t: any(reader.doc_frequency(f, t) for f in TEXT_FIELDS))
+        try:
+            user_q = to_whoosh(tree)
+            restrict = [r for r in [*filter_query(filters), access_query(access)] if r is not None]
+        finally:
+            KNOWN_WORD.reset(token)
+        return user_q, (wq.And([user_q, *[_zero(r) for r in restrict]]) if restrict else user_q)
+
+    def _facets(self, s) -> FacetColumns:
+        cached = getattr(self._local, "facets", None)
+        if cached is None or cached[0] is not s:
+            cached = (s, FacetColumns(s, FACET_FIELDS))
+            self._local.facets = cached
+        return cached[1]
 
     def _labels(self, s, facets: dict[str, dict[str, int]]) -> dict[str, dict[str, str]]:
         """Names for coded facet values (item code → service item name, agency → name)."""
@@ -118,9 +137,8 @@ class WhooshEngine:
 
     def total_for(self, s, query: str, filters: Mapping[str, Any] | None, access: Access) -> int:
         """How many items ``query`` finds for ``access`` (used to verify suggestions)."""
-        restrict = [q for q in [*filter_query(filters), access_query(access)] if q is not None]
-        q = wq.And([to_whoosh(parse(query)), *restrict]) if restrict else to_whoosh(parse(query))
-        return len(s.search(q, limit=1))
+        _user_q, q = self._query(s, parse(query), filters, access)
+        return 1 if any(True for _ in s.docs_for_query(q)) else 0
 
     # -- writing ----------------------------------------------------------------------
 
@@ -203,8 +221,10 @@ def _bulk_add(ix, docs: Iterable[IndexDocument], *, procs: int, limitmb: int,
               batch: int) -> int:
     """Add every document to a fresh index; several processes when ``procs`` > 1."""
     if procs > 1:
-        writer = MpWriter(ix, procs=procs, batchsize=200, _lk=False, limitmb=limitmb,
-                          subargs={"limitmb": limitmb})
+        # multisegment: each process writes its own segment; merging them in the parent
+        # would serialise the slowest part again.
+        writer = MpWriter(ix, procs=procs, batchsize=256, multisegment=True, _lk=False,
+                          limitmb=limitmb, subargs={"limitmb": limitmb})
     else:
         writer = SegmentWriter(ix, _lk=False, limitmb=limitmb)
     n = 0

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from whoosh import query as wq
 
 from .analysis import bigrams, has_cjk, segment
-from .interface import Access
+from .interface import SECURITY_LEVELS, Access
 from .query import (
     DATE_FIELDS,
     FIELDS,
@@ -23,6 +24,7 @@ from .query import (
     classify,
     parse_date_range,
 )
+from .whoosh_phrase import GramPhrase
 from .whoosh_schema import TEXT_FIELDS, utc_naive
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")  # a clerk's dates are local calendar days
@@ -44,6 +46,10 @@ def _and(qs: list[wq.Query]) -> wq.Query:
     return qs[0] if len(qs) == 1 else wq.And(qs)
 
 
+# Whether a word is in the index's vocabulary (set by the engine around a translation).
+KNOWN_WORD: ContextVar[Callable[[str], bool] | None] = ContextVar("known_word", default=None)
+
+
 def phrase(text: str, boost: float = 1.0) -> wq.Query:
     """Exact substring over title and texts, via the bigram field."""
     grams = bigrams(text)
@@ -51,7 +57,7 @@ def phrase(text: str, boost: float = 1.0) -> wq.Query:
         return wq.NullQuery
     if len(grams) == 1:
         return wq.Term("grams", grams[0], boost=boost)
-    return wq.Phrase("grams", grams, boost=boost)
+    return GramPhrase("grams", grams, boost=boost)
 
 
 def words_in(fields: Mapping[str, float], text: str) -> wq.Query:
@@ -89,9 +95,16 @@ def _bare(w: Word) -> wq.Query:
                     wq.Term("decision", up, boost=10.0), wq.Term("ids", up, boost=10.0),
                     wq.Prefix("case_id", up), wq.Prefix("archival_code", up),
                     phrase(v)])
-    # Chinese or mixed text: an exact name, the words (jieba), or the exact substring
-    # (robust where jieba cuts the sentence differently from the query).
-    qs = [words_in(TEXT_FIELDS, v), phrase(v, boost=0.5), wq.Term("decision", up, boost=10.0)]
+    # Chinese or mixed text: an exact name, or the words (jieba). When jieba cuts the
+    # query into a word the index has never seen (it cut the documents differently),
+    # the exact substring is searched instead, via the bigrams.
+    known = KNOWN_WORD.get()
+    tokens = segment(v)
+    if known is not None and tokens and not all(known(t) for t in tokens):
+        text_q = phrase(v)
+    else:
+        text_q = words_in(TEXT_FIELDS, v)
+    qs = [text_q, wq.Term("decision", up, boost=10.0)]
     if has_cjk(v) and len(v) <= 20:
         qs.insert(0, wq.Term("name", v, boost=8.0))
     return _or(qs)
@@ -194,10 +207,20 @@ def filter_query(filters: Mapping[str, str | list[str]] | None) -> list[wq.Query
 
 
 def access_query(access: Access) -> wq.Query | None:
-    """The items ``access`` admits (None: no restriction). Empty rule → nothing."""
+    """The items ``access`` admits (None: no restriction). Empty rule → nothing.
+
+    Classifications are expressed as the exclusion of the levels not allowed: skipping a
+    few excluded items is much cheaper than intersecting with the allowed majority (the
+    index maps any unknown level to "restricted", so nothing unknown slips through).
+    """
     parts: list[wq.Query] = []
     if access.classifications is not None:
-        parts.append(_or([wq.Term("security", c) for c in sorted(access.classifications)]))
+        allowed = set(access.classifications) & set(SECURITY_LEVELS)
+        if not allowed:
+            return wq.NullQuery
+        denied = [wq.Term("security", c) for c in SECURITY_LEVELS if c not in allowed]
+        if denied:
+            parts.append(wq.Not(_or(denied)))
     if access.agencies is not None or access.agency_prefixes:
         parts.append(_or([wq.Term("agency", a) for a in sorted(access.agencies or ())]
                          + [wq.Prefix("agency", p) for p in access.agency_prefixes]))

@@ -18,6 +18,7 @@ from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 
 from .analysis import BigramTokenizer, JiebaTokenizer, name_pinyin
 from .document import ExtractedText, IndexDocument
+from .interface import SECURITY_LEVELS
 
 SCHEMA_VERSION = 1
 
@@ -125,7 +126,8 @@ def to_fields(doc: IndexDocument) -> dict[str, Any]:
         "classification": doc.classification_code,
         "channel": doc.channel,
         "outcome": doc.outcome,
-        "security": doc.security_classification,
+        "security": (doc.security_classification if doc.security_classification in SECURITY_LEVELS
+                     else "restricted"),
         "year": str(doc.year),
         "completed": utc_naive(doc.completed_at),
         "accepted": utc_naive(doc.accepted_at),

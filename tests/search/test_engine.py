@@ -167,3 +167,15 @@ def test_reindex_swaps_in_a_fresh_index(engine: WhooshEngine) -> None:
     assert engine.count() == 4
     engine.reindex(corpus())
     assert len(list(engine.home.root.glob("gen-*"))) <= 2  # old generations pruned
+
+
+def test_total_and_facets_count_every_match_not_just_the_top_page(tmp_path) -> None:
+    eng = WhooshEngine(tmp_path / "ix")
+    strong = [make_doc(i, f"甲{i:02d}", ZHANG, body="工伤认定 工伤认定 工伤认定 事故伤害") for i in range(1, 31)]
+    weak = [make_doc(i, f"乙{i:02d}", WANG, body="普通材料说明" + "填充" * 200 + "失业登记",
+                     item=("SB031", "失业登记")) for i in range(31, 36)]
+    eng.index_many(strong + weak)
+    r = eng.search("工伤认定 OR 失业登记", page_size=5, access=ALL)
+    assert r.total == 35
+    assert r.facets["item"] == {"SB001": 30, "SB031": 5}
+    assert eng.search("工伤认定 OR 失业登记", page=7, page_size=5, access=ALL).hits != []
