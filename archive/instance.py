@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import getpass
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
+from dangan.packages import signing
 from dangan.packages.archival_code import ArchivalCodeRule
 
+from . import audit_log
 from .config import Settings, load_settings, resolve_home
 from .db import Database, migrate
 from .errors import AlreadyInitialised, NotInitialised
@@ -67,10 +70,15 @@ class Archive:
         settings.archive_key_id = f"{re.sub(r'[^A-Za-z0-9]', '', settings.fonds)}-archive-" + (
             utcnow().strftime("%Y%m%d%H%M%S")
         )
-        create_archive_key(root, settings.archive_key_id)
+        public_pem = create_archive_key(root, settings.archive_key_id)
         archive = cls(settings)
         archive.store.ensure()
         migrate(archive.db.engine)
+        audit_log.record(
+            archive.db, actor=f"os:{getpass.getuser()}", action="key:create",
+            object_id=settings.archive_key_id, object_digest=signing.key_fingerprint(public_pem),
+            details={"purpose": "档案馆签名密钥（AIP、回执、树头）", "algorithm": signing.ED25519},
+        )
         tmp = settings.config_file.with_suffix(".tmp")
         tmp.write_text(settings.to_toml(), "utf-8")
         tmp.rename(settings.config_file)

@@ -22,6 +22,8 @@ from dangan.packages import signing
 from dangan.packages.checks import TrustedKey
 from dangan.packages.errors import PackageError
 
+from . import audit_log
+from .db import Database
 from .errors import ConfigError, TrustStoreError
 from .models import TrustedSystemKey
 from .timeutil import utcnow
@@ -108,7 +110,29 @@ def _entry(row: TrustedSystemKey) -> TrustEntry:
                       row.revoked_at, row.revoked_reason)
 
 
-def trust_add(session: Session, system: str, key_id: str, public_pem: bytes) -> TrustEntry:
+def trust_add(db: Database, system: str, key_id: str, public_pem: bytes, *,
+              actor: str) -> TrustEntry:
+    """Register a sending system's key; the change is an audit-log entry (``trust:add``)."""
+    with db.filing_session() as session:
+        entry = _trust_add(session, system, key_id, public_pem)
+        audit_log.append(session, actor=actor, action="trust:add",
+                         object_id=f"{system}/{key_id}", object_digest=entry.fingerprint,
+                         details={"algorithm": entry.algorithm})
+    return entry
+
+
+def trust_revoke(db: Database, system: str, key_id: str, reason: str, *,
+                 actor: str) -> TrustEntry:
+    """Revoke a key: submissions signed with it are refused from now on (``trust:revoke``)."""
+    with db.filing_session() as session:
+        entry = _trust_revoke(session, system, key_id, reason)
+        audit_log.append(session, actor=actor, action="trust:revoke",
+                         object_id=f"{system}/{key_id}", object_digest=entry.fingerprint,
+                         details={"reason": entry.revoked_reason})
+    return entry
+
+
+def _trust_add(session: Session, system: str, key_id: str, public_pem: bytes) -> TrustEntry:
     if not SYSTEM_RE.fullmatch(system):
         raise TrustStoreError(f"系统标识 {system!r} 应为 1-64 位字母、数字或 . _ -")
     if not key_id or len(key_id) > 128:
@@ -140,7 +164,7 @@ def trust_add(session: Session, system: str, key_id: str, public_pem: bytes) -> 
     return _entry(row)
 
 
-def trust_revoke(session: Session, system: str, key_id: str, reason: str) -> TrustEntry:
+def _trust_revoke(session: Session, system: str, key_id: str, reason: str) -> TrustEntry:
     row = session.scalar(
         select(TrustedSystemKey).where(
             TrustedSystemKey.system == system, TrustedSystemKey.key_id == key_id

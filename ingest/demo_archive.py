@@ -34,8 +34,8 @@ def _demo_source_key(archive: Archive) -> signing.PrivateKey:
     key = signing.generate_private_key(signing.ED25519)
     key_path.write_bytes(signing.private_key_to_pem(key, None))
     key_path.chmod(0o600)
-    with archive.db.session() as s:
-        keys.trust_add(s, DEMO_SYSTEM, DEMO_KEY_ID, signing.public_key_pem(key))
+    keys.trust_add(archive.db, DEMO_SYSTEM, DEMO_KEY_ID, signing.public_key_pem(key),
+                   actor="dangan demo")
     return key
 
 

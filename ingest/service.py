@@ -9,6 +9,8 @@ the whole case or nothing of it.
 
 from __future__ import annotations
 
+import getpass
+import os
 import shutil
 import uuid
 from dataclasses import dataclass, field
@@ -18,7 +20,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from dangan.archive import catalogue
+from dangan.archive import audit_log, catalogue, tree_heads
 from dangan.archive.instance import Archive
 from dangan.archive.keys import trusted_keys_for
 from dangan.archive.models import Rejection
@@ -92,14 +94,14 @@ def recover(archive: Archive) -> list[str]:
     return removed
 
 
-def ingest(archive: Archive, source: Path, *, actor: str = "system") -> IngestOutcome:
+def ingest(archive: Archive, source: Path, *, actor: str | None = None) -> IngestOutcome:
     """File one submission (directory or .zip). Raises ``UnusableSubmission`` (exit 2)."""
     received_at = utcnow()
     recover(archive)
     staging = archive.store.new_staging()
     try:
         sub = receive(Path(source), staging, _limits(archive))
-        return _file(archive, sub, staging, received_at)
+        return _file(archive, sub, staging, received_at, actor or default_actor())
     finally:
         remove_tree(staging)
 
@@ -129,18 +131,24 @@ def _context(archive: Archive, sub: ReceivedSubmission) -> CheckContext:
     )
 
 
+def default_actor() -> str:
+    """Who files: ``$DANGAN_ACTOR`` (set by a service), else the operating-system user."""
+    return os.environ.get("DANGAN_ACTOR") or f"os:{getpass.getuser()}"
+
+
 def _file(
-    archive: Archive, sub: ReceivedSubmission, staging: Path, received_at: datetime
+    archive: Archive, sub: ReceivedSubmission, staging: Path, received_at: datetime, actor: str
 ) -> IngestOutcome:
     ctx = _context(archive, sub)
     report = run_checks(ctx, Stage.GD, group="submission")
     if not report.accepted:
-        return _reject(archive, sub, report, received_at)
+        return _reject(archive, sub, report, received_at, actor)
     identified = identify_files(ctx)
     try:
-        return _seal_and_register(archive, sub, ctx, report, identified, staging, received_at)
+        return _seal_and_register(archive, sub, ctx, report, identified, staging, received_at,
+                                  actor)
     except _PackageRejected as rejected:
-        return _reject(archive, sub, rejected.report, received_at)
+        return _reject(archive, sub, rejected.report, received_at, actor)
 
 
 class _PackageRejected(Exception):
@@ -159,12 +167,13 @@ def _seal_and_register(
     identified: dict[str, dict[str, Any]],
     staging: Path,
     received_at: datetime,
+    actor: str,
 ) -> IngestOutcome:
     aip_id = uuid.uuid4().hex
     try:
         with archive.db.filing_session() as session:
             outcome = _in_window(archive, session, sub, ctx, report, identified, staging,
-                                 received_at, aip_id)
+                                 received_at, aip_id, actor)
     except BaseException:
         # The catalogue did not commit: an AIP already moved into the store is undone.
         if archive.store.exists(aip_id):
@@ -186,6 +195,7 @@ def _in_window(
     staging: Path,
     received_at: datetime,
     aip_id: str,
+    actor: str,
 ) -> IngestOutcome:
     first = catalogue.find_identical(
         session, sub.case["source_system"], sub.case["case_id"], sub.case_sha256
@@ -248,6 +258,15 @@ def _in_window(
         raise _PackageRejected(report)
     built = reseal_with_report(built.path, report.to_list(), key.private_key, key.key_id)
     failpoints.reach("sealed")
+    entry = audit_log.append(
+        session, actor=actor, action="aip:file", object_id=aip_id,
+        object_digest=built.aip_digest,
+        details={"archival_code": archival_code, "version": version,
+                 "case_id": sub.case["case_id"], "source_system": sub.case["source_system"],
+                 "case_sha256": sub.case_sha256,
+                 "supersedes": inp.supersedes["aip_id"] if inp.supersedes else None},
+    )
+    head = tree_heads.sign_head(session, archive, anchor=False)
     receipt = make_receipt(
         {
             "aip_id": aip_id,
@@ -261,6 +280,7 @@ def _in_window(
             "archived_at": iso(archived_at),
             "archive": {"fonds": archive.settings.fonds,
                         "organization": archive.settings.organization},
+            "audit": tree_heads.receipt_evidence(session, entry.index, head),
         },
         key,
     )
@@ -301,7 +321,11 @@ def _duplicate(first: records.Item, report: CheckReport, received_at: datetime) 
 
 
 def _reject(
-    archive: Archive, sub: ReceivedSubmission, report: CheckReport, received_at: datetime
+    archive: Archive,
+    sub: ReceivedSubmission,
+    report: CheckReport,
+    received_at: datetime,
+    actor: str,
 ) -> IngestOutcome:
     failures = report.blocking_failures
     reason = "；".join(f"{r.code} {r.name}" for r in failures[:5]) + (
@@ -309,7 +333,7 @@ def _reject(
     )
     system = sub.case.get("source_system")
     case_id = sub.case.get("case_id")
-    with archive.db.session() as session:
+    with archive.db.filing_session() as session:
         rejection_id = catalogue.add_rejection(
             session,
             Rejection(
@@ -321,6 +345,13 @@ def _reject(
                 reason=reason,
                 checks=report.to_list(),
             ),
+        )
+        audit_log.append(
+            session, actor=actor, action="aip:reject", object_id=f"rejection:{rejection_id}",
+            object_digest=sub.case_sha256,
+            details={"case_id": case_id if isinstance(case_id, str) else None,
+                     "source_system": system if isinstance(system, str) else None,
+                     "failed": [r.code for r in report.blocking_failures]},
         )
     shutil.rmtree(sub.root, ignore_errors=True)
     return IngestOutcome(

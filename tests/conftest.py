@@ -28,8 +28,7 @@ def archive(tmp_path: Path) -> Iterator[Archive]:
 def sender_key(archive: Archive) -> signing.PrivateKey:
     """A case-handling system whose public key the archive trusts."""
     key = signing.generate_private_key(signing.ED25519)
-    with archive.db.session() as s:
-        keys.trust_add(s, SYSTEM, KEY_ID, signing.public_key_pem(key))
+    keys.trust_add(archive.db, SYSTEM, KEY_ID, signing.public_key_pem(key), actor="test")
     return key
 
 

@@ -10,9 +10,14 @@ from dangan.archive import catalogue, keys
 from dangan.archive.filing_config import load_filing_config
 from dangan.archive.instance import Archive
 from dangan.archive.timeutil import local
+from dangan.ingest.service import default_actor
 from dangan.packages.archival_code import RETENTION_NAMES
 
 from .render import emit_json, print_item
+
+
+def cli_actor() -> str:
+    return default_actor()
 
 
 def open_archive(ctx: click.Context) -> Archive:
@@ -52,8 +57,7 @@ def trust() -> None:
 def trust_add(ctx: click.Context, system: str, key_id: str, pubkey: Path) -> None:
     """登记经办系统 SYSTEM 的公钥 KEY_ID（PEM 文件）。"""
     archive = open_archive(ctx)
-    with archive.db.session() as s:
-        entry = keys.trust_add(s, system, key_id, pubkey.read_bytes())
+    entry = keys.trust_add(archive.db, system, key_id, pubkey.read_bytes(), actor=cli_actor())
     click.echo(f"已登记：{entry.system} / {entry.key_id}（{entry.algorithm}，指纹 {entry.fingerprint}）")
 
 
@@ -83,8 +87,7 @@ def trust_list(ctx: click.Context, as_json: bool) -> None:
 def trust_revoke(ctx: click.Context, system: str, key_id: str, reason: str) -> None:
     """吊销经办系统 SYSTEM 的密钥 KEY_ID：此后用它签名的提交包一律拒收。"""
     archive = open_archive(ctx)
-    with archive.db.session() as s:
-        entry = keys.trust_revoke(s, system, key_id, reason)
+    entry = keys.trust_revoke(archive.db, system, key_id, reason, actor=cli_actor())
     click.echo(f"已吊销：{entry.system} / {entry.key_id}")
 
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from dangan.archive import keys
+from dangan.archive import audit_log, keys
 from dangan.archive.config import load_settings
 from dangan.archive.errors import (
     AlreadyInitialised,
@@ -56,17 +56,17 @@ def test_trust_store_add_list_revoke(tmp_path: Path) -> None:
     archive = Archive.init(tmp_path / "home")
     key = signing.generate_private_key(signing.ECDSA_P256)
     pem = signing.public_key_pem(key)
-    with archive.db.session() as s:
-        entry = keys.trust_add(s, "jbxt-sz", "k2026", pem)
-        assert entry.algorithm == signing.ECDSA_P256
-    with archive.db.session() as s, pytest.raises(TrustStoreError, match="不可复用"):
-        keys.trust_add(s, "jbxt-sz", "k2026", pem)
-    with archive.db.session() as s, pytest.raises(TrustStoreError, match="公钥"):
-        keys.trust_add(s, "jbxt-sz", "bad", b"not a key")
-    with archive.db.session() as s:
-        keys.trust_revoke(s, "jbxt-sz", "k2026", "私钥泄露")
+    entry = keys.trust_add(archive.db, "jbxt-sz", "k2026", pem, actor="admin")
+    assert entry.algorithm == signing.ECDSA_P256
+    with pytest.raises(TrustStoreError, match="不可复用"):
+        keys.trust_add(archive.db, "jbxt-sz", "k2026", pem, actor="admin")
+    with pytest.raises(TrustStoreError, match="公钥"):
+        keys.trust_add(archive.db, "jbxt-sz", "bad", b"not a key", actor="admin")
+    keys.trust_revoke(archive.db, "jbxt-sz", "k2026", "私钥泄露", actor="admin")
     with archive.db.session() as s:
         [listed] = keys.trust_list(s)
         assert listed.revoked_reason == "私钥泄露"
         [trusted] = keys.trusted_keys_for(s, "jbxt-sz")
         assert trusted.revoked
+        actions = [e.action for e in audit_log.entries(s)]
+    assert actions[-2:] == ["trust:add", "trust:revoke"]

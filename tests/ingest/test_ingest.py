@@ -193,3 +193,25 @@ def test_json_report_has_every_check_with_nature_and_message(archive, make_case)
     assert natures == {"authenticity", "integrity", "usability", "security"}
     assert all(c["message"] for c in outcome["checks"])
     json.dumps(outcome, ensure_ascii=False)
+
+
+def test_the_receipt_proves_the_filing_is_in_the_signed_audit_log(archive, make_case):
+    from dangan.archive.audit_log import canonical_json
+    from dangan.packages import merkle
+    from dangan.packages.tree_head import SignedTreeHead, verify_tree_head
+
+    first = ingest(archive, make_case())
+    second = ingest(archive, make_case())
+    for outcome in (first, second):
+        audit = outcome.receipt["audit"]
+        assert audit["entry"]["action"] == "aip:file"
+        assert audit["entry"]["object_id"] == outcome.aip_id
+        assert audit["entry"]["object_digest"] == outcome.sha256
+        sth = SignedTreeHead.from_dict(audit["signed_tree_head"])
+        verify_tree_head(sth, archive.key.public_pem)
+        leaf = merkle.leaf_hash(canonical_json(audit["entry"]))
+        proof = [bytes.fromhex(h) for h in audit["inclusion_proof"]]
+        assert merkle.verify_inclusion(leaf, audit["index"], sth.head.size, proof, sth.head.root)
+        assert not merkle.verify_inclusion(leaf, audit["index"] + 1, sth.head.size, proof,
+                                           sth.head.root)
+    assert second.receipt["audit"]["index"] > first.receipt["audit"]["index"]
