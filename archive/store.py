@@ -9,6 +9,7 @@ AIP whose marker survived without a catalogue row: it was never acknowledged.
 
 from __future__ import annotations
 
+import ctypes
 import os
 import shutil
 import stat
@@ -27,20 +28,51 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+def _libc_syncfs() -> object | None:
+    try:
+        return ctypes.CDLL(None, use_errno=True).syncfs
+    except (OSError, AttributeError):
+        return None
+
+
+_SYNCFS = _libc_syncfs()
+HAS_SYNCFS = _SYNCFS is not None
+
+
+def _syncfs(path: Path) -> bool:
+    """Flush the whole file system holding ``path`` in one call (Linux ``syncfs``)."""
+    if _SYNCFS is None:
+        return False
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        return _SYNCFS(fd) == 0  # type: ignore[operator]
+    finally:
+        os.close(fd)
+
+
 def seal_tree(root: Path) -> None:
-    """Make every file durable and read-only, then every folder (deepest first)."""
-    for dirpath, _dirnames, filenames in os.walk(root):
-        for name in filenames:
-            path = Path(dirpath) / name
-            fd = os.open(path, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-            os.chmod(path, 0o444)
-    for dirpath, _dirnames, _filenames in os.walk(root, topdown=False):
-        _fsync_dir(Path(dirpath))
-        os.chmod(dirpath, 0o555)
+    """Make every file and folder read-only, then durable.
+
+    One ``syncfs`` flushes them all where the platform has it (an fsync costs a few
+    milliseconds on our disks, and an AIP has a dozen files and folders); otherwise each
+    file and folder is fsynced.
+    """
+    files = [Path(d) / n for d, _dirs, names in os.walk(root) for n in names]
+    folders = [Path(d) for d, _dirs, _names in os.walk(root, topdown=False)]
+    for path in files:
+        os.chmod(path, 0o444)
+    for path in folders:
+        os.chmod(path, 0o555)
+    if _syncfs(root):
+        return
+    for path in files:
+        fd = os.open(path, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    for path in folders:
+        _fsync_dir(path)
 
 
 def remove_tree(path: Path) -> None:
@@ -88,13 +120,20 @@ class AIPStore:
         marker = self.pending / aip_id
         with open(marker, "x") as f:
             f.write(str(os.getpid()))
-            f.flush()
-            os.fsync(f.fileno())
-        _fsync_dir(self.pending)
+            if not HAS_SYNCFS:  # else seal_tree's syncfs makes the marker durable too
+                f.flush()
+                os.fsync(f.fileno())
+        if not HAS_SYNCFS:
+            _fsync_dir(self.pending)
         seal_tree(staged)
         os.rename(staged, final)
         _fsync_dir(final.parent)
         return final
+
+    def flush(self) -> None:
+        """Write back staged bytes before the filing window, so the flush inside it is short."""
+        self.ensure()
+        _syncfs(self.staging_root)
 
     def acknowledge(self, aip_id: str) -> None:
         """The catalogue has committed: the AIP is no longer pending."""
@@ -104,6 +143,9 @@ class AIPStore:
         """Undo a commit whose catalogue transaction failed."""
         remove_tree(self.path(aip_id))
         (self.pending / aip_id).unlink(missing_ok=True)
+
+    def has_pending(self) -> bool:
+        return self.pending.exists() and any(self.pending.iterdir())
 
     def recover(self, is_catalogued: Callable[[str], bool]) -> list[str]:
         """Resolve pending markers left by a crash; return the AIP ids removed."""

@@ -18,6 +18,7 @@ from dangan.archive.config import resolve_home
 from dangan.archive.instance import Archive
 from dangan.packages import signing
 
+from .batch import ingest_many
 from .demo.generator import generate_batch, generate_flawed
 from .service import IngestOutcome, ingest
 
@@ -44,6 +45,7 @@ def build_demo(
     *,
     cases: int = 300,
     seed: int = 20261123,
+    workers: int = 2,
     echo: Callable[[str], None] = print,
 ) -> dict[str, int]:
     root = resolve_home(home)
@@ -65,12 +67,11 @@ def build_demo(
                              source_system=DEMO_SYSTEM, config=archive.filing_config)
     generated = time.perf_counter()
     echo(f"  生成 {len(good)} 件正常办件、{len(flawed)} 件有缺陷的办件，用时 {generated - started:.1f} 秒")
-    outcomes: list[IngestOutcome] = []
-    for i, path in enumerate(good, start=1):
-        outcomes.append(ingest(archive, path))
-        if i % 50 == 0:
-            echo(f"  已提交 {i}/{len(good)}")
-    flawed_outcomes = [(ingest(archive, path), flaw) for path, flaw in flawed]
+    results = ingest_many(archive.home, good, workers=workers, actor="dangan demo",
+                          progress=lambda i: echo(f"  已提交 {i}/{len(good)}") if i % 50 == 0
+                          else None)
+    outcomes: list[IngestOutcome] = [r.outcome for r in results if r.outcome is not None]
+    flawed_outcomes = [(ingest(archive, path, actor="dangan demo"), flaw) for path, flaw in flawed]
     elapsed = time.perf_counter() - generated
     statuses = Counter(o.status for o in outcomes)
     echo(f"  归档 {statuses['archived']} 件，重复 {statuses['duplicate']} 件，"

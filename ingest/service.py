@@ -88,8 +88,12 @@ def _limits(archive: Archive) -> ZipLimits:
 
 def recover(archive: Archive) -> list[str]:
     """Remove what a crashed filing left: unacknowledged AIPs, dead staging folders."""
-    with archive.db.filing_session() as session:
-        removed = archive.store.recover(lambda aip_id: session.get(records.Item, aip_id) is not None)
+    removed: list[str] = []
+    if archive.store.has_pending():
+        with archive.db.filing_session() as session:
+            removed = archive.store.recover(
+                lambda aip_id: session.get(records.Item, aip_id) is not None
+            )
     archive.store.sweep_staging()
     return removed
 
@@ -144,6 +148,7 @@ def _file(
     if not report.accepted:
         return _reject(archive, sub, report, received_at, actor)
     identified = identify_files(ctx)
+    archive.store.flush()
     try:
         return _seal_and_register(archive, sub, ctx, report, identified, staging, received_at,
                                   actor)

@@ -13,7 +13,7 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 CHUNK = 1 << 20
 
@@ -96,15 +96,19 @@ class _ParallelSM3:
 def digest_stream(chunks: Iterable[bytes], sink: BinaryIO | None = None) -> Digests:
     """SHA-256 and SM3 of a stream of chunks, optionally copying them to ``sink``."""
     sha = hashlib.sha256()
-    sm3 = _ParallelSM3() if OPENSSL_SM3 else new_sm3()
+    sm3: Any = None
     size = 0
     for chunk in chunks:
+        if sm3 is None:
+            # A second thread pays off only for large inputs (first chunk full).
+            sm3 = _ParallelSM3() if OPENSSL_SM3 and len(chunk) >= CHUNK else new_sm3()
         size += len(chunk)
         sm3.update(chunk)
         sha.update(chunk)
         if sink is not None:
             sink.write(chunk)
-    return Digests(size=size, sha256=sha.hexdigest(), sm3=sm3.hexdigest())
+    sm3_hex_value = (sm3 or new_sm3()).hexdigest()
+    return Digests(size=size, sha256=sha.hexdigest(), sm3=sm3_hex_value)
 
 
 def _read_chunks(f: BinaryIO) -> Iterable[bytes]:
