@@ -32,11 +32,11 @@ class BatchResult:
     error: dict | None  # an IngestError as data (unusable submission)
 
 
-def _one(args: tuple[str, str | None]) -> BatchResult:
-    path, actor = args
+def _one(args: tuple[str, str | None, bool]) -> BatchResult:
+    path, actor, ocr = args
     assert _archive is not None
     try:
-        return BatchResult(Path(path), ingest(_archive, Path(path), actor=actor), None)
+        return BatchResult(Path(path), ingest(_archive, Path(path), actor=actor, ocr=ocr), None)
     except IngestError as exc:
         return BatchResult(Path(path), None, exc.to_dict())
 
@@ -47,10 +47,11 @@ def ingest_many(
     *,
     workers: int = 2,
     actor: str | None = None,
+    ocr: bool = True,
     progress: Callable[[int], None] | None = None,
 ) -> list[BatchResult]:
-    """File every path (in order of completion is irrelevant: results keep input order)."""
-    todo = [(str(p), actor) for p in paths]
+    """File every path; results keep the input order."""
+    todo = [(str(p), actor, ocr) for p in paths]
     if workers <= 1:
         _init(str(home))
         return [_report(i, _one(t), progress) for i, t in enumerate(todo, 1)]

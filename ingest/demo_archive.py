@@ -17,6 +17,7 @@ from dangan.archive import catalogue, keys
 from dangan.archive.config import resolve_home
 from dangan.archive.instance import Archive
 from dangan.packages import signing
+from dangan.search.feed import reindex
 
 from .batch import ingest_many
 from .demo.generator import generate_batch, generate_flawed
@@ -67,11 +68,12 @@ def build_demo(
                              source_system=DEMO_SYSTEM, config=archive.filing_config)
     generated = time.perf_counter()
     echo(f"  生成 {len(good)} 件正常办件、{len(flawed)} 件有缺陷的办件，用时 {generated - started:.1f} 秒")
-    results = ingest_many(archive.home, good, workers=workers, actor="dangan demo",
+    results = ingest_many(archive.home, good, workers=workers, actor="dangan demo", ocr=False,
                           progress=lambda i: echo(f"  已提交 {i}/{len(good)}") if i % 50 == 0
                           else None)
     outcomes: list[IngestOutcome] = [r.outcome for r in results if r.outcome is not None]
-    flawed_outcomes = [(ingest(archive, path, actor="dangan demo"), flaw) for path, flaw in flawed]
+    flawed_outcomes = [(ingest(archive, path, actor="dangan demo", ocr=False), flaw)
+                       for path, flaw in flawed]
     elapsed = time.perf_counter() - generated
     statuses = Counter(o.status for o in outcomes)
     echo(f"  归档 {statuses['archived']} 件，重复 {statuses['duplicate']} 件，"
@@ -84,6 +86,12 @@ def build_demo(
     for o, flaw in flawed_outcomes:
         verdict = "已拒收" if o.status == "rejected" else f"未被拒收（{o.status}）"
         echo(f"    {flaw} → {verdict}" + (f"：{o.reason}" if o.reason else ""))
+    started = time.perf_counter()
+    echo("  建立全文索引（含扫描件 OCR）…")
+    indexed = reindex(archive, ocr=True, workers=workers,
+                      progress=lambda n, total: echo(f"  已索引 {n}/{total}") if n % 50 == 0
+                      else None)
+    echo(f"  索引 {indexed} 件，用时 {time.perf_counter() - started:.1f} 秒")
     archived = [o for o in outcomes if o.status == "archived"]
     if archived:
         sample = archived[0]
@@ -91,6 +99,7 @@ def build_demo(
         echo(f"    dangan show {sample.archival_code}")
         echo(f"    dangan show {sample.case_id}")
         echo(f"    dangan export {sample.aip_id} /tmp/{sample.aip_id}.zip")
+        echo(f"    dangan search {sample.case_id}")
     shutil.rmtree(work, ignore_errors=True)
     with archive.db.session() as s:
         return catalogue.counts(s)

@@ -10,6 +10,7 @@ the whole case or nothing of it.
 from __future__ import annotations
 
 import getpass
+import logging
 import os
 import shutil
 import uuid
@@ -30,10 +31,13 @@ from dangan.archive.timeutil import iso, utcnow
 from dangan.packages.aip import AIPInput, build_aip, reseal_with_report
 from dangan.packages.checks import CheckContext, CheckReport, Stage, run_checks
 from dangan.packages.safezip import ZipLimits
+from dangan.search.feed import index_item
 
 from . import failpoints, records
 from .intake import ReceivedSubmission, receive
 from .technical import identify_files
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -98,16 +102,36 @@ def recover(archive: Archive) -> list[str]:
     return removed
 
 
-def ingest(archive: Archive, source: Path, *, actor: str | None = None) -> IngestOutcome:
-    """File one submission (directory or .zip). Raises ``UnusableSubmission`` (exit 2)."""
+def ingest(
+    archive: Archive, source: Path, *, actor: str | None = None, ocr: bool = True
+) -> IngestOutcome:
+    """File one submission (directory or .zip). Raises ``UnusableSubmission`` (exit 2).
+
+    An archived case is indexed for search right after it is committed (``ocr=False``
+    leaves scans to a later ``dangan search reindex``); an indexing failure never undoes
+    the filing — the index is derived data and is rebuilt from the archive.
+    """
     received_at = utcnow()
     recover(archive)
     staging = archive.store.new_staging()
     try:
         sub = receive(Path(source), staging, _limits(archive))
-        return _file(archive, sub, staging, received_at, actor or default_actor())
+        outcome = _file(archive, sub, staging, received_at, actor or default_actor())
     finally:
         remove_tree(staging)
+    if outcome.status == "archived":
+        _index(archive, outcome, ocr)
+    return outcome
+
+
+def _index(archive: Archive, outcome: IngestOutcome, ocr: bool) -> None:
+    try:
+        index_item(archive, outcome.aip_id or "", ocr=ocr,
+                   replaces=outcome.extra.get("supersedes_aip_id"))
+    except Exception as exc:  # noqa: BLE001 - reported; the filing itself stands
+        outcome.extra["index_error"] = f"{type(exc).__name__}: {exc}"
+        log.warning("archived %s but could not index it (run dangan search reindex): %s",
+                    outcome.aip_id, exc)
 
 
 def _context(archive: Archive, sub: ReceivedSubmission) -> CheckContext:
@@ -307,6 +331,7 @@ def _in_window(
         receipt=receipt,
         case_id=sub.case["case_id"],
         source_system=sub.case["source_system"],
+        extra={"supersedes_aip_id": inp.supersedes["aip_id"]} if inp.supersedes else {},
     )
 
 

@@ -15,8 +15,9 @@ import click
 from dangan.archive.errors import ArchiveError
 from dangan.ingest.errors import IngestError
 from dangan.packages.errors import PackageError
+from dangan.search.errors import SearchError
 
-from . import commands_archive, commands_audit, commands_ingest
+from . import commands_archive, commands_audit, commands_ingest, commands_search
 from .render import emit_json
 
 
@@ -26,7 +27,7 @@ class DanganGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (ArchiveError, IngestError, PackageError) as exc:
+        except (ArchiveError, IngestError, PackageError, SearchError) as exc:
             as_json = "--json" in sys.argv
             if as_json:
                 emit_json({"status": "error", "error": exc.to_dict()})
@@ -49,6 +50,7 @@ def main(ctx: click.Context, home: Path | None) -> None:
 
 commands_archive.register(main)
 commands_ingest.register(main)
+commands_search.register(main)
 commands_audit.register(main)
 
 
