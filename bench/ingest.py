@@ -7,7 +7,8 @@ Two workloads, each on a fresh instance (SQLite, local folder):
   with every check → cases/s and MB/s;
 - large: one case carrying one large scanned PDF (JPEG pages) → MB/s.
 The baseline is one thread hashing the same content bytes with SHA-256 (read from the
-page cache). Ingest also copies the bytes, computes SM3 and decodes every file.
+page cache). Ingest also copies the bytes, computes SM3, decodes every file, writes the
+AIP durably and indexes the case (scans without OCR: OCR is a later indexing pass).
 """
 
 from __future__ import annotations
@@ -70,15 +71,13 @@ def _noise_jpeg(rng: random.Random, px: tuple[int, int]) -> bytes:
 
 def _large_scan_pdf(path: Path, megabytes: int, rng: random.Random) -> None:
     """An image-only PDF (a scanner's output) of about ``megabytes`` MB."""
-    pages = [_noise_jpeg(rng, (2480, 3508)) for _ in range(3)]
     c = canvas.Canvas(str(path), pagesize=A4)
-    written, i = 0, 0
+    written = 0
     while written < megabytes << 20:
-        data = pages[i % len(pages)]
+        data = _noise_jpeg(rng, (1654, 2339))  # 200 dpi on A4; every page its own scan
         c.drawImage(ImageReader(io.BytesIO(data)), 0, 0, *A4)
         c.showPage()
         written += len(data)
-        i += 1
     c.save()
 
 
@@ -112,7 +111,7 @@ def main() -> None:
                               source_system=SYSTEM, config=archive.filing_config)
         sha_rate, total = _sha256_rate(_content_files(subs))
         start = time.perf_counter()
-        statuses = [ingest(archive, s).status for s in subs]
+        statuses = [ingest(archive, s, ocr=False).status for s in subs]
         elapsed = time.perf_counter() - start
         archived = statuses.count("archived")
         typical_files = len(_content_files(subs)) / len(subs)
@@ -129,9 +128,12 @@ def main() -> None:
                                   signing_key=large_key, key_id=KEY_ID, source_system=SYSTEM,
                                   service_item=item)
         _replace_with_large_scan(sub, large_key, args.large_mb)
+        warm = generate_submission(root / "warm-sub", rng=random.Random(6), signing_key=large_key,
+                                   key_id=KEY_ID, source_system=SYSTEM, service_item=item)
+        ingest(large_archive, warm, ocr=False)  # one-time costs (jieba dictionary) not timed
         sha_rate_l, total_l = _sha256_rate(_content_files([sub]))
         start = time.perf_counter()
-        outcome = ingest(large_archive, sub)
+        outcome = ingest(large_archive, sub, ocr=False)
         elapsed_l = time.perf_counter() - start
         large = {"mb": total_l / 1e6, "status": outcome.status,
                  "mb_per_s": total_l / 1e6 / elapsed_l, "sha256_mb_per_s": sha_rate_l / 1e6}
