@@ -39,49 +39,72 @@ def pem(archive: Archive) -> bytes:
     return archive.key.public_pem
 
 
+def start(archive: Archive) -> int:
+    """Entries a fresh archive already holds (its key's creation): later indexes follow them."""
+    with archive.db.session() as s:
+        return audit_log.tree_size(s)
+
+
+def test_new_archive_log_starts_with_the_creation_of_its_key(archive: Archive) -> None:
+    with archive.db.session() as s:
+        [entry] = audit_log.entries(s)
+        assert tree_heads.latest_head(s) is None
+        report = verify_audit_log(s, archive, pem(archive))
+    assert (entry.index, entry.action, entry.object_id) == (0, "key:create", archive.key.key_id)
+    assert entry.object_digest == signing.key_fingerprint(pem(archive))
+    assert entry.actor.startswith("os:") and entry.details["algorithm"] == signing.ED25519
+    assert report.ok and [w["kind"] for w in report.warnings] == ["no_heads"]
+
+
 def test_leaf_bytes_are_the_documented_canonical_json(archive: Archive) -> None:
+    b = start(archive)
     with archive.db.filing_session() as s:
         e = audit_log.append(s, actor="张三", action="metadata:edit", object_id="Z109-SB·2024-Y-0001",
                              object_digest=None, details={"b": [1, 2.5], "a": {"题名": "更正"}})
     expected = (
         '{"action":"metadata:edit","actor":"张三","details":{"a":{"题名":"更正"},"b":[1,2.5]},'
-        '"index":0,"object_digest":null,"object_id":"Z109-SB·2024-Y-0001",'
+        f'"index":{b},"object_digest":null,"object_id":"Z109-SB·2024-Y-0001",'
         f'"time":"{e.time}","type":"dangan-audit-entry/v1"}}'
     ).encode()
     assert e.canonical_bytes() == expected
     assert e.leaf_hash == hashlib.sha256(b"\x00" + expected).digest()
     assert e.time.endswith("Z") and len(e.time) == 27
     with archive.db.session() as s:
-        [stored] = audit_log.entries(s)
+        [stored] = audit_log.entries(s, b)
+        assert audit_log.tree_size(s) == b + 1
     assert stored == e
 
 
 def test_appends_are_gap_free_and_proofs_verify_with_packages(archive: Archive) -> None:
+    b = start(archive)
     add(archive, 5)
     add(archive, 8, per_tx=4)  # several entries in one transaction
+    n = b + 13
     with archive.db.session() as s:
         entries = audit_log.entries(s)
-        assert [e.index for e in entries] == list(range(13))
-        assert audit_log.tree_size(s) == 13
+        assert [e.index for e in entries] == list(range(n))
+        assert audit_log.tree_size(s) == n
         leaves = [merkle.leaf_hash(e.canonical_bytes()) for e in entries]
         assert leaves == [e.leaf_hash for e in entries]
-        for size in range(1, 14):
+        for size in range(1, n + 1):
             root = audit_log.root(s, size)
             assert root == merkle.root_from_leaf_hashes(leaves[:size])
             for i in range(size):
                 proof = audit_log.inclusion_proof(s, i, size)
                 assert proof == merkle.inclusion_proof(leaves, i, size)
                 assert merkle.verify_inclusion(leaves[i], i, size, proof, root)
-                assert not merkle.verify_inclusion(leaves[(i + 1) % 13], i, size, proof, root)
+                assert not merkle.verify_inclusion(leaves[(i + 1) % n], i, size, proof, root)
             for old in range(1, size + 1):
                 proof = audit_log.consistency_proof(s, old, size)
                 assert merkle.verify_consistency(old, size, audit_log.root(s, old), root, proof)
-        # 13 leaves store 13 + 6 + 3 + 1 complete subtrees, nothing more
-        assert s.scalar(select(func.count()).select_from(AuditSubtree)) == 23
-        assert [e.index for e in audit_log.find_entries(s, object_id="aip-3")] == [3, 8]
+        # n leaves store n + n//2 + n//4 + ... complete subtrees (13 leaves: 13+6+3+1), no more
+        complete = sum(n >> level for level in range(n.bit_length()))
+        assert s.scalar(select(func.count()).select_from(AuditSubtree)) == complete
+        assert [e.index for e in audit_log.find_entries(s, object_id="aip-3")] == [b + 3, b + 8]
 
 
 def test_append_refused_outside_filing_window_and_bad_fields_listed(archive: Archive) -> None:
+    b = start(archive)
     with pytest.raises(audit_log.AuditLogError, match="归档窗口"):
         with archive.db.session() as s:
             audit_log.append(s, actor="a", action="aip:file", object_id="x", object_digest=None)
@@ -92,10 +115,11 @@ def test_append_refused_outside_filing_window_and_bad_fields_listed(archive: Arc
     assert {d["field"] for d in exc.value.details} == {"actor", "action", "object_digest",
                                                        "details"}
     with archive.db.session() as s:
-        assert audit_log.tree_size(s) == 0
+        assert audit_log.tree_size(s) == b
 
 
 def test_rolled_back_transaction_leaves_no_entry_and_no_gap(archive: Archive) -> None:
+    b = start(archive)
     add(archive, 3)
     with pytest.raises(RuntimeError):
         with archive.db.filing_session() as s:
@@ -103,14 +127,16 @@ def test_rolled_back_transaction_leaves_no_entry_and_no_gap(archive: Archive) ->
             raise RuntimeError("ingest failed after the log entry")
     e = audit_log.record(archive.db, actor="a", action="aip:access", object_id="aip-1",
                          object_digest=DIGEST)
-    assert e.index == 3
+    assert e.index == b + 3
     with archive.db.session() as s:
-        assert [x.object_id for x in audit_log.entries(s)] == ["aip-0", "aip-1", "aip-2", "aip-1"]
+        assert [x.index for x in audit_log.entries(s)] == list(range(b + 4))
+        assert [x.object_id for x in audit_log.entries(s, b)] == ["aip-0", "aip-1", "aip-2", "aip-1"]
         report = verify_audit_log(s, archive, pem(archive))
     assert report.ok, report.problems
 
 
 def test_signed_heads_verify_extend_and_are_exported(archive: Archive) -> None:
+    b = start(archive)
     add(archive, 6)
     first = tree_heads.publish_head(archive)
     add(archive, 5)
@@ -119,9 +145,9 @@ def test_signed_heads_verify_extend_and_are_exported(archive: Archive) -> None:
     verify_tree_head(second, pem(archive))
     with pytest.raises(SignatureError):
         verify_tree_head(first, signing.public_key_pem(signing.generate_private_key()))
-    assert (first.head.size, second.head.size) == (6, 11)
+    assert (first.head.size, second.head.size) == (b + 6, b + 11)
     with archive.db.session() as s:
-        proof = audit_log.consistency_proof(s, 6, 11)
+        proof = audit_log.consistency_proof(s, b + 6, b + 11)
         assert tree_heads.latest_head(s) == second
         assert [h.sth for h in tree_heads.heads(s)] == [first, second]
         assert [h.sth for h in tree_heads.heads(s, since=1)] == [second]
@@ -158,18 +184,20 @@ def test_sign_head_if_stale_signs_at_most_once_per_period(archive: Archive) -> N
 
 
 def test_receipt_evidence_checks_offline(archive: Archive) -> None:
+    b = start(archive)
     add(archive, 9)
     sth = tree_heads.publish_head(archive)
     with archive.db.session() as s:
-        ev = tree_heads.receipt_evidence(s, 4, sth)
+        ev = tree_heads.receipt_evidence(s, b + 4, sth)
     data = json.loads(json.dumps(ev))  # what a receipt carries, as JSON
     leaf = merkle.leaf_hash(json.dumps(data["entry"], sort_keys=True, separators=(",", ":"),
                                        ensure_ascii=False).encode("utf-8"))
-    assert leaf.hex() == data["leaf_hash"]
+    assert leaf.hex() == data["leaf_hash"] and data["entry"]["object_id"] == "aip-4"
     root = bytes.fromhex(data["signed_tree_head"]["tree_head"]["root_hex"])
     proof = [bytes.fromhex(p) for p in data["inclusion_proof"]]
-    assert merkle.verify_inclusion(leaf, 4, data["tree_size"], proof, root)
-    assert not merkle.verify_inclusion(leaf, 5, data["tree_size"], proof, root)
+    assert data["tree_size"] == b + 9
+    assert merkle.verify_inclusion(leaf, b + 4, data["tree_size"], proof, root)
+    assert not merkle.verify_inclusion(leaf, b + 5, data["tree_size"], proof, root)
 
 
 def test_heads_anchored_by_a_local_rfc3161_tsa(
@@ -226,14 +254,15 @@ a.close()
 
 
 def test_two_processes_appending_at_once_stay_gap_free(archive: Archive) -> None:
+    b = start(archive)
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
     procs = [subprocess.Popen([sys.executable, "-c", CHILD, str(archive.home), who, "40"], env=env)
              for who in ("p1", "p2")]
     assert [p.wait(timeout=120) for p in procs] == [0, 0]
     with archive.db.session() as s:
         idx = list(s.scalars(select(AuditEntryRow.idx).order_by(AuditEntryRow.idx)))
-        actors = {e.actor for e in audit_log.entries(s)}
-    assert idx == list(range(2 * (40 + 14))) and actors == {"p1", "p2"}
+        actors = {e.actor for e in audit_log.entries(s, b)}
+    assert idx == list(range(b + 2 * (40 + 14))) and actors == {"p1", "p2"}
     tree_heads.publish_head(archive)
     with archive.db.session() as s:
         report = verify_audit_log(s, archive, pem(archive))
@@ -258,6 +287,7 @@ def test_two_processes_stay_gap_free_on_postgresql(tmp_path: Path,
     url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
     monkeypatch.setenv("DANGAN_DATABASE_URL", url)
     archive = Archive.init(tmp_path / "home")
+    b = start(archive)
     try:
         env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
         procs = [subprocess.Popen([sys.executable, "-c", CHILD, str(archive.home), who, "25"],
@@ -267,7 +297,7 @@ def test_two_processes_stay_gap_free_on_postgresql(tmp_path: Path,
         with archive.db.session() as s:
             idx = list(s.scalars(select(AuditEntryRow.idx).order_by(AuditEntryRow.idx)))
             report = verify_audit_log(s, archive, pem(archive))
-        assert idx == list(range(2 * (25 + 9))) and report.ok, report.problems
+        assert idx == list(range(b + 2 * (25 + 9))) and report.ok, report.problems
     finally:
         archive.close()
         admin.execute(f"DROP DATABASE IF EXISTS {name}")

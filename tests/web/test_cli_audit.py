@@ -20,6 +20,7 @@ from dangan.packages.tree_head import SignedTreeHead, TreeHead, sign_tree_head, 
 from dangan.web.cli import main
 
 DIGEST = hashlib.sha256(b"tagmanifest").hexdigest()
+K = 1  # a new archive's log opens with its key's creation (entry 0): ``aip-i`` is entry K + i
 
 
 def run(archive: Archive, *args: str) -> Result:
@@ -67,7 +68,11 @@ def rederive(archive: Archive) -> None:
 
 @pytest.fixture
 def logged(archive: Archive) -> Archive:
-    """Ten ingests, each with its signed head, as the filing path leaves them."""
+    """Ten ingests, each with its signed head, as the filing path leaves them: head #k
+    (seq k) covers the key's creation and aip-0 … aip-(k-1), K + k entries."""
+    with archive.db.session() as s:
+        assert [e.action for e in audit_log.entries(s)] == ["key:create"] * K
+        assert tree_heads.latest_head(s) is None
     for i in range(10):
         with archive.db.filing_session() as s:
             audit_log.append(s, actor="archivist-01", action="aip:file", object_id=f"aip-{i}",
@@ -79,48 +84,51 @@ def logged(archive: Archive) -> Archive:
 def test_intact_log_verifies_and_heads_are_listed(logged: Archive) -> None:
     code, report = verify(logged)
     assert code == 0 and report["status"] == "ok"
-    assert (report["entries"], report["heads"]) == (10, 10)
+    assert (report["entries"], report["heads"]) == (K + 10, 10)
     human = run(logged, "verify")
-    assert human.exit_code == 0 and "审计日志完好：10 条记录、10 个签名树头" in human.stdout
+    assert human.exit_code == 0 and f"审计日志完好：{K + 10} 条记录、10 个签名树头" in human.stdout
     heads = json.loads(run(logged, "heads", "--json").stdout)
-    assert [h["tree_head"]["size"] for h in heads] == list(range(1, 11))
+    assert [h["tree_head"]["size"] for h in heads] == list(range(K + 1, K + 11))
     assert [h["seq"] for h in json.loads(run(logged, "heads", "--since", "8", "--json").stdout)] == [9, 10]
     fresh = run(logged, "sign-head", "--max-age", "3600")
     assert fresh.exit_code == 0 and "未签署新树头" in fresh.stdout
 
 
 def test_deleted_entry_is_named(logged: Archive) -> None:
-    sql(logged, "DELETE FROM audit_entries WHERE idx = 3")
+    sql(logged, "DELETE FROM audit_entries WHERE idx = :i", i=K + 3)  # aip-3's entry
     code, report = verify(logged)
     assert code == 3 and "entry_missing" in kinds(report)
-    assert "第 3 条审计记录缺失" in messages(report)
-    assert "树头 #4（4 条）的根哈希与由记录重算的根不符" in messages(report)
+    assert f"第 {K + 3} 条审计记录缺失" in messages(report)
+    assert f"树头 #4（{K + 4} 条）的根哈希与由记录重算的根不符" in messages(report)
+    assert not any(p.get("head", 99) < 4 for p in report["problems"])  # heads before it hold
     assert "审计日志验证不通过" in run(logged, "verify").stdout
 
 
 def test_edited_entry_is_named_even_when_hashes_are_recomputed(logged: Archive) -> None:
-    sql(logged, "UPDATE audit_entries SET details = :d WHERE idx = 2",
-        d='{"archival_code":"Z109-SB·2024-Y-99999"}')
+    sql(logged, "UPDATE audit_entries SET details = :d WHERE idx = :i",
+        d='{"archival_code":"Z109-SB·2024-Y-99999"}', i=K + 2)
     code, report = verify(logged)
     assert code == 3
-    assert any(p["kind"] == "entry_edited" and p["index"] == 2 for p in report["problems"])
-    assert "第 2 条审计记录（aip:file aip-2）的内容与其叶子哈希不符" in messages(report)
+    assert any(p["kind"] == "entry_edited" and p["index"] == K + 2 for p in report["problems"])
+    assert f"第 {K + 2} 条审计记录（aip:file aip-2）的内容与其叶子哈希不符" in messages(report)
     rederive(logged)  # leaf hashes and subtrees now agree with the edit...
     code, report = verify(logged)
     assert code == 3 and kinds(report) == {"head_root"}  # ...but the signed heads do not
     assert {p["head"] for p in report["problems"]} == set(range(3, 11))
-    assert "树头 #3（3 条）的根哈希与由记录重算的根不符" in messages(report)
+    assert f"树头 #3（{K + 3} 条）的根哈希与由记录重算的根不符" in messages(report)
 
 
 def test_swapped_entries_are_reported_as_reordered(logged: Archive) -> None:
     cols = "time, actor, action, object_id, object_digest, details, leaf_hash"
-    sql(logged, f"CREATE TEMP TABLE t AS SELECT idx, {cols} FROM audit_entries WHERE idx IN (1, 4)")
+    a, b = K + 1, K + 4  # aip-1 and aip-4
+    sql(logged, f"CREATE TEMP TABLE t AS SELECT idx, {cols} FROM audit_entries WHERE idx IN (:a, :b)",
+        a=a, b=b)
     sql(logged, f"UPDATE audit_entries SET ({cols}) = (SELECT {cols} FROM t WHERE t.idx = "
-        "CASE audit_entries.idx WHEN 1 THEN 4 ELSE 1 END) WHERE idx IN (1, 4)")
+        "CASE audit_entries.idx WHEN :a THEN :b ELSE :a END) WHERE idx IN (:a, :b)", a=a, b=b)
     code, report = verify(logged)
     assert code == 3
-    assert "第 1 条审计记录原是第 4 条：记录顺序被调换" in messages(report)
-    assert "第 4 条审计记录原是第 1 条：记录顺序被调换" in messages(report)
+    assert f"第 {a} 条审计记录原是第 {b} 条：记录顺序被调换" in messages(report)
+    assert f"第 {b} 条审计记录原是第 {a} 条：记录顺序被调换" in messages(report)
     rederive(logged)
     code, report = verify(logged)
     assert code == 3 and kinds(report) == {"head_root"}
@@ -128,7 +136,7 @@ def test_swapped_entries_are_reported_as_reordered(logged: Archive) -> None:
 
 
 def test_forged_heads_fail_their_signature(logged: Archive) -> None:
-    sql(logged, "UPDATE audit_entries SET object_id = 'aip-X' WHERE idx = 5")
+    sql(logged, "UPDATE audit_entries SET object_id = 'aip-X' WHERE idx = :i", i=K + 5)
     rederive(logged)
     insider = signing.generate_private_key()
     with logged.db.engine.begin() as conn:  # re-sign every head over the rewritten log
@@ -144,7 +152,7 @@ def test_forged_heads_fail_their_signature(logged: Archive) -> None:
     code, report = verify(logged)
     assert code == 3 and kinds(report) == {"head_signature"}
     assert len(report["problems"]) == 10
-    assert "树头 #6（6 条" in messages(report) and "树头伪造" in messages(report)
+    assert f"树头 #6（{K + 6} 条" in messages(report) and "树头伪造" in messages(report)
 
 
 def test_rollback_is_caught_by_heads_and_by_an_inspectors_saved_head(
@@ -154,17 +162,18 @@ def test_rollback_is_caught_by_heads_and_by_an_inspectors_saved_head(
     saved.write_text(run(logged, "heads", "--json").stdout, "utf-8")  # the inspector keeps this
     assert verify(logged, "--against", str(saved))[0] == 0
 
-    sql(logged, "DELETE FROM audit_entries WHERE idx >= 7")
+    sql(logged, "DELETE FROM audit_entries WHERE idx >= :i", i=K + 7)  # aip-7 onwards
     rederive(logged)
     code, report = verify(logged)
     assert code == 3 and kinds(report) == {"head_beyond_log"}
-    assert "树头 #10 承诺了 10 条记录，但日志现在只有 7 条：日志被回滚或截断" in messages(report)
+    assert (f"树头 #10 承诺了 {K + 10} 条记录，但日志现在只有 {K + 7} 条：日志被回滚或截断"
+            in messages(report))
 
-    sql(logged, "DELETE FROM audit_heads WHERE size > 7")  # the insider removes those heads too
+    sql(logged, "DELETE FROM audit_heads WHERE size > :n", n=K + 7)  # the insider removes those heads
     assert verify(logged)[0] == 0  # the database alone now looks consistent...
     code, report = verify(logged, "--against", str(saved))  # ...the inspector's head does not
     assert code == 3 and kinds(report) == {"head_beyond_log"}
-    assert "检查人保存的树头（10 条" in messages(report) and "日志被回滚" in messages(report)
+    assert f"检查人保存的树头（{K + 10} 条" in messages(report) and "日志被回滚" in messages(report)
     assert report["against"]["extended"] is False
 
     for i in range(5):  # and a forked log that grew past the saved size again
@@ -172,12 +181,13 @@ def test_rollback_is_caught_by_heads_and_by_an_inspectors_saved_head(
                          object_digest=None)
     code, report = verify(logged, "--against", str(saved))
     assert code == 3 and kinds(report) == {"head_root"}
-    assert "检查人保存的树头（10 条" in messages(report)
+    assert f"检查人保存的树头（{K + 10} 条" in messages(report)
 
 
 def test_against_a_head_signed_by_another_key_is_refused(logged: Archive, tmp_path: Path) -> None:
     with logged.db.session() as s:
-        head = TreeHead.create(10, audit_log.root(s), tree_heads.log_id_for(logged))
+        head = TreeHead.create(audit_log.tree_size(s), audit_log.root(s),
+                               tree_heads.log_id_for(logged))
     fake = tmp_path / "fake.json"
     fake.write_bytes(sign_tree_head(head, signing.generate_private_key(), "x").to_json())
     code, report = verify(logged, "--against", str(fake))
@@ -185,18 +195,20 @@ def test_against_a_head_signed_by_another_key_is_refused(logged: Archive, tmp_pa
 
 
 def test_proof_json_checks_offline_with_packages_alone(logged: Archive) -> None:
-    result = run(logged, "proof", "6", "--json")
+    result = run(logged, "proof", str(K + 6), "--json")
     assert result.exit_code == 0
     doc = json.loads(result.stdout)
     sth = SignedTreeHead.from_dict(doc["signed_tree_head"])
     verify_tree_head(sth, (logged.home / "keys" / "archive-key.pub.pem").read_bytes())
-    assert sth.head.size == 10 and doc["tree_size"] == 10
+    assert sth.head.size == K + 10 and doc["tree_size"] == K + 10
     entry = json.dumps(doc["entry"], sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     leaf = merkle.leaf_hash(entry.encode())
     proof = [bytes.fromhex(p) for p in doc["inclusion_proof"]]
-    assert merkle.verify_inclusion(leaf, 6, 10, proof, sth.head.root)
+    assert merkle.verify_inclusion(leaf, K + 6, K + 10, proof, sth.head.root)
+    assert not merkle.verify_inclusion(leaf, K + 5, K + 10, proof, sth.head.root)
     assert doc["entry"]["object_id"] == "aip-6"
-    older = json.loads(run(logged, "proof", "2", "--size", "5", "--json").stdout)
-    assert older["signed_tree_head"]["tree_head"]["size"] == 5
-    missing = run(logged, "proof", "12")
-    assert missing.exit_code == 2 and "第 12 条审计记录不在" in missing.stderr
+    older = json.loads(run(logged, "proof", str(K + 2), "--size", str(K + 4), "--json").stdout)
+    assert older["signed_tree_head"]["tree_head"]["size"] == K + 4
+    assert older["entry"]["object_id"] == "aip-2"
+    missing = run(logged, "proof", str(K + 10))
+    assert missing.exit_code == 2 and f"第 {K + 10} 条审计记录不在" in missing.stderr
