@@ -33,10 +33,11 @@ class BatchResult:
 
 
 def _one(args: tuple[str, str | None, bool]) -> BatchResult:
-    path, actor, ocr = args
+    path, actor, index = args
     assert _archive is not None
     try:
-        return BatchResult(Path(path), ingest(_archive, Path(path), actor=actor, ocr=ocr), None)
+        outcome = ingest(_archive, Path(path), actor=actor, index=index, ocr=False)
+        return BatchResult(Path(path), outcome, None)
     except IngestError as exc:
         return BatchResult(Path(path), None, exc.to_dict())
 
@@ -47,11 +48,15 @@ def ingest_many(
     *,
     workers: int = 2,
     actor: str | None = None,
-    ocr: bool = True,
+    index: bool = False,
     progress: Callable[[int], None] | None = None,
 ) -> list[BatchResult]:
-    """File every path; results keep the input order."""
-    todo = [(str(p), actor, ocr) for p in paths]
+    """File every path; results keep the input order.
+
+    Indexing is left to one pass afterwards (``dangan.search.feed.reindex``) unless
+    ``index`` asks for it per case (without OCR).
+    """
+    todo = [(str(p), actor, index) for p in paths]
     if workers <= 1:
         _init(str(home))
         return [_report(i, _one(t), progress) for i, t in enumerate(todo, 1)]

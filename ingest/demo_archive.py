@@ -68,11 +68,11 @@ def build_demo(
                              source_system=DEMO_SYSTEM, config=archive.filing_config)
     generated = time.perf_counter()
     echo(f"  生成 {len(good)} 件正常办件、{len(flawed)} 件有缺陷的办件，用时 {generated - started:.1f} 秒")
-    results = ingest_many(archive.home, good, workers=workers, actor="dangan demo", ocr=False,
+    results = ingest_many(archive.home, good, workers=workers, actor="dangan demo",
                           progress=lambda i: echo(f"  已提交 {i}/{len(good)}") if i % 50 == 0
                           else None)
     outcomes: list[IngestOutcome] = [r.outcome for r in results if r.outcome is not None]
-    flawed_outcomes = [(ingest(archive, path, actor="dangan demo", ocr=False), flaw)
+    flawed_outcomes = [(ingest(archive, path, actor="dangan demo", index=False), flaw)
                        for path, flaw in flawed]
     elapsed = time.perf_counter() - generated
     statuses = Counter(o.status for o in outcomes)

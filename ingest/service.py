@@ -103,13 +103,19 @@ def recover(archive: Archive) -> list[str]:
 
 
 def ingest(
-    archive: Archive, source: Path, *, actor: str | None = None, ocr: bool = True
+    archive: Archive,
+    source: Path,
+    *,
+    actor: str | None = None,
+    index: bool = True,
+    ocr: bool = True,
 ) -> IngestOutcome:
     """File one submission (directory or .zip). Raises ``UnusableSubmission`` (exit 2).
 
-    An archived case is indexed for search right after it is committed (``ocr=False``
-    leaves scans to a later ``dangan search reindex``); an indexing failure never undoes
-    the filing — the index is derived data and is rebuilt from the archive.
+    With ``index`` (the embedded default) an archived case is indexed for search right
+    after it is committed (``ocr=False`` leaves scans to a later ``dangan search
+    reindex``); batch filing passes ``index=False`` and indexes in one pass afterwards.
+    An indexing failure never undoes the filing: the index is derived data.
     """
     received_at = utcnow()
     recover(archive)
@@ -119,7 +125,7 @@ def ingest(
         outcome = _file(archive, sub, staging, received_at, actor or default_actor())
     finally:
         remove_tree(staging)
-    if outcome.status == "archived":
+    if outcome.status == "archived" and index:
         _index(archive, outcome, ocr)
     return outcome
 
