@@ -58,6 +58,7 @@ ACTIONS: dict[str, str] = {
     "user:change": "用户与角色变更",
     "fixity:audit": "固定性检查",
     "replica:repair": "副本修复",
+    "replica:write": "写入副本",
 }
 
 _HEX_DIGEST = re.compile(r"[0-9a-f]{32,128}")

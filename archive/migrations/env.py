@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import create_engine
 
 from dangan.archive import audit_models  # noqa: F401  (audit tables join Base.metadata)
+from dangan.archive import fixity_models  # noqa: F401  (fixity tables join Base.metadata)
 from dangan.archive.models import Base
 
 config = context.config
