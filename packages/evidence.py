@@ -1,0 +1,364 @@
+"""Offline verification of an evidence package (证据包) with ``dangan.packages`` alone.
+
+Why: an inspector must be able to check, on their own machine and without trusting the
+archive, that a filed case is what the source system signed, that the archive sealed
+it, that its filing is in the archive's tamper-evident log under a signed tree head,
+and that the receipt the source system holds says the same. Every part of the package
+is covered: by the manifest (SHA-256 of each file, signed by the archive key), by its
+own signature (AIP, tree head, receipt, case.json) or by a proof (inclusion,
+consistency), so a change to any part fails verification.
+
+Layout of the zip (flat): ``manifest.json`` + ``manifest.sig.json``, ``aip/<id>.zip``
+(the AIP as exported), ``audit/tree-head.json`` (signed head), ``audit/inclusion-proof
+.json`` (the ``aip:file`` entry and its proof), ``audit/receipt-consistency.json``,
+``keys/archive-public-key.pem``, ``keys/source/trust.json`` + ``keys/source/*.pem``,
+``receipt.json`` and ``report.html``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .aip import read_aip, validate_aip
+from .aip.bag import CASE_SIG
+from .errors import FormatError, KeyError_, PackageError, SignatureError, UnsafeContainer
+from .merkle import leaf_hash, verify_inclusion
+from .safezip import ZipLimits, inspect_zip, open_zip, read_member, safe_member_name
+from .signing import DetachedSignature, key_fingerprint, verify
+from .tree_head import SignedTreeHead, verify_extends, verify_tree_head
+
+EVIDENCE_TYPE = "dangan-evidence-manifest/v1"
+RECEIPT_TYPE = "dangan/receipt/1"
+MANIFEST = "manifest.json"
+MANIFEST_SIG = "manifest.sig.json"
+ARCHIVE_KEY = "keys/archive-public-key.pem"
+SOURCE_TRUST = "keys/source/trust.json"
+TREE_HEAD = "audit/tree-head.json"
+INCLUSION = "audit/inclusion-proof.json"
+CONSISTENCY = "audit/receipt-consistency.json"
+RECEIPT = "receipt.json"
+REPORT = "report.html"
+AIP_PREFIX = "aip/"
+LIMITS = ZipLimits(max_entries=1000, max_total_bytes=64 << 30, max_entry_bytes=64 << 30,
+                   max_ratio=1000.0)
+
+
+def canonical_json(obj: Any) -> bytes:
+    """Sorted keys, no spaces, UTF-8, no NaN: the byte form signed and hashed."""
+    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
+                      allow_nan=False).encode("utf-8")
+
+
+@dataclass
+class EvidenceStep:
+    step: str
+    ok: bool
+    message: str
+    evidence: Any = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"step": self.step, "ok": self.ok, "message": self.message, "evidence": self.evidence}
+
+
+@dataclass
+class EvidenceReport:
+    path: str
+    steps: list[EvidenceStep] = field(default_factory=list)
+    aip_id: str | None = None
+    archival_code: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return bool(self.steps) and all(s.ok for s in self.steps)
+
+    def add(self, step: str, ok: bool, message: str, evidence: Any = None) -> bool:
+        self.steps.append(EvidenceStep(step, ok, message, evidence))
+        return ok
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"path": self.path, "valid": self.ok, "aip_id": self.aip_id,
+                "archival_code": self.archival_code, "steps": [s.to_dict() for s in self.steps]}
+
+
+@dataclass
+class _Facts:
+    """What the steps learn and pass on; None where a step could not establish it."""
+
+    key: bytes | None = None
+    manifest: dict[str, Any] | None = None
+    aip_id: str | None = None
+    archival_code: str | None = None
+    aip_digest: str | None = None
+    case_id: str | None = None
+    source_system: str | None = None
+    case_bytes: bytes | None = None
+    case_sig: bytes | None = None
+    head: SignedTreeHead | None = None
+    leaf: bytes | None = None
+
+
+def _json(data: bytes | None, what: str) -> Any:
+    if data is None:
+        raise FormatError(f"证据包中缺少{what}")
+    try:
+        return json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise FormatError(f"{what}不是 UTF-8 JSON：{exc}") from exc
+
+
+class _Zip:
+    def __init__(self, zf: zipfile.ZipFile) -> None:
+        self.zf = zf
+        self.members = {safe_member_name(i.filename): i for i in inspect_zip(zf, LIMITS)}
+
+    def read(self, name: str) -> bytes | None:
+        info = self.members.get(name)
+        return read_member(self.zf, info, LIMITS) if info is not None else None
+
+    def sha256(self, name: str, sink: Any = None) -> str:
+        h = hashlib.sha256()
+        with self.zf.open(self.members[name]) as f:
+            while chunk := f.read(1 << 20):
+                h.update(chunk)
+                if sink is not None:
+                    sink.write(chunk)
+        return h.hexdigest()
+
+
+def _key_step(z: _Zip, given: bytes | None, r: EvidenceReport, f: _Facts) -> None:
+    included = z.read(ARCHIVE_KEY)
+    try:
+        inc_fp = key_fingerprint(included) if included else None
+        if given is not None:
+            f.key = given
+            fp = key_fingerprint(given)
+            if inc_fp is not None and inc_fp != fp:
+                r.add("archive_key", False, f"证据包内附的档案馆公钥（指纹 {inc_fp[:16]}…）不是检查人持有的公钥"
+                      f"（{fp[:16]}…）：公钥被替换", {"given": fp, "included": inc_fp})
+                return
+            r.add("archive_key", True, f"使用检查人持有的档案馆公钥（指纹 {fp}）",
+                  {"key_source": "given", "fingerprint": fp})
+            return
+        if included is None:
+            r.add("archive_key", False, "证据包缺少档案馆公钥，且未提供 --key", None)
+            return
+        f.key = included
+        r.add("archive_key", True, f"使用证据包内附的档案馆公钥（指纹 {inc_fp}）；请与独立取得的档案馆公钥指纹核对",
+              {"key_source": "included", "fingerprint": inc_fp})
+    except KeyError_ as exc:
+        r.add("archive_key", False, f"档案馆公钥无法读取：{exc.message}", None)
+
+
+def _manifest_step(z: _Zip, r: EvidenceReport, f: _Facts) -> None:
+    raw = z.read(MANIFEST)
+    try:
+        manifest = _json(raw, "清单 manifest.json")
+        sig = DetachedSignature.from_json(z.read(MANIFEST_SIG) or b"")
+        if f.key is None:
+            raise SignatureError("没有可用的档案馆公钥")
+        verify(f.key, sig, raw or b"")
+    except PackageError as exc:
+        r.add("manifest", False, f"证据包清单无效：{exc.message}", None)
+        return
+    files = manifest.get("files") if isinstance(manifest, dict) else None
+    if manifest.get("type") != EVIDENCE_TYPE or not isinstance(files, dict):
+        r.add("manifest", False, f"清单类型应为 {EVIDENCE_TYPE}", {"found": manifest.get("type")})
+        return
+    problems = []
+    for name, entry in sorted(files.items()):
+        if name not in z.members:
+            problems.append({"path": name, "note": f"清单列出的 {name} 不在证据包中"})
+        elif z.sha256(name) != (entry or {}).get("sha256"):
+            problems.append({"path": name, "expected": (entry or {}).get("sha256"),
+                             "note": f"{name} 的 SHA-256 与签名清单不符（被改动）"})
+    problems += [{"path": n, "note": f"{n} 未列入签名清单（被加入）"} for n in sorted(z.members)
+                 if n not in files and n not in (MANIFEST, MANIFEST_SIG)]
+    f.manifest = manifest
+    if problems:
+        r.add("manifest", False, "证据包内容与签名清单不符：" + "；".join(p["note"] for p in problems[:10]),
+              problems)
+    else:
+        r.add("manifest", True, f"清单由档案馆密钥签名有效，{len(files)} 个文件的 SHA-256 均相符",
+              {"files": len(files)})
+
+
+def _aip_step(z: _Zip, r: EvidenceReport, f: _Facts) -> None:
+    names = [n for n in z.members if n.startswith(AIP_PREFIX) and n.endswith(".zip")]
+    if len(names) != 1 or f.key is None:
+        r.add("aip", False, "证据包中应恰有一个 aip/*.zip，且需有档案馆公钥", {"found": names})
+        return
+    with tempfile.TemporaryDirectory(prefix="dangan-evidence-") as tmp:
+        target = Path(tmp) / "aip.zip"
+        with open(target, "wb") as out:
+            z.sha256(names[0], out)
+        v = validate_aip(target, f.key)
+        if v.valid or v.description is not None:
+            try:
+                with read_aip(target) as reader:
+                    f.case_bytes = reader.case_bytes
+                    f.case_sig = reader.read_bytes(CASE_SIG) if CASE_SIG in reader.files else None
+            except PackageError:
+                pass
+    d = ((v.description or {}).get("signed_object") or {}).get("content", {}).get("record", {})
+    f.aip_id, f.archival_code, f.aip_digest = v.aip_id, v.archival_code, v.aip_digest
+    f.case_id = (d.get("description") or {}).get("case_id")
+    f.source_system = (d.get("description") or {}).get("source_system")
+    r.aip_id, r.archival_code = v.aip_id, v.archival_code
+    ev = {"path": names[0], "aip_id": v.aip_id, "archival_code": v.archival_code,
+          "aip_digest": v.aip_digest, "key_source": v.key_source, "problems": v.problems}
+    if not v.valid or v.key_source != "given":
+        r.add("aip", False, "AIP 校验不通过：" + "；".join(p["note"] for p in v.problems[:10]), ev)
+    else:
+        r.add("aip", True, f"AIP {v.archival_code} 结构、SHA-256 与 SM3 摘要、描述文件与档案馆签名均有效", ev)
+
+
+def _head_step(z: _Zip, r: EvidenceReport, f: _Facts) -> None:
+    try:
+        sth = SignedTreeHead.from_dict(_json(z.read(TREE_HEAD), "签名树头"))
+        if f.key is None:
+            raise SignatureError("没有可用的档案馆公钥")
+        verify_tree_head(sth, f.key)
+    except PackageError as exc:
+        r.add("tree_head", False, f"签名树头无效：{exc.message}", None)
+        return
+    f.head = sth
+    r.add("tree_head", True, f"签名树头（{sth.head.size} 条记录，{sth.head.timestamp}）由档案馆密钥签署",
+          sth.to_dict())
+
+
+def _inclusion_step(z: _Zip, r: EvidenceReport, f: _Facts) -> None:
+    try:
+        doc = _json(z.read(INCLUSION), "包含证明")
+        entry, index = doc["entry"], doc["index"]
+        f.leaf = leaf_hash(canonical_json(entry))
+        proof = [bytes.fromhex(p) for p in doc["inclusion_proof"]]
+    except (PackageError, KeyError, TypeError, ValueError) as exc:
+        r.add("inclusion", False, f"包含证明无法读取：{getattr(exc, 'message', exc)}", None)
+        return
+    problems = []
+    if f.head is None:
+        problems.append("没有有效的签名树头")
+    elif not verify_inclusion(f.leaf, index, f.head.head.size, proof, f.head.head.root):
+        problems.append(f"由审计记录重算的叶子不在签名树头（{f.head.head.size} 条）之中：包含证明不成立")
+    details = entry.get("details") if isinstance(entry.get("details"), dict) else {}
+    for what, found, want in (("动作", entry.get("action"), "aip:file"),
+                              ("序号", entry.get("index"), index),
+                              ("对象（AIP 标识）", entry.get("object_id"), f.aip_id),
+                              ("对象摘要（AIP 清单集摘要）", entry.get("object_digest"), f.aip_digest),
+                              ("档号", details.get("archival_code"), f.archival_code),
+                              ("办件编号", details.get("case_id"), f.case_id),
+                              ("来源系统", details.get("source_system"), f.source_system)):
+        if found != want:
+            problems.append(f"审计记录的{what}为 {found!r}，应为 {want!r}")
+    ev = {"index": index, "leaf_hash": f.leaf.hex(), "entry": entry,
+          "tree_size": f.head.head.size if f.head else None}
+    if problems:
+        r.add("inclusion", False, "审计日志证据不成立：" + "；".join(problems), ev)
+    else:
+        r.add("inclusion", True, f"审计日志第 {index} 条（归档入库）包含在签名树头之中，且记录的 AIP 摘要与证据包中的"
+              "AIP 一致", ev)
+
+
+def _source_step(z: _Zip, r: EvidenceReport, f: _Facts) -> None:
+    try:
+        sig = DetachedSignature.from_json(f.case_sig or b"")
+        trust = _json(z.read(SOURCE_TRUST), "来源系统公钥登记 trust.json")
+        match = [t for t in trust if isinstance(t, dict) and t.get("key_id") == sig.key_id
+                 and t.get("system") == f.source_system]
+        if f.case_bytes is None or not match:
+            raise SignatureError(f"证据包中没有来源系统 {f.source_system} 的密钥 {sig.key_id}")
+        pem = z.read(match[0].get("file", ""))
+        if pem is None:
+            raise SignatureError(f"证据包中缺少公钥文件 {match[0].get('file')}")
+        verify(pem, sig, f.case_bytes)
+    except PackageError as exc:
+        r.add("source_signature", False, f"case.json 的来源签名无法验证：{exc.message}", None)
+        return
+    t = match[0]
+    revoked = f"；该密钥已于 {t['revoked_at']} 吊销（{t.get('revoked_reason')}）" if t.get("revoked_at") else ""
+    r.add("source_signature", True, f"case.json 由来源系统 {f.source_system} 的密钥 {sig.key_id}（指纹 "
+          f"{key_fingerprint(pem)[:16]}…，登记于 {t.get('added_at')}）签名，有效{revoked}", t)
+
+
+def _receipt_step(z: _Zip, r: EvidenceReport, f: _Facts) -> None:
+    try:
+        receipt = _json(z.read(RECEIPT), "回执")
+        body = {k: v for k, v in receipt.items() if k != "signature"}
+        sig = DetachedSignature.from_json(json.dumps(receipt.get("signature", {})).encode())
+        if f.key is None:
+            raise SignatureError("没有可用的档案馆公钥")
+        verify(f.key, sig, canonical_json(body))
+    except (PackageError, AttributeError) as exc:
+        r.add("receipt", False, f"回执签名无效：{getattr(exc, 'message', exc)}", None)
+        return
+    problems = [f"回执中的 {k} 为 {receipt.get(k)!r}，应为 {want!r}"
+                for k, want in (("type", RECEIPT_TYPE), ("aip_id", f.aip_id),
+                                ("archival_code", f.archival_code), ("sha256", f.aip_digest),
+                                ("case_id", f.case_id), ("source_system", f.source_system))
+                if receipt.get(k) != want]
+    problems += _receipt_audit_problems(z, receipt.get("audit"), f)
+    if problems:
+        r.add("receipt", False, "回执与证据包不一致：" + "；".join(problems), {"receipt": body})
+    else:
+        r.add("receipt", True, "回执由档案馆密钥签名有效，所述 AIP、档号、摘要一致；回执中的树头为当前树头所延续",
+              {"archived_at": receipt.get("archived_at")})
+
+
+def _receipt_audit_problems(z: _Zip, audit: Any, f: _Facts) -> list[str]:
+    """The receipt's own proof holds, and the package head extends the receipt's head."""
+    if not isinstance(audit, dict):
+        return ["回执中没有审计日志证据"]
+    try:
+        old = SignedTreeHead.from_dict(audit["signed_tree_head"])
+        verify_tree_head(old, f.key or b"")
+        leaf = leaf_hash(canonical_json(audit["entry"]))
+        proof = [bytes.fromhex(p) for p in audit["inclusion_proof"]]
+        cons_doc = _json(z.read(CONSISTENCY), "回执树头的一致性证明")
+        cons = [bytes.fromhex(p) for p in cons_doc["consistency_proof"]]
+    except (PackageError, KeyError, TypeError, ValueError) as exc:
+        return [f"回执中的审计证据无法读取：{getattr(exc, 'message', exc)}"]
+    out = []
+    if leaf != f.leaf:
+        out.append("回执记载的审计记录与证据包中的不是同一条")
+    if not verify_inclusion(leaf, audit["index"], old.head.size, proof, old.head.root):
+        out.append("回执中的包含证明不成立")
+    if f.head is None or not verify_extends(old, f.head, cons):
+        out.append("证据包中的签名树头不是回执中树头的追加延续：日志被改写")
+    return out
+
+
+def verify_evidence(path: Path, archive_public_key_pem: bytes | None = None) -> EvidenceReport:
+    """Check every part of the evidence package at ``path``; report each step.
+
+    ``archive_public_key_pem``: the inspector's own copy of the archive key; without it
+    the key inside the package is used and the report says so.
+    """
+    report = EvidenceReport(path=str(path))
+    try:
+        zf = open_zip(path)
+    except UnsafeContainer as exc:
+        report.add("container", False, f"证据包无法打开：{exc.message}")
+        return report
+    with zf:
+        try:
+            z = _Zip(zf)
+        except UnsafeContainer as exc:
+            report.add("container", False, f"证据包不安全，拒绝读取：{exc.message}")
+            return report
+        facts = _Facts()
+        for step in (_manifest_step, _aip_step, _head_step, _inclusion_step, _source_step,
+                     _receipt_step):
+            if step is _manifest_step:
+                _key_step(z, archive_public_key_pem, report, facts)
+            try:
+                step(z, report, facts)
+            except (PackageError, zipfile.BadZipFile, OSError, EOFError) as exc:
+                report.add(step.__name__.strip("_").removesuffix("_step"), False,
+                           f"无法完成本项验证：{getattr(exc, 'message', exc)}")
+    return report
