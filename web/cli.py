@@ -17,7 +17,7 @@ from dangan.ingest.errors import IngestError
 from dangan.packages.errors import PackageError
 from dangan.search.errors import SearchError
 
-from . import commands_archive, commands_audit, commands_ingest, commands_search
+from . import commands_archive, commands_audit, commands_ingest, commands_search, commands_verify
 from .render import emit_json
 
 
@@ -52,6 +52,7 @@ commands_archive.register(main)
 commands_ingest.register(main)
 commands_search.register(main)
 commands_audit.register(main)
+commands_verify.register(main)
 
 
 if __name__ == "__main__":  # pragma: no cover
