@@ -19,11 +19,13 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen import canvas
 
+from tests.shared_fixtures import OFD_FIXTURES as SHARED_OFD
+
 pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
 
 # Assembled from parts so that this file itself does not trip a virus scanner.
 EICAR = b"X5O!P%@AP[4\\PZX54(P^)7CC)7}$" + b"EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"
-OFD_FIXTURES = Path("/work/shared/fixtures/ofd")
+OFD_FIXTURES = SHARED_OFD
 
 CHINESE_PAGES = ["张三企业职工基本养老保险参保登记", "受理告知书：材料齐全，予以受理"]
 

@@ -10,8 +10,9 @@ import pytest
 from dangan.packages.errors import FormatError
 from dangan.packages.formats.identify import identify
 from dangan.packages.formats.ofd import extract_text, read_ofd
+from tests.shared_fixtures import OFD_FIXTURES
 
-FIXTURES = Path("/work/shared/fixtures/ofd")
+FIXTURES = OFD_FIXTURES
 ALL = sorted(FIXTURES.glob("*.ofd"))
 SEALED = {"keyword.ofd", "SESV4SignDoc.ofd", "v4signed.ofd", "发票示例.ofd", "999.ofd"}
 WITH_ATTACHMENTS = {"AddAttachment.ofd", "999.ofd", "v4signed.ofd", "发票示例.ofd"}
