@@ -166,11 +166,12 @@ class BigramTokenizer(Tokenizer):
             yield t
 
 
-_UNIT_RE = re.compile(rf"[{_CJK}]|[0-9a-z]+")
+_UNIT_RE = re.compile(rf"[{_CJK}]|[0-9]|[a-z]+")
 
 
 def bigrams(text: str) -> list[str]:
-    """Units (one Chinese character, or one run of latin letters/digits) paired up."""
+    """Units (one Chinese character, one digit, or one run of latin letters) paired up;
+    digits are single units so that a phrase may start inside a number (…8年01月)."""
     units = _UNIT_RE.findall(normalize(text).lower())
     if len(units) == 1:
         return units

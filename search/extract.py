@@ -27,7 +27,7 @@ from dangan.packages.formats.xmlsafe import parse_xml_bytes
 from .analysis import tidy
 from .document import ExtractedText
 from .errors import DerivedTextCorrupt
-from .ocr import OcrError, ocr_image, ocr_pdf_page_images, ocr_status
+from .ocr import OcrError, ocr_image, ocr_ofd_images, ocr_pdf_page_images, ocr_status
 
 IMAGE_TYPES = ("image/jpeg", "image/png", "image/tiff")
 DERIVED_SCHEMA = "dangan/derived-text/1"
@@ -89,6 +89,23 @@ def _image(path: Path, meta: dict[str, str], ocr: bool) -> ExtractedText:
         return ExtractedText(**meta, text="", method="none", note=f"OCR 失败：{exc}")
 
 
+def _ofd_scan(path: Path, meta: dict[str, str], ocr: bool) -> ExtractedText:
+    """An OFD without a text layer: its page images are scans."""
+    note = "OFD 无文字层（扫描图像）"
+    status = ocr_status()
+    if not ocr:
+        return ExtractedText(**meta, text="", method="none", note=note + "，未做 OCR")
+    if not status.available:
+        return ExtractedText(**meta, text="", method="none", note=f"{note}；OCR 不可用：{status.reason}")
+    try:
+        text = ocr_ofd_images(path)
+    except (OcrError, PackageError) as exc:
+        msg = exc.message if isinstance(exc, PackageError) else str(exc)
+        return ExtractedText(**meta, text="", method="none", note=f"{note}；OCR 失败：{msg}")
+    return ExtractedText(**meta, text=text, method="ocr" if text else "none",
+                         note=note + ("，已 OCR 识别" if text else "，OCR 未识别出文字"))
+
+
 def extract_file(path: Path | str, *, file_id: str, title: str = "", kind: str = "",
                  ocr: bool = True) -> ExtractedText:
     """The text of one stored file; never raises for a bad file (method "none" + note)."""
@@ -102,8 +119,8 @@ def extract_file(path: Path | str, *, file_id: str, title: str = "", kind: str =
         if media_type == "application/pdf":
             return _pdf(p, meta, ocr)
         if media_type == "application/ofd":
-            text = "\n".join(ofd_format.extract_text(p))
-            return ExtractedText(**meta, text=tidy(text).strip(), method="ofd")
+            text = tidy("\n".join(ofd_format.extract_text(p))).strip()
+            return ExtractedText(**meta, text=text, method="ofd") if text else _ofd_scan(p, meta, ocr)
         if media_type in ("application/xml", "text/xml"):
             return ExtractedText(**meta, text=tidy(_xml_text(p)), method="xml")
         if media_type in IMAGE_TYPES:

@@ -92,3 +92,24 @@ def ocr_pdf_page_images(path: Path | str, page_numbers: list[int], *,
                 parts.append(ocr_image(target, timeout=timeout))
             texts[n] = "\n".join(p for p in parts if p)
     return texts
+
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp")
+
+
+def ocr_ofd_images(path: Path | str, *, timeout: float = DEFAULT_TIMEOUT) -> str:
+    """OCR the image resources of an OFD whose pages carry no text (a scanned OFD).
+
+    The package is opened with the same safe ZIP checks as any other container.
+    """
+    from dangan.packages.safezip import inspect_zip, open_zip, read_member
+
+    parts: list[str] = []
+    with open_zip(path) as zf, tempfile.TemporaryDirectory(prefix="dangan-ocr-") as tmp:
+        for i, info in enumerate(inspect_zip(zf)):
+            if not info.filename.lower().endswith(IMAGE_SUFFIXES):
+                continue
+            target = Path(tmp) / f"img{i}{Path(info.filename).suffix.lower()}"
+            target.write_bytes(read_member(zf, info))
+            parts.append(ocr_image(target, timeout=timeout))
+    return "\n".join(p for p in parts if p)

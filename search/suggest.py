@@ -47,7 +47,7 @@ def _name_candidates(searcher, typed: str, access_q: wq.Query | None) -> list[st
                 name = str(p.get("name") or "")
                 if name != typed and keys[0] in name_pinyin(name) and name not in out:
                     out.append(name)
-    for term in searcher.reader().terms_within("name", typed, 1):
+    for term in searcher.reader().terms_within("name", typed, 1, prefix=1):
         t = term.decode() if isinstance(term, bytes) else term
         if t != typed and t not in out:
             out.append(t)
@@ -60,8 +60,12 @@ def suggest(engine, searcher, query: str, tree: Node, filters: Mapping[str, Any]
     from .whoosh_query import access_query
 
     access_q = access_query(access)
+    reader = searcher.reader()
     tries = 0
     for w in _name_words(words(tree)):
+        if has_cjk(w.text) and w.field is None and any(
+                reader.doc_frequency(f, w.text) for f in ("content", "title")):
+            continue  # an ordinary word of the documents, not a mistyped name
         if has_cjk(w.text):
             candidates = _name_candidates(searcher, w.text, access_q)
         else:

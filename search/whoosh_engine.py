@@ -13,6 +13,7 @@ from whoosh import collectors, sorting
 from whoosh import index as windex
 from whoosh import query as wq
 from whoosh.multiproc import MpWriter
+from whoosh.util.filelock import FileLock
 from whoosh.writing import SegmentWriter
 
 from . import analysis
@@ -22,8 +23,10 @@ from .interface import Access, SearchHit, SearchResult
 from .query import parse
 from .storage import IndexHome, writer_lock
 from .suggest import suggest
+from .whoosh_docset import DocSetQuery
 from .whoosh_facets import AllDocsCollector, FacetColumns
 from .whoosh_hits import hit_of
+from .whoosh_phrase import GramPhrase
 from .whoosh_query import KNOWN_WORD, access_query, filter_query, to_whoosh
 from .whoosh_schema import FACET_FIELDS, TEXT_FIELDS, build_schema, to_fields
 
@@ -45,11 +48,17 @@ class WhooshEngine:
         self._local = threading.local()
         analysis.configure_jieba(self.home.jieba_dir)
         if self.home.current() is None:
-            with self._write_mutex:
+            self.home.root.mkdir(parents=True, exist_ok=True)
+            init_lock = FileLock(str(self.home.root / "INIT.lock"))  # two processes at once
+            if not init_lock.acquire(blocking=True):
+                raise IndexUnavailable(f"无法初始化检索索引：{self.home.root}")
+            try:
                 if self.home.current() is None:
                     gen = self.home.new_generation()
                     windex.create_in(str(gen), build_schema())
                     self.home.swap(gen)
+            finally:
+                init_lock.release()
 
     # -- reading ----------------------------------------------------------------------
 
@@ -114,7 +123,12 @@ class WhooshEngine:
             restrict = [r for r in [*filter_query(filters), access_query(access)] if r is not None]
         finally:
             KNOWN_WORD.reset(token)
-        return user_q, (wq.And([user_q, *[_zero(r) for r in restrict]]) if restrict else user_q)
+        if not restrict:
+            return user_q, user_q
+        allowed = DocSetQuery(restrict[0] if len(restrict) == 1 else wq.And(restrict))
+        if isinstance(user_q, GramPhrase | wq.Every):  # nothing to rank: one set
+            return user_q, DocSetQuery(wq.And([user_q, allowed.child]))
+        return user_q, wq.And([user_q, allowed])
 
     def _facets(self, s) -> FacetColumns:
         cached = getattr(self._local, "facets", None)
@@ -202,13 +216,6 @@ class WhooshEngine:
                     held.__exit__(None, None, None)
             self.home.prune(keep_previous=old)
             return n
-
-
-def _zero(q: wq.Query) -> wq.Query:
-    """A restriction that must match but must not change the ranking."""
-    q = q.copy() if hasattr(q, "copy") else q
-    q.boost = 0.0
-    return q
 
 
 def _chunks(it: Iterable[IndexDocument], n: int) -> Iterator[list[IndexDocument]]:

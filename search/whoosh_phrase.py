@@ -5,17 +5,89 @@ through several layers of span matchers: with boilerplate phrases that occur in 
 an archive (every acceptance notice says 符合法定形式) that costs seconds at 100,000
 items. ``GramPhrase`` intersects the posting lists of the phrase's bigrams as sets (in
 C), and then checks that the bigrams are adjacent for up to ``VERIFY_LIMIT`` candidates.
-Above that (a very common phrase), an item containing every bigram of the phrase counts
-as a match without the adjacency check; with three or more bigrams this virtually never
-admits an item that lacks the phrase.
+Above that (a very common phrase), an item containing the bigrams that cover the phrase
+counts as a match without the adjacency check; with a phrase of four or more characters
+this virtually never admits an item that lacks it.
 """
 
 from __future__ import annotations
 
+import threading
+from array import array
+from collections import OrderedDict
+
 from whoosh import query as wq
 from whoosh.matching import ListMatcher, NullMatcher
+from whoosh.matching.wrappers import FilterMatcher
 
-VERIFY_LIMIT = 3000
+VERIFY_LIMIT = 1500
+
+
+_cache_lock = threading.Lock()
+_cache: OrderedDict[tuple[str, str, str], array] = OrderedDict()
+_cache_size = 0
+CACHE_MAX_IDS = 8_000_000  # about 32 MB of document numbers
+CACHE_MIN_IDS = 64  # short lists are cheap to read again
+
+
+def _raw_ids(reader, fieldname: str, term: str) -> array:
+    """All document numbers of a term in a segment, deleted ones included, cached.
+
+    Whoosh decodes postings block by block in Python (about 0.7 µs per document);
+    segments never change, so the decoded list is kept (LRU, bounded) for the next
+    query. Deletions are applied by the caller, since they do change.
+    """
+    global _cache_size
+    try:
+        key = (reader.segment().segment_id(), fieldname, term)
+    except AttributeError:
+        key = None
+    if key is not None:
+        with _cache_lock:
+            hit = _cache.get(key)
+            if hit is not None:
+                _cache.move_to_end(key)
+                return hit
+    m = reader.postings(fieldname, term)
+    if isinstance(m, FilterMatcher):
+        m = m.child
+    ids = array("I")
+    if all(hasattr(m, a) for a in ("_read_ids", "_next_block", "_i", "_ids")):
+        while m.is_active():
+            if m._ids is None:
+                m._read_ids()
+            ids.extend(m._ids[m._i:])
+            m._next_block()
+    else:
+        ids.extend(m.all_ids())
+    if key is not None and len(ids) >= CACHE_MIN_IDS:
+        with _cache_lock:
+            _cache[key] = ids
+            _cache_size += len(ids)
+            while _cache_size > CACHE_MAX_IDS and _cache:
+                _k, old = _cache.popitem(last=False)
+                _cache_size -= len(old)
+    return ids
+
+
+def deleted_set(reader) -> frozenset[int]:
+    if not reader.has_deletions():
+        return frozenset()
+    deleted = getattr(reader, "deleted_docs_set", None)
+    if callable(deleted):
+        deleted = deleted()
+    if deleted is None:
+        deleted = frozenset(d for d in range(reader.doc_count_all()) if reader.is_deleted(d))
+    return deleted
+
+
+def posting_ids(reader, fieldname: str, term: str) -> set[int]:
+    """The live document numbers of a term in one segment, as a set."""
+    if (fieldname, term) not in reader:
+        return set()
+    ids = set(_raw_ids(reader, fieldname, term))
+    deleted = deleted_set(reader)
+    return ids - deleted if deleted else ids
 
 
 def _adjacent(reader, fieldname: str, grams: list[str], candidates: list[int]) -> list[int]:
@@ -25,7 +97,11 @@ def _adjacent(reader, fieldname: str, grams: list[str], candidates: list[int]) -
     for doc in candidates:
         starts: set[int] | None = None
         for k, m in enumerate(matchers):
-            m.skip_to(doc)
+            if m.is_active() and m.id() < doc:
+                m.skip_to(doc)
+            if not m.is_active() or m.id() != doc:
+                starts = None
+                break
             positions = {p - k for p in m.value_as("positions")}
             starts = positions if starts is None else starts & positions
             if not starts:
@@ -82,21 +158,29 @@ class GramPhrase(wq.Query):
         return 0
 
     def docnums(self, reader) -> list[int]:
-        """Matching document numbers of one (segment) reader, ascending."""
-        grams = list(dict.fromkeys(self.grams))
-        freqs = {g: reader.doc_frequency(self.fieldname, g) for g in grams}
-        if not grams or any(f == 0 for f in freqs.values()):
+        """Matching document numbers of one (segment) reader, ascending.
+
+        Bigrams are intersected rarest first; as soon as at most ``VERIFY_LIMIT``
+        candidates remain, adjacency is checked with positions (exact). A phrase still
+        that common after every bigram of a covering subset counts as matched.
+        """
+        grams = self.grams
+        if not grams:
             return []
+        freqs = {g: reader.doc_frequency(self.fieldname, g) for g in grams}
+        if any(f == 0 for f in freqs.values()):
+            return []
+        if len(grams) == 1:
+            return sorted(posting_ids(reader, self.fieldname, grams[0]))
+        # bigrams at even offsets (plus the last) cover every character of the phrase
+        cover = list(dict.fromkeys(grams[::2] + [grams[-1]]))
         acc: set[int] | None = None
-        for g in sorted(grams, key=freqs.__getitem__):
-            ids = reader.postings(self.fieldname, g).all_ids()
-            acc = set(ids) if acc is None else acc.intersection(ids)
-            if not acc:
-                return []
-        candidates = sorted(acc or ())
-        if len(self.grams) > 1 and len(candidates) <= VERIFY_LIMIT:
-            candidates = _adjacent(reader, self.fieldname, self.grams, candidates)
-        return candidates
+        for g in sorted(cover, key=freqs.__getitem__):
+            ids = posting_ids(reader, self.fieldname, g)
+            acc = ids if acc is None else acc & ids
+            if len(acc) <= VERIFY_LIMIT:
+                return _adjacent(reader, self.fieldname, grams, sorted(acc))
+        return sorted(acc or ())
 
     def matcher(self, searcher, context=None):
         ids = self.docnums(searcher.reader())

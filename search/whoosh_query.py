@@ -78,8 +78,8 @@ def _pinyin(v: str, boost: float = 6.0) -> wq.Query:
 
 def _bare(w: Word) -> wq.Query:
     v = w.text
-    if w.phrase:
-        return _or([wq.Term("name", v, boost=8.0), phrase(v, boost=2.0)])
+    if w.phrase:  # party names are in the bigram field too
+        return phrase(v)
     kind = classify(v)
     up = v.upper()
     if kind == "id":

@@ -102,7 +102,7 @@ def to_fields(doc: IndexDocument) -> dict[str, Any]:
             if key not in pinyin:
                 pinyin.append(key)
     body = "\n".join(t.text for t in doc.texts if t.text)
-    grams_text = "\n".join([doc.title, *[t.title for t in doc.texts], body])
+    grams_text = "\n".join([doc.title, *names, *[t.title for t in doc.texts], body])
     fields: dict[str, Any] = {
         "aip_id": doc.aip_id,
         "archival_code": doc.archival_code.strip().upper(),

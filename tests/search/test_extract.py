@@ -160,3 +160,16 @@ def test_document_from_case_finds_a_phrase_from_a_scan(tmp_path: Path) -> None:
         assert any(h.file_id == "f2" for h in r.hits[0].highlights)
     else:
         assert by_id["f2"].method == "none" and "OCR 不可用" in by_id["f2"].note
+
+
+SCANNED_OFD = Path("/work/shared/fixtures/ofd/containsJPEG.ofd")
+
+
+@pytest.mark.skipif(not SCANNED_OFD.is_file(), reason="OFD fixtures not available")
+def test_ofd_without_text_layer_is_treated_as_a_scan() -> None:
+    t = extract_file(SCANNED_OFD, file_id="o")
+    assert "OFD 无文字层" in t.note
+    if ocr_status().available:
+        assert t.method == "ocr" and "已 OCR" in t.note and t.text
+    else:
+        assert t.method == "none" and "OCR 不可用" in t.note
