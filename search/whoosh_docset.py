@@ -50,10 +50,16 @@ def docset(q: wq.Query, searcher) -> set[int]:
         for sub in q.subqueries:
             out |= docset(sub, searcher)
         return out
-    if isinstance(q, wq.MultiTerm):  # Prefix, TermRange, NumericRange, DateRange
-        simple = q.simplify(reader)
-        if simple is not q and not isinstance(simple, wq.MultiTerm):
-            return docset(simple, searcher)
+    if isinstance(q, wq.NumericRange):  # DateRange too: an OR of trie terms
+        return docset(q._compile_query(reader), searcher)
+    if isinstance(q, wq.WrappingQuery):  # e.g. the constant-score wrapper of a range
+        return docset(q.child, searcher)
+    if isinstance(q, wq.MultiTerm) and hasattr(q, "_btexts"):  # Prefix, TermRange
+        # the raw term bytes: a numeric trie term cannot be decoded back to a value
+        out = set()
+        for btext in q._btexts(reader):
+            out |= posting_ids(reader, q.fieldname, btext)
+        return out
     return set(q.docs(searcher))
 
 

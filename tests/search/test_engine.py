@@ -192,3 +192,12 @@ def test_cached_postings_never_resurrect_a_removed_item(engine: WhooshEngine, mo
     assert engine.search('"失业保险金"', access=clerk).total == 0
     assert engine.search("", filters={"year": "2024"}, access=clerk).total == 1
     assert engine.search("", filters={"year": "2024"}, access=clerk).facets["year"] == {"2024": 1}
+
+
+def test_date_and_prefix_filters(engine: WhooshEngine) -> None:
+    r = engine.search("", filters={"date": "2024-01..2024-03"}, access=ALL)
+    assert set(ids(r)) == {"aip-0001", "aip-0004"}
+    r = engine.search("失业保险金", filters={"日期": ["2023", "2024-06"]}, access=ALL)
+    assert ids(r) == ["aip-0003"]
+    assert engine.search("", filters={"agency": "330106"}, access=ALL).total == 2
+    assert engine.search("", filters={"受理日期": "..2023-12-31"}, access=ALL).total == 1
