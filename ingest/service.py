@@ -26,6 +26,7 @@ from dangan.archive.instance import Archive
 from dangan.archive.keys import trusted_keys_for
 from dangan.archive.models import Rejection
 from dangan.archive.receipts import make_receipt
+from dangan.archive.replica import write_replica
 from dangan.archive.store import remove_tree
 from dangan.archive.timeutil import iso, utcnow
 from dangan.packages.aip import AIPInput, build_aip, reseal_with_report
@@ -217,7 +218,18 @@ def _seal_and_register(
     if outcome.status == "archived":
         failpoints.reach("committed")
         archive.store.acknowledge(aip_id)
+        _replicate(archive, outcome, actor)
     return outcome
+
+
+def _replicate(archive: Archive, outcome: IngestOutcome, actor: str) -> None:
+    """Write the second copy; a failure leaves the case archived and is repaired later."""
+    try:
+        write_replica(archive, outcome.aip_id or "", actor=actor)
+    except Exception as exc:  # noqa: BLE001 - reported; ``dangan fixity backfill`` completes it
+        outcome.extra["replica_error"] = f"{type(exc).__name__}: {exc}"
+        log.warning("archived %s but its replica failed (run dangan fixity backfill): %s",
+                    outcome.aip_id, exc)
 
 
 def _in_window(

@@ -13,6 +13,7 @@ from dangan.archive import catalogue
 from dangan.archive.export import export_aip
 from dangan.archive.models import Item, Rejection
 from dangan.archive.receipts import verify_receipt
+from dangan.archive.replica import replica_store
 from dangan.ingest.errors import UnusableSubmission
 from dangan.ingest.service import ingest
 from dangan.packages.aip import validate_aip
@@ -47,6 +48,10 @@ def test_a_complete_case_is_archived_with_a_signed_receipt(archive, make_case, t
     aip_path = archive.store.path(outcome.aip_id)
     assert validate_aip(aip_path, archive.key.public_pem).valid
     bagit.Bag(str(aip_path)).validate()
+    # the second copy is written at ingest and verifies on its own
+    assert "replica_error" not in outcome.extra
+    replica = replica_store(archive).path(outcome.aip_id)
+    assert validate_aip(replica, archive.key.public_pem).valid
     dest = tmp_path / "export" / "aip.zip"
     export_aip(archive, outcome.aip_id, dest)
     assert validate_aip(dest, archive.key.public_pem).valid
