@@ -44,6 +44,12 @@ class Settings:
     max_submission_bytes: int = 4 << 30
     max_entries: int = 10_000
     max_ratio: float = 200.0
+    ocr_at_ingest: bool = True  # OCR scans when a single case is indexed at filing
+
+    @property
+    def ocr_on_ingest(self) -> bool:
+        env = os.environ.get("DANGAN_OCR_AT_INGEST")
+        return self.ocr_at_ingest if env is None else env not in ("0", "false", "no")
 
     @property
     def config_file(self) -> Path:
@@ -65,7 +71,7 @@ class Settings:
             '# url = "postgresql+psycopg://user@127.0.0.1:5432/dangan"  (default: SQLite in the home)'
         )
         return f"""# Dangan instance configuration. Environment variables override:
-# DANGAN_DATABASE_URL, DANGAN_KEY_PASSPHRASE.
+# DANGAN_DATABASE_URL, DANGAN_KEY_PASSPHRASE, DANGAN_OCR_AT_INGEST.
 
 [archive]
 fonds = "{self.fonds}"                # 全宗号
@@ -86,6 +92,9 @@ archive_key_id = "{self.archive_key_id}"
 [checks]
 min_scan_dpi = {self.min_scan_dpi}
 allowed_media_types = [{media}]
+
+[search]
+ocr_at_ingest = {str(self.ocr_at_ingest).lower()}  # else scans wait for dangan search reindex
 
 [limits]
 max_submission_bytes = {self.max_submission_bytes}
@@ -126,6 +135,7 @@ _FIELDS: dict[tuple[str, str], tuple[str, type]] = {
     ("limits", "max_submission_bytes"): ("max_submission_bytes", int),
     ("limits", "max_entries"): ("max_entries", int),
     ("limits", "max_ratio"): ("max_ratio", float),
+    ("search", "ocr_at_ingest"): ("ocr_at_ingest", bool),
 }
 
 
@@ -140,7 +150,7 @@ def _apply(settings: Settings, data: dict[str, Any], path: Path) -> None:
             attr, kind = target
             if kind is float and isinstance(value, int):
                 value = float(value)
-            if not isinstance(value, kind) or isinstance(value, bool):
+            if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
                 raise ConfigError(
                     f"配置文件 {path}：{section}.{key} 应为 {kind.__name__}，实际为 {value!r}"
                 )

@@ -109,13 +109,13 @@ def ingest(
     *,
     actor: str | None = None,
     index: bool = True,
-    ocr: bool = True,
+    ocr: bool | None = None,
 ) -> IngestOutcome:
     """File one submission (directory or .zip). Raises ``UnusableSubmission`` (exit 2).
 
     With ``index`` (the embedded default) an archived case is indexed for search right
-    after it is committed (``ocr=False`` leaves scans to a later ``dangan search
-    reindex``); batch filing passes ``index=False`` and indexes in one pass afterwards.
+    after it is committed, scans OCRed per ``[search] ocr_at_ingest`` unless ``ocr`` says
+    otherwise (skipped scans wait for ``dangan search reindex``); batch filing passes ``index=False`` and indexes in one pass afterwards.
     An indexing failure never undoes the filing: the index is derived data.
     """
     received_at = utcnow()
@@ -127,7 +127,7 @@ def ingest(
     finally:
         remove_tree(staging)
     if outcome.status == "archived" and index:
-        _index(archive, outcome, ocr)
+        _index(archive, outcome, archive.settings.ocr_on_ingest if ocr is None else ocr)
     return outcome
 
 

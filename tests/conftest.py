@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import random
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -15,6 +16,9 @@ from dangan.packages import signing
 from tests.casekit import KEY_ID, SYSTEM
 
 PENSION_REGISTRATION = "企业职工基本养老保险参保登记"
+
+# Filing in tests indexes without OCR (seconds per scan); OCR has its own tests.
+os.environ.setdefault("DANGAN_OCR_AT_INGEST", "0")
 
 
 @pytest.fixture
