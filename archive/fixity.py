@@ -15,6 +15,7 @@ row and a ``fixity:audit`` entry of the audit log.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -24,6 +25,8 @@ from sqlalchemy.orm import Session
 
 from dangan.packages.aip import inspect_aip
 from dangan.packages.aip.bag import CASE_JSON
+from dangan.packages.aip.validate import AIPValidation
+from dangan.packages.aip.validate_parts import BagView
 from dangan.packages.checks import CheckContext, Result, Stage, run_checks
 from dangan.packages.digests import sha256_hex
 
@@ -36,6 +39,7 @@ from .replica import COPY_NAMES, ReplicaError
 from .timeutil import iso, utcnow
 
 SYSTEM_ACTOR = "system:fixity"
+Inspection = tuple[AIPValidation, BagView | None]
 BOTH_DAMAGED = "两个副本均损坏，无法自动修复"
 GOOD_OUTCOMES = ("ok", "repaired")
 OUTCOME_NAMES = {"ok": "完好", "repaired": "已修复", "catalogue_mismatch": "目录不符",
@@ -127,14 +131,24 @@ def _compact(results: list[Any]) -> list[dict[str, Any]]:
                                       else {})} for r in results]
 
 
+def _inspect_copies(archive: Archive, aip_id: str, pem: bytes) -> dict[str, Inspection | None]:
+    """Validate every copy, the copies in parallel: hashing releases the GIL, and each
+    copy's SM3 (the slow digest) then gets its own core."""
+    paths = {name: store.path(aip_id) for name, store in replica.stores(archive).items()}
+    present = {n: p for n, p in paths.items() if p.is_dir()}
+    with ThreadPoolExecutor(max_workers=max(len(present), 1)) as pool:
+        futures = {n: pool.submit(inspect_aip, p, pem) for n, p in present.items()}
+        return {n: futures[n].result() if n in futures else None for n in paths}
+
+
 def _examine(archive: Archive, session: Session, item: Item, name: str, expected: str | None,
-             pem: bytes) -> tuple[CopyAudit, CheckContext | None]:
+             pem: bytes, inspection: Inspection | None) -> tuple[CopyAudit, CheckContext | None]:
     path = replica.stores(archive)[name].path(item.aip_id)
-    if not path.is_dir():
+    if inspection is None:
         return CopyAudit(name, "missing", str(path), problems=[
             {"code": "copy.missing", "path": str(path), "expected": "AIP 目录", "found": None,
              "note": f"{COPY_NAMES[name]}中没有该 AIP（目录被删除或移走）"}]), None
-    validation, view = inspect_aip(path, pem)
+    validation, view = inspection
     ctx = chain.stored_context(archive, session, item, path, validation, view, pem)
     report = run_checks(ctx, Stage.BC, group="package")
     problems = list(validation.problems)
@@ -233,8 +247,8 @@ def audit_item(archive: Archive, item_id: str, *, content: bool = True,
         expected, _ = chain.reference_digest(session, item)
         copies: dict[str, CopyAudit] = {}
         contexts: dict[str, CheckContext] = {}
-        for name in replica.stores(archive):
-            copies[name], ctx = _examine(archive, session, item, name, expected, pem)
+        for name, inspection in _inspect_copies(archive, item_id, pem).items():
+            copies[name], ctx = _examine(archive, session, item, name, expected, pem, inspection)
             if ctx is not None and copies[name].status == "ok":
                 contexts.setdefault("good", ctx)
         audit = ItemAudit(item.aip_id, item.archival_code, expected, copies)
