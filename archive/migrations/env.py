@@ -5,8 +5,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
+import dangan.archive.fixity_models  # noqa: F401  (fixity tables join Base.metadata)
 from dangan.archive import audit_models  # noqa: F401  (audit tables join Base.metadata)
-from dangan.archive import fixity_models  # noqa: F401  (fixity tables join Base.metadata)
 from dangan.archive.models import Base
 
 config = context.config
