@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import stat
 from collections.abc import Callable
 from pathlib import Path
@@ -17,7 +18,7 @@ from dangan.archive.store import remove_tree
 from dangan.ingest.service import ingest
 from dangan.packages import merkle, signing
 from dangan.packages.tree_head import TreeHead, sign_tree_head
-from tests.casekit import KEY_ID, SYSTEM
+from tests.casekit import KEY_ID, SYSTEM, edit_case
 
 STEPS = ["source_signature", "process_trail", "manifest_digests", "aip_signature", "catalogue",
          "audit_log", "replicas"]
@@ -177,3 +178,24 @@ def test_verify_all_reports_each_item(archive: Archive, filed: str,
     sql(archive, "UPDATE items SET title = 'x' WHERE aip_id = :a", a=second)
     results = {r.aip_id: r.ok for r in chain.verify_all(archive)}
     assert results == {filed: True, second: False}
+
+
+def test_case_id_verifies_every_version_of_a_corrected_case(
+        archive: Archive, make_case: Callable[..., Path], sender_key: signing.PrivateKey) -> None:
+    path = make_case()
+    first = ingest(archive, path, ocr=False)
+    changed = path.parent / "corrected"
+    shutil.copytree(path, changed)
+
+    def correction(c: dict) -> None:
+        c.update(title=c["title"] + "（补正）", supersedes=first.archival_code,
+                 correction_reason="题名错字更正")
+
+    edit_case(changed, sender_key, correction)
+    second = ingest(archive, changed, ocr=False)
+    assert second.status == "archived", second.reason
+    results = chain.verify_ref(archive, first.case_id or "")
+    assert [(r.aip_id, r.version, r.ok) for r in results] == [
+        (first.aip_id, 1, True), (second.aip_id, 2, True)]
+    [only] = chain.verify_ref(archive, second.aip_id or "")
+    assert only.version == 2
