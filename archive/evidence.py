@@ -27,6 +27,7 @@ from sqlalchemy import select
 from dangan.packages import evidence as ev
 from dangan.packages import signing
 from dangan.packages.aip import export_aip_zip
+from dangan.packages.archival_code import RETENTION_NAMES
 from dangan.packages.case_schema import STEP_NAMES
 
 from . import audit_log, catalogue, chain, tree_heads
@@ -88,7 +89,7 @@ def render_report(item: Item, verification: chain.ItemVerification, facts: dict[
             ("经办机构", f"{item.agency_name}（{item.agency_code}）"),
             ("受理 / 办结", f"{local(item.accepted_at)} / {local(item.completed_at)}"),
             ("接收 / 归档", f"{local(item.received_at)} / {local(item.archived_at)}"),
-            ("保管期限", item.retention)]),
+            ("保管期限", RETENTION_NAMES.get(item.retention, item.retention))]),
         "<h2>二、生成时的链条验证</h2>",
         _rows(("验证项", "结果", "说明"), [
             (CHAIN_STEP_NAMES.get(s.step, s.step), mark[0] if s.ok else mark[1], s.message)

@@ -311,6 +311,10 @@ def audit(archive: Archive, *, sample: int | None = None, cycle_days: int = 365,
     with archive.db.session() as session:
         ids = list(aip_ids) if aip_ids is not None else choose(
             session, sample=sample, cycle_days=cycle_days, now=started)
+        unknown = sorted(set(ids) - set(session.scalars(select(Item.aip_id).where(
+            Item.aip_id.in_(ids))))) if aip_ids is not None else []
+        if unknown:
+            raise NotFound(f"目录中没有 AIP {'、'.join(unknown[:5])}", [{"aip_id": u} for u in unknown])
         row = FixityRun(started_at=started, mode=mode, actor=actor, items=len(ids), ok=0,
                         repaired=0, failed=0, bytes_hashed=0)
         session.add(row)

@@ -17,6 +17,7 @@ import pytest
 from sqlalchemy import select, text
 
 from dangan.archive import audit_log, fixity, replica
+from dangan.archive.errors import NotFound
 from dangan.archive.fixity_models import FixityResult, FixityRun
 from dangan.archive.instance import Archive
 from dangan.archive.store import remove_tree
@@ -246,6 +247,9 @@ def test_rolling_sample_takes_least_recently_audited_first(
     assert modes_ == ["sample"] * 4 + ["cycle", "cycle"]
     report = fixity.report(archive)
     assert (report["items"], report["audited"], report["due"]) == (3, 3, 0)
+    with pytest.raises(NotFound):
+        fixity.audit(archive, aip_ids=[ids[0], "no-such-aip"])
+    assert len(fixity.report(archive)["runs"]) == 6  # nothing started for an unknown id
 
 
 def test_fixity_task_runs_eagerly_without_a_broker(
