@@ -6,21 +6,13 @@ errors), a Chinese message a clerk or operator can act on, and ``details`` as sm
 
 from __future__ import annotations
 
-from typing import Any
+from dangan.packages.errors import DanganError
 
 
-class SearchError(Exception):
+class SearchError(DanganError):
     """Base of every error raised by ``dangan.search``."""
 
     code = "search.error"
-
-    def __init__(self, message: str, details: list[dict[str, Any]] | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.details = details or []
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"code": self.code, "message": self.message, "details": self.details}
 
 
 class QuerySyntaxError(SearchError):

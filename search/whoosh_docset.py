@@ -4,14 +4,14 @@ A filter such as ``year:2020 item:SB002`` plus the access rule is a conjunction 
 exact terms. Whoosh evaluates it by stepping Python matchers document by document and
 re-aligning every branch of the clerk's query at each step. Here the restriction is
 computed once per segment with set operations over whole posting blocks (in C), and
-handed to Whoosh as one sorted list: the intersection with the clerk's query is then
-driven by the few admitted documents.
+handed to Whoosh as one sorted list (or, for exclusions, one set to skip): the
+intersection with the clerk's query is then driven by the few admitted documents.
 """
 
 from __future__ import annotations
 
 from whoosh import query as wq
-from whoosh.matching import ListMatcher, NullMatcher
+from whoosh.matching import FilterMatcher, IntersectionMatcher, ListMatcher, NullMatcher
 
 from .whoosh_phrase import GramPhrase, deleted_set, posting_ids
 
@@ -70,32 +70,62 @@ def _size(q: wq.Query, reader) -> int:
         return reader.doc_count_all()
 
 
-class DocSetQuery(wq.Query):
-    """Matches what ``child`` matches, computed as a set; constant score ``boost``."""
+def restriction(q: wq.Query, searcher) -> tuple[bool, set[int]]:
+    """``q`` as (True, admitted) or (False, excluded) document numbers of one leaf.
 
-    def __init__(self, child: wq.Query, boost: float = 0.0) -> None:
+    Access rules are mostly exclusions (everything but the restricted items): keeping
+    the polarity avoids materialising the set of every document for each query.
+    """
+    if isinstance(q, wq.Every):
+        return False, set()
+    if isinstance(q, wq.Not):
+        positive, ids = restriction(q.query, searcher)
+        return not positive, ids
+    if isinstance(q, wq.And | wq.Or):
+        parts = [restriction(sub, searcher) for sub in q.subqueries]
+        pos = [ids for p, ids in parts if p]
+        neg = [ids for p, ids in parts if not p]
+        if isinstance(q, wq.And):
+            if pos:
+                acc = set.intersection(*sorted(pos, key=len))
+                for n in neg:
+                    acc -= n
+                return True, acc
+            return False, set().union(*neg)
+        if not neg:
+            return True, set().union(*pos)
+        return False, set.intersection(*neg) - set().union(*pos)
+    return True, docset(q, searcher)
+
+
+class RestrictedQuery(wq.Query):
+    """``child`` (scored as usual) limited to what ``restrict`` admits (not scored)."""
+
+    def __init__(self, child: wq.Query, restrict: wq.Query) -> None:
         self.child = child
-        self.boost = boost
+        self.restrict = restrict
+        self.boost = 1.0
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, DocSetQuery) and other.child == self.child
+        return (isinstance(other, RestrictedQuery) and other.child == self.child
+                and other.restrict == self.restrict)
 
     def __hash__(self) -> int:
-        return hash(("docset", self.child))
+        return hash((self.child, self.restrict))
 
     def __repr__(self) -> str:
-        return f"DocSetQuery({self.child!r})"
+        return f"RestrictedQuery({self.child!r}, {self.restrict!r})"
 
     def __unicode__(self) -> str:
-        return f"<{self.child}>"
+        return f"{self.child} | {self.restrict}"
 
     __str__ = __unicode__
 
     def is_leaf(self) -> bool:
         return True
 
-    def copy(self) -> DocSetQuery:
-        return DocSetQuery(self.child, self.boost)
+    def copy(self) -> RestrictedQuery:
+        return RestrictedQuery(self.child, self.restrict)
 
     def estimate_size(self, ixreader) -> int:
         return _size(self.child, ixreader)
@@ -104,7 +134,16 @@ class DocSetQuery(wq.Query):
         return 0
 
     def matcher(self, searcher, context=None):
-        ids = sorted(docset(self.child, searcher))
-        if not ids:
+        positive, ids = restriction(self.restrict, searcher)
+        if positive and not ids:
             return NullMatcher()
-        return ListMatcher(ids, all_weights=self.boost)
+        if isinstance(self.child, wq.Every | GramPhrase):  # unscored: one set operation
+            own = docset(self.child, searcher)
+            own = own & ids if positive else own - ids
+            return ListMatcher(sorted(own), all_weights=1.0) if own else NullMatcher()
+        m = self.child.matcher(searcher, context)
+        if not m.is_active():
+            return m
+        if positive:
+            return IntersectionMatcher(m, ListMatcher(sorted(ids), all_weights=0.0))
+        return FilterMatcher(m, frozenset(ids), exclude=True) if ids else m

@@ -23,12 +23,11 @@ from .interface import Access, SearchHit, SearchResult
 from .query import parse
 from .storage import IndexHome, writer_lock
 from .suggest import suggest
-from .whoosh_docset import DocSetQuery
+from .whoosh_docset import RestrictedQuery
 from .whoosh_facets import AllDocsCollector, FacetColumns
 from .whoosh_hits import hit_of
-from .whoosh_phrase import GramPhrase
-from .whoosh_query import KNOWN_WORD, access_query, filter_query, to_whoosh
-from .whoosh_schema import FACET_FIELDS, TEXT_FIELDS, build_schema, to_fields
+from .whoosh_query import IN_INDEX, access_query, filter_query, to_whoosh
+from .whoosh_schema import FACET_FIELDS, build_schema, to_fields
 
 log = logging.getLogger(__name__)
 
@@ -117,18 +116,16 @@ class WhooshEngine:
     def _query(self, s, tree, filters, access: Access) -> tuple[wq.Query, wq.Query]:
         """(the clerk's query, the query with filters and access rule applied)."""
         reader = s.reader()
-        token = KNOWN_WORD.set(lambda t: any(reader.doc_frequency(f, t) for f in TEXT_FIELDS))
+        token = IN_INDEX.set(lambda f, t: reader.doc_frequency(f, t) > 0)
         try:
             user_q = to_whoosh(tree)
             restrict = [r for r in [*filter_query(filters), access_query(access)] if r is not None]
         finally:
-            KNOWN_WORD.reset(token)
+            IN_INDEX.reset(token)
         if not restrict:
             return user_q, user_q
-        allowed = DocSetQuery(restrict[0] if len(restrict) == 1 else wq.And(restrict))
-        if isinstance(user_q, GramPhrase | wq.Every):  # nothing to rank: one set
-            return user_q, DocSetQuery(wq.And([user_q, allowed.child]))
-        return user_q, wq.And([user_q, allowed])
+        return user_q, RestrictedQuery(user_q, restrict[0] if len(restrict) == 1
+                                       else wq.And(restrict))
 
     def _facets(self, s) -> FacetColumns:
         cached = getattr(self._local, "facets", None)

@@ -5,9 +5,9 @@ through several layers of span matchers: with boilerplate phrases that occur in 
 an archive (every acceptance notice says 符合法定形式) that costs seconds at 100,000
 items. ``GramPhrase`` intersects the posting lists of the phrase's bigrams as sets (in
 C), and then checks that the bigrams are adjacent for up to ``VERIFY_LIMIT`` candidates.
-Above that (a very common phrase), an item containing the bigrams that cover the phrase
-counts as a match without the adjacency check; with a phrase of four or more characters
-this virtually never admits an item that lacks it.
+Above that (a very common phrase), an item containing every bigram of the phrase counts
+as a match without the adjacency check; with three or more bigrams this virtually never
+admits an item that lacks the phrase.
 """
 
 from __future__ import annotations
@@ -162,7 +162,7 @@ class GramPhrase(wq.Query):
 
         Bigrams are intersected rarest first; as soon as at most ``VERIFY_LIMIT``
         candidates remain, adjacency is checked with positions (exact). A phrase still
-        that common after every bigram of a covering subset counts as matched.
+        that common after every bigram counts as matched.
         """
         grams = self.grams
         if not grams:
@@ -172,10 +172,8 @@ class GramPhrase(wq.Query):
             return []
         if len(grams) == 1:
             return sorted(posting_ids(reader, self.fieldname, grams[0]))
-        # bigrams at even offsets (plus the last) cover every character of the phrase
-        cover = list(dict.fromkeys(grams[::2] + [grams[-1]]))
         acc: set[int] | None = None
-        for g in sorted(cover, key=freqs.__getitem__):
+        for g in sorted(dict.fromkeys(grams), key=freqs.__getitem__):
             ids = posting_ids(reader, self.fieldname, g)
             acc = ids if acc is None else acc & ids
             if len(acc) <= VERIFY_LIMIT:

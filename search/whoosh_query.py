@@ -46,8 +46,9 @@ def _and(qs: list[wq.Query]) -> wq.Query:
     return qs[0] if len(qs) == 1 else wq.And(qs)
 
 
-# Whether a word is in the index's vocabulary (set by the engine around a translation).
-KNOWN_WORD: ContextVar[Callable[[str], bool] | None] = ContextVar("known_word", default=None)
+# Whether (field, term) is in the index's vocabulary (set by the engine around a
+# translation; None = unknown, e.g. in tests of the translation alone).
+IN_INDEX: ContextVar[Callable[[str, str], bool] | None] = ContextVar("in_index", default=None)
 
 
 def phrase(text: str, boost: float = 1.0) -> wq.Query:
@@ -69,9 +70,12 @@ def words_in(fields: Mapping[str, float], text: str) -> wq.Query:
 
 
 def _pinyin(v: str, boost: float = 6.0) -> wq.Query:
+    """A pinyin key; a longer key that is not a whole name is taken as a name's start
+    (zhangsanf → zhangsanfeng), never when it is one (zhangsan does not find 张三丰)."""
     v = v.lower()
     qs = [wq.Term("pinyin", v, boost=boost)]
-    if len(v) >= 5:
+    in_index = IN_INDEX.get()
+    if len(v) >= 5 and (in_index is None or not in_index("pinyin", v)):
         qs.append(wq.Prefix("pinyin", v, boost=boost / 3))
     return _or(qs)
 
@@ -98,9 +102,10 @@ def _bare(w: Word) -> wq.Query:
     # Chinese or mixed text: an exact name, or the words (jieba). When jieba cuts the
     # query into a word the index has never seen (it cut the documents differently),
     # the exact substring is searched instead, via the bigrams.
-    known = KNOWN_WORD.get()
+    in_index = IN_INDEX.get()
     tokens = segment(v)
-    if known is not None and tokens and not all(known(t) for t in tokens):
+    if in_index is not None and tokens and not all(
+            any(in_index(f, t) for f in TEXT_FIELDS) for t in tokens):
         text_q = phrase(v)
     else:
         text_q = words_in(TEXT_FIELDS, v)
