@@ -2,19 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
+from dangan.packages.errors import DanganError
 
 
-class ArchiveError(Exception):
+class ArchiveError(DanganError):
     code = "archive.error"
-
-    def __init__(self, message: str, details: list[dict[str, Any]] | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.details = details or []
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"code": self.code, "message": self.message, "details": self.details}
 
 
 class NotInitialised(ArchiveError):

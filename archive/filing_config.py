@@ -20,6 +20,7 @@ from typing import Any
 
 from dangan.packages.archival_code import CATEGORY_CODES, RETENTION_CODES
 from dangan.packages.checks import FilingRule
+from dangan.packages.errors import DanganError
 
 CONFIG_RESOURCE = "service_items.json"
 
@@ -54,18 +55,10 @@ _CLASS_RE = re.compile(r"^(YL|GS|SY|ZH)-(GL|ZJ|JL|ZF|QT)-[A-Z]{2}$")
 _MEDIA_RE = re.compile(r"^[a-z]+/[a-z0-9.+-]+$")
 
 
-class FilingConfigError(ValueError):
+class FilingConfigError(DanganError, ValueError):
     """The filing configuration cannot be used; ``details`` lists every problem found."""
 
     code = "config.filing"
-
-    def __init__(self, message: str, details: list[dict[str, Any]] | None = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.details = details or []
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"code": self.code, "message": self.message, "details": self.details}
 
 
 @dataclass(frozen=True)

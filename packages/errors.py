@@ -10,10 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 
-class PackageError(Exception):
-    """Base of every error raised by ``dangan.packages``."""
+class DanganError(Exception):
+    """Base of every layer's errors (each layer derives its own hierarchy from it)."""
 
-    code = "package.error"
+    code = "dangan.error"
 
     def __init__(self, message: str, details: list[dict[str, Any]] | None = None) -> None:
         super().__init__(message)
@@ -22,6 +22,12 @@ class PackageError(Exception):
 
     def to_dict(self) -> dict[str, Any]:
         return {"code": self.code, "message": self.message, "details": self.details}
+
+
+class PackageError(DanganError):
+    """Base of every error raised by ``dangan.packages``."""
+
+    code = "package.error"
 
 
 class UnsafeContainer(PackageError):

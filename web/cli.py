@@ -12,10 +12,7 @@ from typing import Any
 
 import click
 
-from dangan.archive.errors import ArchiveError
-from dangan.ingest.errors import IngestError
-from dangan.packages.errors import PackageError
-from dangan.search.errors import SearchError
+from dangan.packages.errors import DanganError
 
 from . import commands_archive, commands_audit, commands_ingest, commands_search, commands_verify
 from .render import emit_json
@@ -27,7 +24,7 @@ class DanganGroup(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except (ArchiveError, IngestError, PackageError, SearchError) as exc:
+        except DanganError as exc:
             as_json = "--json" in sys.argv
             if as_json:
                 emit_json({"status": "error", "error": exc.to_dict()})

@@ -1,0 +1,151 @@
+"""Facts about a stored item that verification and fixity audits share.
+
+The check context of a stored AIP, the differences between catalogue rows and the AIP's
+own description, and the digest the audit log recorded at filing (the reference every
+copy is held to, since neither the catalogue nor a re-sealed copy can be trusted alone).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from dangan.packages.aip.bag import CASE_JSON, CASE_SIG
+from dangan.packages.aip.validate import AIPValidation
+from dangan.packages.aip.validate_parts import BagView
+from dangan.packages.checks.context import CheckContext, FileFacts
+from dangan.packages.checks.engine import Stage
+
+from . import audit_log, keys
+from .instance import Archive
+from .models import Item
+from .timeutil import iso, parse_iso
+
+
+def public_key(archive: Archive) -> bytes:
+    return (archive.home / keys.KEY_DIR / keys.PUBLIC_KEY).read_bytes()
+
+
+def stored_context(archive: Archive, session: Session, item: Item, path: Path,
+                   validation: AIPValidation, view: BagView | None, public_pem: bytes,
+                   stage: Stage = Stage.BC) -> CheckContext:
+    """A check context over a stored AIP, reusing its validation (content is read once)."""
+    case_bytes = view.read(CASE_JSON) if view is not None and CASE_JSON in view.files else None
+    case, case_error = None, None
+    if case_bytes is not None:
+        try:
+            case = json.loads(case_bytes.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            case_error = str(exc)
+    files: dict[str, FileFacts] = {}
+    for rel, dg in (view.actual.items() if view is not None else []):
+        if rel.startswith("data/submission/files/"):
+            sub_rel = rel.removeprefix("data/submission/")
+            files[sub_rel] = FileFacts(sub_rel, path / rel, dg.size, dg.sha256, dg.sm3)
+    ctx = CheckContext(
+        stage=stage, root=path / "data" / "submission", case_bytes=None,
+        case=case if isinstance(case, dict) else None, case_error=case_error,
+        signature_bytes=view.read(CASE_SIG) if view is not None and CASE_SIG in view.files else None,
+        files=files, extra_entries=[],
+        trusted_keys=keys.trusted_keys_for(session, item.source_system),
+        filing_rules=archive.filing_config.rules(),
+        allowed_media_types=frozenset(archive.settings.allowed_media_types),
+        min_scan_dpi=archive.settings.min_scan_dpi, archival_code=item.archival_code,
+        archival_code_rule=archive.code_rule, aip_root=path, archive_public_key_pem=public_pem,
+    )
+    ctx.memo["aip:inspection"] = (validation, view)
+    return ctx
+
+
+def dig(d: Any, *keys_: str) -> Any:
+    """``d[k1][k2]…``, or None where a level is missing or not a dict."""
+    for k in keys_:
+        d = d.get(k) if isinstance(d, dict) else None
+    return d
+
+
+def _when(text: Any) -> Any:
+    try:
+        return parse_iso(text)
+    except (TypeError, ValueError):
+        return text
+
+
+def catalogue_differences(item: Item, desc: dict[str, Any], aip_digest: str | None,
+                          case_sha256: str | None) -> list[dict[str, Any]]:
+    """Every catalogue value (item, files, parties, events) that differs from the AIP's
+    signed description; ``expected`` is the AIP's value, ``found`` the catalogue's."""
+    so = desc.get("signed_object") or {}
+    d = dig(so, "content", "record", "description") or {}
+    docs = dig(so, "content", "record", "documents") or []
+    out: list[dict[str, Any]] = []
+
+    def cmp(fld: str, label: str, want: Any, have: Any) -> None:
+        if want != have:
+            out.append({"field": fld, "expected": want if not hasattr(want, "isoformat") else iso(want),
+                        "found": have if not hasattr(have, "isoformat") else iso(have),
+                        "note": f"目录中{label}为 {have!r}，AIP 中为 {want!r}"})
+
+    for fld, label, want, have in (
+        ("aip_id", "AIP 标识", so.get("aip_id"), item.aip_id),
+        ("version", "版本", so.get("aip_version"), item.version),
+        ("archival_code", "档号", d.get("archival_code"), item.archival_code),
+        ("title", "题名", d.get("title"), item.title),
+        ("case_id", "办件编号", d.get("case_id"), item.case_id),
+        ("source_system", "来源系统", d.get("source_system"), item.source_system),
+        ("service_item_code", "服务事项代码", d.get("service_item_code"), item.service_item_code),
+        ("retention", "保管期限", d.get("retention"), item.retention),
+        ("category", "类别", d.get("category"), item.category),
+        ("classification_code", "分类号", d.get("classification_code"), item.classification_code),
+        ("agency_code", "经办机构代码", dig(d, "agency", "code"), item.agency_code),
+        ("channel", "办理渠道", d.get("channel"), item.channel),
+        ("outcome", "办理结论", d.get("outcome"), item.outcome),
+        ("decision_no", "决定文号", d.get("decision_no") or None, item.decision_no),
+        ("security_classification", "开放范围", d.get("classification"), item.security_classification),
+        ("personal_info", "含个人信息", d.get("personal_info"), item.personal_info),
+        ("year", "年度", d.get("year"), item.year),
+        ("insurance", "险种", d.get("insurance"), item.insurance),
+        ("accepted_at", "受理时间", _when(d.get("accepted_at")), item.accepted_at),
+        ("completed_at", "办结时间", _when(d.get("completed_at")), item.completed_at),
+        ("aip_sha256", "AIP 摘要", aip_digest, item.aip_sha256),
+        ("case_sha256", "case.json 摘要", case_sha256, item.case_sha256),
+        ("file_count", "文件数", len(docs), item.file_count),
+    ):
+        cmp(fld, label, want, have)
+    rows = {f.path: f for f in item.files}
+    for doc in docs:
+        path = doc.get("path")
+        row = rows.pop(path, None)
+        if row is None:
+            out.append({"field": "files", "path": path, "expected": path, "found": None,
+                        "note": f"目录中缺少文件 {path}"})
+            continue
+        for fld, label, want, have in (
+            ("seq", "序号", doc.get("seq"), row.seq), ("file_id", "文件标识", doc.get("id"), row.file_id),
+            ("title", "题名", doc.get("title"), row.title), ("size", "大小", doc.get("size"), row.size),
+            ("sha256", "SHA-256", dig(doc, "digests", "sha256"), row.sha256),
+            ("sm3", "SM3", dig(doc, "digests", "sm3"), row.sm3),
+        ):
+            cmp(f"files[{path}].{fld}", f"文件 {path} 的{label}", want, have)
+    out += [{"field": "files", "path": p, "expected": None, "found": p,
+             "note": f"目录中多出 AIP 没有的文件 {p}"} for p in rows]
+    parties = [tuple(p.get(k) for k in ("role", "kind", "name", "id_type", "id_number"))
+               for p in dig(so, "content", "record", "parties") or []]
+    cmp("parties", "当事人", parties,
+        [(p.role, p.kind, p.name, p.id_type, p.id_number) for p in item.parties])
+    events = [(e.get("seq"), e.get("step"), _when(e.get("at")), dig(e, "actor", "id"), e.get("action"))
+              for e in dig(so, "content", "events") or []]
+    cmp("events", "业务过程", [tuple(iso(x) if hasattr(x, "isoformat") else x for x in e) for e in events],
+        [(e.seq, e.step, iso(e.at), e.actor_id, e.action) for e in item.events])
+    return out
+
+
+def reference_digest(session: Session, item: Item) -> tuple[str | None, audit_log.AuditEntry | None]:
+    """The AIP digest as the tamper-evident log recorded it at filing (else the catalogue's)."""
+    entries = audit_log.find_entries(session, object_id=item.aip_id, action="aip:file")
+    if entries:
+        return entries[0].object_digest, entries[0]
+    return item.aip_sha256, None
