@@ -1,6 +1,7 @@
 """Search benchmark: Whoosh + jieba (dangan.search) against SQLite FTS5 (trigram), same corpus.
 
-Rerun: ``.venv/bin/python bench/search.py [--items 100000] [--procs 2] [--queries 40]``
+Rerun: ``.venv/bin/python bench/search.py [--items 100000] [--procs 2] [--queries 40]
+[--limitmb 2048]``
 Score a labelled query set over an existing index instead:
 ``.venv/bin/python bench/search.py --labels tests/search/labelled.json --index DIR``
 
@@ -47,7 +48,7 @@ from dangan.search.analysis import name_pinyin  # noqa: E402
 from dangan.search.service import SearchService  # noqa: E402
 from dangan.search.whoosh_engine import WhooshEngine  # noqa: E402
 
-RERUN = ".venv/bin/python bench/search.py [--items N] [--procs P] [--queries Q]"
+RERUN = ".venv/bin/python bench/search.py [--items N] [--procs P] [--queries Q] [--limitmb MB]"
 CLERK = Access.of(["public", "internal"])
 GOALS_MS = {"id_exact": 50, "id_suffix": 50, "name_cn": 50, "name_pinyin": 50,
             "words_filters": 200, "phrase": 500}
@@ -120,8 +121,9 @@ def precision_recall(ranked: list[str], expected: set[str]) -> tuple[float, floa
 
 # -- the two engines ---------------------------------------------------------------------
 
-def build_whoosh(docs: list[IndexDocument], home: Path, procs: int) -> tuple[WhooshEngine, dict]:
-    engine = WhooshEngine(home, limitmb=384)
+def build_whoosh(docs: list[IndexDocument], home: Path, procs: int,
+                 limitmb: int) -> tuple[WhooshEngine, dict]:
+    engine = WhooshEngine(home, limitmb=limitmb)
     t = time.perf_counter()
     engine.reindex(iter(docs), procs=procs)
     secs = time.perf_counter() - t
@@ -268,6 +270,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--items", type=int, default=100_000)
     ap.add_argument("--procs", type=int, default=2)
     ap.add_argument("--queries", type=int, default=40, help="queries per class")
+    ap.add_argument("--limitmb", type=int, default=2048,
+                    help="Whoosh writer memory per process before it spills sorted runs to disk")
     ap.add_argument("--workdir", type=Path, help="keep the indexes here (default: temporary)")
     ap.add_argument("--labels", type=Path, help="labelled query set (JSON) to score")
     ap.add_argument("--index", type=Path, help="existing index home for --labels")
@@ -284,9 +288,9 @@ def main(argv: list[str] | None = None) -> int:
         gen_s = time.perf_counter() - t
         print(f"generated {len(docs):,} items in {gen_s:.1f} s")
         queries = make_queries(docs, args.queries)
-        engine, wb = build_whoosh(docs, work / "whoosh", args.procs)
-        print(f"whoosh: {wb['rate']:.0f} items/s ({wb['seconds']:.0f} s, {args.procs} procs), "
-              f"{wb['mb']:.0f} MB")
+        engine, wb = build_whoosh(docs, work / "whoosh", args.procs, args.limitmb)
+        print(f"whoosh: {wb['rate']:.0f} items/s ({wb['seconds']:.0f} s, {args.procs} procs, "
+              f"limitmb {args.limitmb}), {wb['mb']:.0f} MB")
         db, fb = build_fts(docs, work / "fts.sqlite")
         print(f"fts5:   {fb['rate']:.0f} items/s ({fb['seconds']:.0f} s), {fb['mb']:.0f} MB")
         del docs
@@ -296,7 +300,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\n{'class':<14}{'whoosh med / p95 ms':>20}{'goal ms':>12}{'P@10':>6}{'rec':>6}"
               f"{'fts5 med / p95 ms':>20}{'P@10':>6}{'rec':>6}")
         result: dict[str, object] = {
-            "items": args.items, "procs": args.procs, "queries_per_class": args.queries,
+            "items": args.items, "procs": args.procs, "limitmb": args.limitmb,
+            "queries_per_class": args.queries,
             "whoosh_index_items_per_s": round(wb["rate"], 1), "whoosh_index_s": round(wb["seconds"], 1),
             "whoosh_index_size_mb": round(wb["mb"], 1),
             "fts5_index_items_per_s": round(fb["rate"], 1), "fts5_index_size_mb": round(fb["mb"], 1)}
