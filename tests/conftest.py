@@ -62,3 +62,36 @@ def make_case(
         )
 
     return make
+
+
+PG_ADMIN = os.environ.get("DANGAN_TEST_POSTGRES_ADMIN",
+                          "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+@pytest.fixture
+def pg_archive(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Archive]:
+    """An archive whose catalogue is a fresh PostgreSQL database (skipped without a server)."""
+    psycopg = pytest.importorskip("psycopg")
+    try:
+        admin = psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=3)
+    except psycopg.OperationalError:
+        pytest.skip("PostgreSQL is not reachable on 127.0.0.1:5432")
+    name = f"dangan_test_{os.getpid()}_{abs(hash(tmp_path)) % 10**8}"
+    admin.execute(f"DROP DATABASE IF EXISTS {name}")
+    admin.execute(f"CREATE DATABASE {name}")
+    host = PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
+    monkeypatch.setenv("DANGAN_DATABASE_URL", f"{host}/{name}")
+    a = Archive.init(tmp_path / "home", fonds="Z109", organization="测试市社会保险事业管理中心")
+    try:
+        yield a
+    finally:
+        a.close()
+        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.close()
+
+
+@pytest.fixture
+def pg_sender_key(pg_archive: Archive) -> signing.PrivateKey:
+    key = signing.generate_private_key(signing.ECDSA_P256)
+    keys.trust_add(pg_archive.db, SYSTEM, KEY_ID, signing.public_key_pem(key), actor="test")
+    return key
