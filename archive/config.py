@@ -13,19 +13,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dangan.packages.checks.context import DEFAULT_MEDIA_TYPES as ARCHIVAL_MEDIA_TYPES
+
 from .errors import ConfigError
 
 CONFIG_FILE = "dangan.toml"
 DEFAULT_HOME = "dangan-data"
 
-DEFAULT_MEDIA_TYPES = [
-    "application/pdf",
-    "application/ofd",
-    "image/jpeg",
-    "image/tiff",
-    "image/png",
-    "application/xml",
-]
+DEFAULT_MEDIA_TYPES = sorted(ARCHIVAL_MEDIA_TYPES)
 
 
 @dataclass

@@ -169,7 +169,7 @@ class AIPStore:
             return count
         for folder in self.staging_root.iterdir():
             pid_text = folder.name.split("-", 1)[0]
-            if pid_text.isdigit() and _alive(int(pid_text)):
+            if pid_text.isdigit() and pid_alive(int(pid_text)):
                 continue
             remove_tree(folder)
             count += 1
@@ -183,7 +183,8 @@ class AIPStore:
                 yield aip.name
 
 
-def _alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this id runs (ours counts; another user's too)."""
     if pid == os.getpid():
         return True
     try:

@@ -10,11 +10,9 @@ the whole case or nothing of it.
 from __future__ import annotations
 
 import getpass
-import logging
 import os
 import shutil
 import uuid
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -26,59 +24,17 @@ from dangan.archive.instance import Archive
 from dangan.archive.keys import trusted_keys_for
 from dangan.archive.models import Rejection
 from dangan.archive.receipts import make_receipt
-from dangan.archive.replica import write_replica
 from dangan.archive.store import remove_tree
 from dangan.archive.timeutil import iso, utcnow
 from dangan.packages.aip import AIPInput, build_aip, reseal_with_report
 from dangan.packages.checks import CheckContext, CheckReport, Stage, run_checks
 from dangan.packages.safezip import ZipLimits
-from dangan.search.feed import index_item
 
 from . import failpoints, records
+from .followup import index_filed, replicate_filed
 from .intake import ReceivedSubmission, receive
+from .outcome import IngestOutcome
 from .technical import identify_files
-
-log = logging.getLogger(__name__)
-
-
-@dataclass
-class IngestOutcome:
-    status: str  # archived | duplicate | rejected
-    checks: list[dict[str, Any]]
-    received_at: datetime
-    aip_id: str | None = None
-    archival_code: str | None = None
-    version: int | None = None
-    sha256: str | None = None
-    receipt: dict[str, Any] | None = None
-    rejection_id: int | None = None
-    reason: str | None = None
-    case_id: str | None = None
-    source_system: str | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def exit_code(self) -> int:
-        return 3 if self.status == "rejected" else 0
-
-    def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"status": self.status}
-        if self.status in ("archived", "duplicate"):
-            out.update(
-                aip_id=self.aip_id,
-                archival_code=self.archival_code,
-                version=self.version,
-                sha256=self.sha256,
-                received_at=self.receipt["received_at"] if self.receipt else iso(self.received_at),
-                receipt=self.receipt,
-            )
-        else:
-            out.update(received_at=iso(self.received_at), rejection_id=self.rejection_id,
-                       reason=self.reason)
-        out["source_system"] = self.source_system
-        out["case_id"] = self.case_id
-        out["checks"] = self.checks
-        return out
 
 
 def _limits(archive: Archive) -> ZipLimits:
@@ -127,18 +83,8 @@ def ingest(
     finally:
         remove_tree(staging)
     if outcome.status == "archived" and index:
-        _index(archive, outcome, archive.settings.ocr_on_ingest if ocr is None else ocr)
+        index_filed(archive, outcome, archive.settings.ocr_on_ingest if ocr is None else ocr)
     return outcome
-
-
-def _index(archive: Archive, outcome: IngestOutcome, ocr: bool) -> None:
-    try:
-        index_item(archive, outcome.aip_id or "", ocr=ocr,
-                   replaces=outcome.extra.get("supersedes_aip_id"))
-    except Exception as exc:  # noqa: BLE001 - reported; the filing itself stands
-        outcome.extra["index_error"] = f"{type(exc).__name__}: {exc}"
-        log.warning("archived %s but could not index it (run dangan search reindex): %s",
-                    outcome.aip_id, exc)
 
 
 def _context(archive: Archive, sub: ReceivedSubmission) -> CheckContext:
@@ -218,18 +164,8 @@ def _seal_and_register(
     if outcome.status == "archived":
         failpoints.reach("committed")
         archive.store.acknowledge(aip_id)
-        _replicate(archive, outcome, actor)
+        replicate_filed(archive, outcome, actor)
     return outcome
-
-
-def _replicate(archive: Archive, outcome: IngestOutcome, actor: str) -> None:
-    """Write the second copy; a failure leaves the case archived and is repaired later."""
-    try:
-        write_replica(archive, outcome.aip_id or "", actor=actor)
-    except Exception as exc:  # noqa: BLE001 - reported; ``dangan fixity backfill`` completes it
-        outcome.extra["replica_error"] = f"{type(exc).__name__}: {exc}"
-        log.warning("archived %s but its replica failed (run dangan fixity backfill): %s",
-                    outcome.aip_id, exc)
 
 
 def _in_window(

@@ -32,6 +32,8 @@ from typing import Any
 from whoosh.filedb.filestore import FileStorage
 from whoosh.util.filelock import FileLock
 
+from dangan.archive.store import pid_alive
+
 from .errors import IndexBusy
 
 log = logging.getLogger(__name__)
@@ -39,16 +41,6 @@ log = logging.getLogger(__name__)
 CURRENT = "current"
 OWNER_FILE = "WRITER.json"
 LOCK_NAME = "MAIN_WRITELOCK"  # Whoosh's own writer lock for the default index name
-
-
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class IndexHome:
@@ -139,7 +131,7 @@ def writer_lock(gen: Path, timeout: float) -> Iterator[FileStorage]:
             owner = read_owner(gen) or {}
             pid = owner.get("pid")
             dead = (owner.get("host") == socket.gethostname() and isinstance(pid, int)
-                    and not _pid_alive(pid))
+                    and not pid_alive(pid))
             note = ("写入进程已不存在，但锁仍被其子进程持有，请结束该进程后重试" if dead
                     else "另一个写入进程正在更新索引")
             raise IndexBusy(f"检索索引正忙：{note}", [{"path": str(gen), **owner,
