@@ -12,16 +12,27 @@ from dangan.archive.instance import Archive
 from dangan.archive.replica import write_replica
 from dangan.search.feed import index_item
 
+from . import tasks
 from .outcome import IngestOutcome
 
 log = logging.getLogger(__name__)
 
 
 def index_filed(archive: Archive, outcome: IngestOutcome, ocr: bool) -> None:
-    """Index a just-filed case; a failure leaves it archived (the index is derived data)."""
+    """Index a just-filed case — on a worker when a broker is configured, else here.
+
+    A failure leaves the case archived (the index is derived data).
+    """
+    replaces = outcome.extra.get("supersedes_aip_id")
     try:
-        index_item(archive, outcome.aip_id or "", ocr=ocr,
-                   replaces=outcome.extra.get("supersedes_aip_id"))
+        if tasks.queued():
+            tasks.app.send_task(tasks.INDEX_TASK, kwargs={
+                "aip_id": outcome.aip_id, "home": str(archive.home), "ocr": ocr,
+                "replaces": replaces})
+            outcome.extra["index"] = "queued"
+            return
+        index_item(archive, outcome.aip_id or "", ocr=ocr, replaces=replaces)
+        outcome.extra["index"] = "done"
     except Exception as exc:  # noqa: BLE001 - reported; the filing itself stands
         outcome.extra["index_error"] = f"{type(exc).__name__}: {exc}"
         log.warning("archived %s but could not index it (run dangan search reindex): %s",

@@ -22,6 +22,8 @@ MAX_SEGMENTS = 256
 
 def _segment_columns(leaf, fields: dict[str, str]) -> dict[str, list]:
     seg = leaf.segment()
+    if seg is None:  # an empty index has no segment: nothing to count
+        return {name: [] for name in fields}
     key = (leaf.storage.folder if hasattr(leaf.storage, "folder") else "", seg.segment_id())
     with _lock:
         hit = _segment_cache.get(key)

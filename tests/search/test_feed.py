@@ -52,3 +52,8 @@ def test_reindex_with_ocr_finds_a_phrase_from_a_scanned_page(archive, make_case)
     service = service_for(archive)
     hits = service.search('"有效期限"', access=EVERYONE).hits  # only on the scanned ID card
     assert outcome.aip_id in [h.aip_id for h in hits]
+
+
+def test_searching_an_empty_archive_finds_nothing_without_error(archive):
+    result = service_for(archive).search("张三", access=EVERYONE)
+    assert result.total == 0 and result.hits == []

@@ -1,0 +1,43 @@
+"""The Celery app of a full Dangan worker: archive tasks plus the filing follow-ups.
+
+Run it with ``celery -A dangan.ingest.tasks worker -B`` (``$DANGAN_BROKER_URL`` set).
+Filing enqueues ``dangan.search.index`` here when a broker is configured; without one
+(the embedded default) the case is indexed synchronously right after it is filed.
+"""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+
+from dangan.archive.instance import Archive
+from dangan.archive.tasks import BROKER_ENV, make_celery
+from dangan.search.feed import index_item
+
+INDEX_TASK = "dangan.search.index"
+
+
+def index_case(aip_id: str, home: str | None = None, ocr: bool = True,
+               replaces: str | None = None) -> str:
+    """Index one filed case (OCR included) on a worker."""
+    archive = Archive.open(home, upgrade=False)
+    try:
+        index_item(archive, aip_id, ocr=ocr, replaces=replaces)
+    finally:
+        archive.close()
+    return aip_id
+
+
+def make_worker_app(broker_url: str | None = None, *, queue: str | None = None) -> Celery:
+    app = make_celery(broker_url, queue=queue)
+    app.task(name=INDEX_TASK, bind=False)(index_case)
+    return app
+
+
+def queued() -> bool:
+    """Whether background work goes to workers (a broker is configured)."""
+    return bool(os.environ.get(BROKER_ENV))
+
+
+app = make_worker_app()
