@@ -147,3 +147,16 @@ class RestrictedQuery(wq.Query):
         if positive:
             return IntersectionMatcher(m, ListMatcher(sorted(ids), all_weights=0.0))
         return FilterMatcher(m, frozenset(ids), exclude=True) if ids else m
+
+
+def all_matches(q: wq.Query, searcher) -> set[int]:
+    """Every (global) document number ``q`` matches, computed as sets per segment."""
+    if isinstance(q, RestrictedQuery):
+        q = wq.And([q.child, q.restrict])
+    out: set[int] = set()
+    for sub, offset in searcher.leaf_searchers():
+        positive, ids = restriction(q, sub)
+        if not positive:
+            ids = _live(sub.reader()) - ids
+        out |= {d + offset for d in ids} if offset else ids
+    return out

@@ -9,7 +9,6 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
-from whoosh import collectors, sorting
 from whoosh import index as windex
 from whoosh import query as wq
 from whoosh.multiproc import MpWriter
@@ -23,9 +22,10 @@ from .interface import Access, SearchHit, SearchResult
 from .query import parse
 from .storage import IndexHome, writer_lock
 from .suggest import suggest
-from .whoosh_docset import RestrictedQuery
-from .whoosh_facets import AllDocsCollector, FacetColumns
+from .whoosh_docset import RestrictedQuery, all_matches
+from .whoosh_facets import FacetColumns
 from .whoosh_hits import hit_of
+from .whoosh_phrase import GramPhrase
 from .whoosh_query import IN_INDEX, access_query, filter_query, to_whoosh
 from .whoosh_schema import FACET_FIELDS, build_schema, to_fields
 
@@ -90,22 +90,25 @@ class WhooshEngine:
         tree = parse(query)
         user_q, q = self._query(s, tree, filters, access)
         limit = page * page_size
-        sortedby = None
-        if isinstance(user_q, wq.Every):  # no words: newest first
-            sortedby = sorting.FieldFacet("completed", reverse=True)
-            child = collectors.SortingCollector(sortedby, limit=limit)
-        else:
-            # no block-quality skipping and no matcher replacement: both drop matches that
-            # cannot reach the top N, and the total and facets need every match
-            child = collectors.TopCollector(limit=limit, usequality=False, replace=0)
-        collector = AllDocsCollector(child)
-        s.search_with_collector(q, collector)
-        results = collector.results()
-        total = collector.count()
+        # 1. every match as a set (posting blocks intersected in C): exact total, facets
+        matched = all_matches(q, s)
+        total = len(matched)
+        columns = self._columns(s)
+        facets = columns.count(matched)
+        # 2. only the first ``limit`` ranked: Whoosh's block-quality skipping may pass
+        #    over items that cannot reach the top, which is safe now
         start = (page - 1) * page_size
-        hits: list[SearchHit] = [hit_of(results[i], tree, scored=sortedby is None)
-                                 for i in range(start, min(start + page_size, results.scored_length()))]
-        facets = self._facets(s).count(collector.docnums)
+        if isinstance(user_q, wq.Every | GramPhrase) or total == 0:  # nothing to rank by:
+            # (no words, or one exact phrase, which every match contains alike) newest first
+            top = [(d, 0.0) for d in columns.newest(matched, limit)]
+            scored = False
+        else:
+            results = s.search(user_q, limit=limit, filter=matched)
+            top = [(results.docnum(i), results.score(i))
+                   for i in range(results.scored_length())]
+            scored = True
+        hits: list[SearchHit] = [hit_of(s.stored_fields(d), score, tree, scored=scored)
+                                 for d, score in top[start:start + page_size]]
         result = SearchResult(total=total, page=page, page_size=page_size, hits=hits,
                               facets=facets, labels=self._labels(s, facets),
                               interpreted=str(user_q))
@@ -127,10 +130,10 @@ class WhooshEngine:
         return user_q, RestrictedQuery(user_q, restrict[0] if len(restrict) == 1
                                        else wq.And(restrict))
 
-    def _facets(self, s) -> FacetColumns:
+    def _columns(self, s) -> FacetColumns:
         cached = getattr(self._local, "facets", None)
         if cached is None or cached[0] is not s:
-            cached = (s, FacetColumns(s, FACET_FIELDS))
+            cached = (s, FacetColumns(s, FACET_FIELDS, order="completed"))
             self._local.facets = cached
         return cached[1]
 

@@ -1,4 +1,4 @@
-"""Facet counts from cached column values, and a collector that keeps every match.
+"""Facet counts (and newest-first order) from cached column values.
 
 Whoosh's ``groupedby`` reads each facet column through several Python layers for every
 matching item. Here the nine facet columns of each segment are read once into lists
@@ -9,11 +9,9 @@ per facet.
 
 from __future__ import annotations
 
+import heapq
 import threading
-from array import array
 from collections import Counter, OrderedDict
-
-from whoosh import collectors
 
 _lock = threading.Lock()
 _segment_cache: OrderedDict[tuple[str, str], dict[str, list]] = OrderedDict()
@@ -46,12 +44,23 @@ def _segment_columns(leaf, fields: dict[str, str]) -> dict[str, list]:
 class FacetColumns:
     """The facet values of every document of one searcher, by global document number."""
 
-    def __init__(self, searcher, fields: dict[str, str]) -> None:
+    def __init__(self, searcher, fields: dict[str, str], order: str | None = None) -> None:
+        wanted = dict(fields)
+        if order:
+            wanted["_order"] = order
         self.columns: dict[str, list] = {name: [] for name in fields}
+        self.order: list = []
         for leaf, _offset in _leaves(searcher):
-            cols = _segment_columns(leaf, fields)
+            cols = _segment_columns(leaf, wanted)
             for name in fields:
                 self.columns[name].extend(cols[name])
+            if order:
+                self.order.extend(cols["_order"])
+
+    def newest(self, docnums, limit: int) -> list[int]:
+        """The ``limit`` documents with the highest ``order`` value (latest completion)."""
+        key = self.order.__getitem__
+        return heapq.nlargest(limit, docnums, key=lambda d: (key(d) is not None, key(d) or 0, d))
 
     def count(self, docnums) -> dict[str, dict[str, int]]:
         out: dict[str, dict[str, int]] = {}
@@ -67,25 +76,3 @@ def _leaves(searcher):
     if reader.is_atomic():
         return [(reader, 0)]
     return reader.leaf_readers()
-
-
-class AllDocsCollector(collectors.WrappingCollector):
-    """Wraps a top-N collector and records every matching document number, so one pass
-    gives ranking, the exact total and the facet counts."""
-
-    def prepare(self, top_searcher, q, context):
-        super().prepare(top_searcher, q, context)
-        self.docnums = array("I")
-
-    def collect(self, sub_docnum):
-        self.docnums.append(self.offset + sub_docnum)
-        return self.child.collect(sub_docnum)
-
-    def computes_count(self) -> bool:
-        return True
-
-    def count(self) -> int:
-        return len(self.docnums)
-
-    def all_ids(self):
-        return self.docnums

@@ -64,8 +64,8 @@ def _party_highlights(parties: list[dict], ws: list[Word]) -> list[Highlight]:
     return out
 
 
-def hit_of(hit, tree: Node | None, *, scored: bool = True) -> SearchHit:
-    f = hit.fields()
+def hit_of(f: dict, score: float, tree: Node | None, *, scored: bool = True) -> SearchHit:
+    """A hit from the stored fields ``f`` of one item."""
     ws = words(tree)
     needles = _needles(ws)
     highlights = _party_highlights(f.get("parties") or [], ws)
@@ -81,7 +81,7 @@ def hit_of(hit, tree: Node | None, *, scored: bool = True) -> SearchHit:
     return SearchHit(
         aip_id=f["aip_id"], archival_code=f.get("archival_code", ""),
         case_id=f.get("case_id", ""), title=f.get("title", ""),
-        score=round(float(hit.score or 0.0), 4) if scored else 0.0, highlights=highlights[:MAX_HIGHLIGHTS],
+        score=round(float(score or 0.0), 4) if scored else 0.0, highlights=highlights[:MAX_HIGHLIGHTS],
         year=int(f["year"]) if f.get("year") else None,
         service_item_name=f.get("item_name", ""), agency_name=f.get("agency_name", ""),
         completed_at=f.get("completed_s", ""),
