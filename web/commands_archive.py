@@ -12,8 +12,9 @@ from dangan.archive.instance import Archive
 from dangan.archive.timeutil import local
 from dangan.ingest.service import default_actor
 from dangan.packages.archival_code import RETENTION_NAMES
+from dangan.packages.checks import REGISTRY, load_items
 
-from .render import emit_json, print_item
+from .render import NATURE_NAMES, emit_json, print_item
 
 
 def cli_actor() -> str:
@@ -111,6 +112,24 @@ def service_items(as_json: bool) -> None:
         )
         for outcome, kinds in item.required_documents.items():
             click.echo(f"\t  {outcome}: {', '.join(kinds) or '—'}")
+
+
+@config.command("checks")
+@click.option("--json", "as_json", is_flag=True)
+def checks(as_json: bool) -> None:
+    """四性检测项目：代码、性质、名称、适用环节（GD 归档 / YJ 移交 / BC 长期保存）、是否阻断。"""
+    load_items()
+    specs = [
+        {"code": c.code, "nature": str(c.nature), "name": c.name,
+         "stages": [st for st in ("GD", "YJ", "BC") if st in c.stages], "blocking": c.blocking}
+        for c in REGISTRY.all()
+    ]
+    if as_json:
+        emit_json(specs)
+        return
+    for c in specs:
+        click.echo(f"{c['code']:<10}{NATURE_NAMES[c['nature']]}  {c['name']}  "
+                   f"[{'/'.join(c['stages'])}]" + ("" if c["blocking"] else "  （不阻断）"))
 
 
 @click.command()

@@ -99,3 +99,12 @@ def test_validate_reports_a_tampered_export(runner, archive, make_case, tmp_path
             out_zip.writestr(info, data)
     code, out = run(runner, archive.home, "package", "validate", str(tampered))
     assert code == 3 and "无效" in out
+
+
+def test_config_checks_lists_every_item_with_nature_and_stages(runner, tmp_path):
+    code, out = run(runner, tmp_path, "config", "checks", "--json")
+    items = {c["code"]: c for c in json.loads(out)}
+    assert code == 0 and len(items) >= 35
+    assert items["GD-1-1-1"]["nature"] == "authenticity" and items["GD-1-1-1"]["stages"] == ["GD"]
+    assert items["GD-2-7"]["stages"] == ["GD", "YJ", "BC"]
+    assert items["GD-4-1"]["blocking"] is False
