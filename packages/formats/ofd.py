@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import io
 import posixpath
-import stat
 import unicodedata
 import zipfile
 from dataclasses import dataclass, field
@@ -327,26 +326,11 @@ def _read(pkg: _Package, info: OfdInfo) -> None:
         info.readable = False
 
 
-def normalise_modes(zf: zipfile.ZipFile) -> None:
-    """Treat entries whose Unix mode has no file-type bits as regular files.
-
-    Some OFD producers (e.g. tax-invoice tools) write ``0o600`` with no ``S_IFREG`` bit;
-    ``safezip`` would refuse those as "special files". Links and devices keep their
-    type bits and are still refused.
-    """
-    for info in zf.infolist():
-        mode = info.external_attr >> 16
-        if mode and not stat.S_IFMT(mode):
-            kind = stat.S_IFDIR if info.is_dir() else stat.S_IFREG
-            info.external_attr = ((mode | kind) << 16) | (info.external_attr & 0xFFFF)
-
-
 def read_ofd(path: Path | str) -> OfdInfo:
     """Read an OFD file; problems are listed in ``OfdInfo.problems`` (never raises on bad input)."""
     info = OfdInfo(readable=True)
     try:
         with open_zip(path) as zf:
-            normalise_modes(zf)
             infos = inspect_zip(zf, OFD_LIMITS)
             info.members = [i.filename for i in infos]
             _read(_Package(zf, infos, info.doctype_parts), info)
@@ -380,7 +364,6 @@ def check_container(path: Path | str) -> ContainerInfo:
     result = ContainerInfo()
     try:
         with open_zip(path) as zf:
-            normalise_modes(zf)
             for item in zf.infolist():
                 if item.flag_bits & 0x1:
                     result.encrypted_entries.append(item.filename)

@@ -93,10 +93,7 @@ class BuiltinScanner:
         return ScanResult(True, self.name, None, "未发现内置特征（仅内置特征检测，非完整病毒库）")
 
     def _scan_zip(self, path: Path) -> str | None:
-        from .ofd import normalise_modes
-
         with open_zip(path) as zf:
-            normalise_modes(zf)
             for info in inspect_zip(zf, _NESTED_LIMITS):
                 if _has_eicar(read_member(zf, info, _NESTED_LIMITS)):
                     return info.filename
