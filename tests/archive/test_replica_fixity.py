@@ -4,11 +4,7 @@ from a copy that verifies — never from one that does not."""
 from __future__ import annotations
 
 import os
-import socket
 import stat
-import subprocess
-import sys
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -27,6 +23,7 @@ from dangan.packages import signing
 from dangan.packages.aip import parse_description, render_description, validate_aip
 from dangan.packages.aip.bag import BAG_INFO, DESCRIPTION, parse_bag_info, write_tag_files
 from dangan.packages.digests import digest_file
+from tests.celery_worker import celery_worker, redis_up
 
 
 def file_case(archive: Archive, make_case: Callable[..., Path]) -> str:
@@ -265,38 +262,15 @@ def test_fixity_task_runs_eagerly_without_a_broker(
         assert head["tree_head"]["size"] == audit_log.tree_size(s)
 
 
-def _redis_up() -> bool:
-    try:
-        with socket.create_connection(("127.0.0.1", 6379), timeout=0.5):
-            return True
-    except OSError:
-        return False
-
-
-@pytest.mark.skipif(not _redis_up(), reason="no Redis on 127.0.0.1:6379")
+@pytest.mark.skipif(not redis_up(), reason="no Redis on 127.0.0.1:6379")
 def test_fixity_task_on_a_real_worker(archive: Archive, make_case: Callable[..., Path],
                                       tmp_path: Path) -> None:
     aip_id = file_case(archive, make_case)
     flip_byte(content_file(archive.store.path(aip_id)))
-    url, queue = "redis://127.0.0.1:6379/15", f"dangan-test-{uuid.uuid4().hex}"
-    env = {**os.environ, "DANGAN_BROKER_URL": url, "DANGAN_TASK_QUEUE": queue,
-           "DANGAN_HOME": str(archive.home)}
-    log = open(tmp_path / "worker.log", "w")
-    worker = subprocess.Popen(
-        [sys.executable, "-m", "celery", "-A", "dangan.archive.tasks", "worker", "--pool=solo",
-         "--concurrency=1", "--without-gossip", "--without-mingle", "--loglevel=warning"],
-        env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
+    with celery_worker("dangan.archive.tasks", archive.home, tmp_path) as (url, queue):
         app = make_celery(url, queue=queue)
         result: Any = app.tasks["dangan.fixity.audit"].delay(cycle_days=0)
         summary = result.get(timeout=60)
         assert summary["counts"]["repaired"] == 1 and summary["status"] == "ok"
         assert summary["items"][0]["aip_id"] == aip_id
-    finally:
-        worker.terminate()
-        try:
-            worker.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            worker.kill()
-        log.close()
     assert entries(archive, "replica:repair")[0].actor == "system:celery"
