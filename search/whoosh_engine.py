@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import heapq
 import logging
 import threading
 from collections.abc import Iterable, Iterator, Mapping
@@ -91,7 +92,8 @@ class WhooshEngine:
         user_q, q = self._query(s, tree, filters, access)
         limit = page * page_size
         # 1. every match as a set (posting blocks intersected in C): exact total, facets
-        matched = all_matches(q, s)
+        scores: dict[int, float] = {}
+        matched, all_scored = all_matches(q, s, scores)
         total = len(matched)
         columns = self._columns(s)
         facets = columns.count(matched)
@@ -102,8 +104,12 @@ class WhooshEngine:
             # (no words, or one exact phrase, which every match contains alike) newest first
             top = [(d, 0.0) for d in columns.newest(matched, limit)]
             scored = False
+        elif all_scored:  # few admitted items were scored while matching
+            top = heapq.nlargest(limit, scores.items(), key=lambda kv: (kv[1], -kv[0]))
+            scored = True
         else:
-            results = s.search(user_q, limit=limit, filter=matched)
+            # the restricted query: few admitted items then drive the ranking pass too
+            results = s.search(q, limit=limit)
             top = [(results.docnum(i), results.score(i))
                    for i in range(results.scored_length())]
             scored = True
