@@ -256,3 +256,29 @@ def read_back(session: Session, aip_id: str) -> dict[str, Any] | None:
         "events": events,
         "parties": parties,
     }
+
+
+def rejections(session: Session, ref: str | None = None, *, limit: int = 50) -> list[Rejection]:
+    """Rejection records, newest first: all, or those of a record number or case id."""
+    query = select(Rejection).order_by(Rejection.id.desc()).limit(limit)
+    if ref is None:
+        return list(session.scalars(query))
+    found = list(session.scalars(query.where(Rejection.case_id == ref)))
+    if ref.isdigit() and len(ref) < 10:
+        by_id = session.get(Rejection, int(ref))
+        if by_id is not None and by_id not in found:
+            found.insert(0, by_id)
+    return found
+
+
+def rejection_to_dict(r: Rejection) -> dict[str, Any]:
+    return {
+        "id": r.id,
+        "received_at": r.received_at.isoformat(),
+        "source_system": r.source_system,
+        "case_id": r.case_id,
+        "case_sha256": r.case_sha256,
+        "submission": r.submission_name,
+        "reason": r.reason,
+        "checks": r.checks,
+    }

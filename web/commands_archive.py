@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from dangan.archive import catalogue, keys
+from dangan.archive.errors import NotFound
 from dangan.archive.filing_config import load_filing_config
 from dangan.archive.instance import Archive
 from dangan.archive.timeutil import local
@@ -14,7 +15,7 @@ from dangan.ingest.service import default_actor
 from dangan.packages.archival_code import RETENTION_NAMES
 from dangan.packages.checks import REGISTRY, load_items
 
-from .render import NATURE_NAMES, emit_json, print_item
+from .render import NATURE_NAMES, emit_json, local_time, print_checks, print_item
 
 
 def cli_actor() -> str:
@@ -26,6 +27,7 @@ def open_archive(ctx: click.Context) -> Archive:
 
 
 def register(main: click.Group) -> None:
+    main.add_command(rejections)
     main.add_command(init)
     main.add_command(trust)
     main.add_command(config)
@@ -153,3 +155,27 @@ def show(ctx: click.Context, ref: str, as_json: bool) -> None:
         emit_json(data)
         return
     print_item(data)
+
+
+@click.command()
+@click.argument("ref", required=False)
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(1, 1000))
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def rejections(ctx: click.Context, ref: str | None, limit: int, as_json: bool) -> None:
+    """拒收记录：不带参数列出最近的拒收；给出记录号或办件编号则显示完整检测报告。"""
+    archive = open_archive(ctx)
+    with archive.db.session() as s:
+        records = [catalogue.rejection_to_dict(r) for r in catalogue.rejections(s, ref, limit=limit)]
+    if ref is not None and not records:
+        raise NotFound(f"没有记录号或办件编号为 {ref} 的拒收记录")
+    if as_json:
+        emit_json(records)
+        return
+    for r in records:
+        click.echo(f"#{r['id']}  {local_time(r['received_at'])}  {r['source_system']} / "
+                   f"{r['case_id']}  {r['reason']}")
+        if ref is not None:
+            print_checks(r["checks"], only_problems=True)
+    if not records:
+        click.echo("没有拒收记录")

@@ -22,7 +22,8 @@ def emit_json(obj: Any) -> None:
     click.echo(json.dumps(obj, ensure_ascii=False, indent=2, default=str))
 
 
-def _when(text: str) -> str:
+def local_time(text: str) -> str:
+    """An ISO time stamp shown in Asia/Shanghai."""
     return local(datetime.fromisoformat(text))
 
 
@@ -46,8 +47,8 @@ def print_item(d: dict[str, Any]) -> None:
                f"{d['classification_code']}")
     click.echo(f"经办机构  {d['agency']['name']}（{d['agency']['code']}）  渠道 {d['channel']}  "
                f"结果 {d['outcome']}" + (f"  文号 {d['decision_no']}" if d["decision_no"] else ""))
-    click.echo(f"受理/办结 {_when(d['accepted_at'])} / {_when(d['completed_at'])}")
-    click.echo(f"归档时间  {_when(d['archived_at'])}")
+    click.echo(f"受理/办结 {local_time(d['accepted_at'])} / {local_time(d['completed_at'])}")
+    click.echo(f"归档时间  {local_time(d['archived_at'])}")
     for p in d["parties"]:
         role = "申请人" if p["role"] == "applicant" else "对象"
         click.echo(f"{role}    {p['name']}（{p['id_type']} {p['id_number']}）")
@@ -57,7 +58,7 @@ def print_item(d: dict[str, Any]) -> None:
                    f"  {f['size']} 字节" + (f"  {f['dpi']} dpi" if f["dpi"] else ""))
     click.echo("办理过程")
     for e in d["events"]:
-        click.echo(f"  {e['seq']:>2}. {STEP_NAMES.get(e['step'], e['step'])}  {_when(e['at'])}  "
+        click.echo(f"  {e['seq']:>2}. {STEP_NAMES.get(e['step'], e['step'])}  {local_time(e['at'])}  "
                    f"{e['actor']['name']}（{e['actor']['role']}）  {e['action']}")
     if len(d.get("versions", [])) > 1:
         click.echo("版本")

@@ -108,3 +108,20 @@ def test_config_checks_lists_every_item_with_nature_and_stages(runner, tmp_path)
     assert items["GD-1-1-1"]["nature"] == "authenticity" and items["GD-1-1-1"]["stages"] == ["GD"]
     assert items["GD-2-7"]["stages"] == ["GD", "YJ", "BC"]
     assert items["GD-4-1"]["blocking"] is False
+
+
+def test_an_archivist_reads_the_report_of_a_rejected_case(runner, archive, make_case):
+    case = make_case()
+    first = sorted((case / "files").iterdir())[0]
+    first.write_bytes(first.read_bytes() + b"x")
+    code, out = run(runner, archive.home, "ingest", str(case), "--json")
+    rejected = json.loads(out)
+    code, out = run(runner, archive.home, "rejections")
+    assert code == 0 and f"#{rejected['rejection_id']}" in out and rejected["case_id"] in out
+    code, out = run(runner, archive.home, "rejections", rejected["case_id"], "--json")
+    [record] = json.loads(out)
+    assert record["checks"] == rejected["checks"]
+    code, out = run(runner, archive.home, "rejections", str(rejected["rejection_id"]))
+    assert code == 0 and "GD-1-1-2" in out and "不通过" in out
+    code, out = run(runner, archive.home, "rejections", "no-such-case")
+    assert code == 2 and "没有" in out
