@@ -8,6 +8,8 @@ codes are allocated and AIPs move into the store.
 
 from __future__ import annotations
 
+import fcntl
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from importlib import resources
@@ -81,11 +83,30 @@ class Database:
 
     @contextmanager
     def filing_session(self) -> Iterator[Session]:
-        """The serialised filing window (archival code allocation, store commit)."""
-        with self._filing_sessions() as s, s.begin():
+        """The serialised filing window (archival code allocation, store commit).
+
+        On SQLite the window is first taken as an OS file lock beside the database: a
+        waiting process wakes the moment the lock is released, where SQLite's own busy
+        handler would sleep in growing steps (up to 100 ms) between retries.
+        """
+        with self._window_lock(), self._filing_sessions() as s, s.begin():
             if not self.is_sqlite:
                 s.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": FILING_LOCK_KEY})
             yield s
+
+    @contextmanager
+    def _window_lock(self) -> Iterator[None]:
+        database = self.engine.url.database if self.is_sqlite else None
+        if not database or database == ":memory:":
+            yield
+            return
+        fd = os.open(f"{database}.filing-lock", os.O_RDWR | os.O_CREAT, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            yield
+        finally:
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            os.close(fd)
 
     def dispose(self) -> None:
         self.engine.dispose()
