@@ -270,35 +270,16 @@ def test_two_processes_appending_at_once_stay_gap_free(archive: Archive) -> None
     assert report.ok, report.problems
 
 
-PG_ADMIN = "postgresql://postgres@127.0.0.1:5432/postgres"
-
-
 @pytest.mark.postgres
-def test_two_processes_stay_gap_free_on_postgresql(tmp_path: Path,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    psycopg = pytest.importorskip("psycopg")
-    try:
-        admin = psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=3)
-    except psycopg.OperationalError:
-        pytest.skip("PostgreSQL is not reachable on 127.0.0.1:5432")
-    name = f"dangan_audit_{os.getpid()}"
-    admin.execute(f"DROP DATABASE IF EXISTS {name}")
-    admin.execute(f"CREATE DATABASE {name}")
-    url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
-    monkeypatch.setenv("DANGAN_DATABASE_URL", url)
-    archive = Archive.init(tmp_path / "home")
+def test_two_processes_stay_gap_free_on_postgresql(pg_archive: Archive) -> None:
+    archive = pg_archive
     b = start(archive)
-    try:
-        env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-        procs = [subprocess.Popen([sys.executable, "-c", CHILD, str(archive.home), who, "25"],
-                                  env=env) for who in ("p1", "p2")]
-        assert [p.wait(timeout=120) for p in procs] == [0, 0]
-        tree_heads.publish_head(archive)
-        with archive.db.session() as s:
-            idx = list(s.scalars(select(AuditEntryRow.idx).order_by(AuditEntryRow.idx)))
-            report = verify_audit_log(s, archive, pem(archive))
-        assert idx == list(range(b + 2 * (25 + 9))) and report.ok, report.problems
-    finally:
-        archive.close()
-        admin.execute(f"DROP DATABASE IF EXISTS {name}")
-        admin.close()
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
+    procs = [subprocess.Popen([sys.executable, "-c", CHILD, str(archive.home), who, "25"],
+                              env=env) for who in ("p1", "p2")]
+    assert [p.wait(timeout=120) for p in procs] == [0, 0]
+    tree_heads.publish_head(archive)
+    with archive.db.session() as s:
+        idx = list(s.scalars(select(AuditEntryRow.idx).order_by(AuditEntryRow.idx)))
+        report = verify_audit_log(s, archive, pem(archive))
+    assert idx == list(range(b + 2 * (25 + 9))) and report.ok, report.problems
