@@ -9,8 +9,6 @@ the whole case or nothing of it.
 
 from __future__ import annotations
 
-import getpass
-import os
 import shutil
 import uuid
 from datetime import datetime
@@ -20,6 +18,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from dangan.archive import audit_log, catalogue, tree_heads
+from dangan.archive.actor import default_actor
 from dangan.archive.instance import Archive
 from dangan.archive.keys import trusted_keys_for
 from dangan.archive.models import Rejection
@@ -110,11 +109,6 @@ def _context(archive: Archive, sub: ReceivedSubmission) -> CheckContext:
         min_scan_dpi=s.min_scan_dpi,
         archival_code_rule=archive.code_rule,
     )
-
-
-def default_actor() -> str:
-    """Who files: ``$DANGAN_ACTOR`` (set by a service), else the operating-system user."""
-    return os.environ.get("DANGAN_ACTOR") or f"os:{getpass.getuser()}"
 
 
 def _file(

@@ -7,11 +7,11 @@ from pathlib import Path
 import click
 
 from dangan.archive import catalogue, keys
+from dangan.archive.actor import default_actor
 from dangan.archive.errors import NotFound
 from dangan.archive.filing_config import load_filing_config
 from dangan.archive.instance import Archive
 from dangan.archive.timeutil import local
-from dangan.ingest.service import default_actor
 from dangan.packages.archival_code import RETENTION_NAMES
 from dangan.packages.checks import REGISTRY, load_items
 

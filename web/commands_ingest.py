@@ -7,7 +7,6 @@ from pathlib import Path
 import click
 
 from dangan.archive.export import export_aip
-from dangan.ingest.service import ingest as ingest_case
 from dangan.packages.aip import validate_aip
 
 from .commands_archive import open_archive
@@ -30,6 +29,8 @@ def register(main: click.Group) -> None:
 @click.pass_context
 def ingest(ctx: click.Context, path: Path, as_json: bool) -> None:
     """接收一个办件提交包（目录或 .zip）：检测、封装、登记，返回回执或检测报告。"""
+    from dangan.ingest.service import ingest as ingest_case  # heavy: load when used
+
     archive = open_archive(ctx)
     outcome = ingest_case(archive, path)
     if as_json:

@@ -4,10 +4,6 @@ from __future__ import annotations
 
 import click
 
-from dangan.search.feed import reindex, service_for
-from dangan.search.interface import Access
-from dangan.search.service import parse_filters, render_text, result_json
-
 from .commands_archive import open_archive
 from .render import emit_json
 
@@ -37,6 +33,11 @@ def search(ctx: click.Context, words: tuple[str, ...], filters: tuple[str, ...],
 
     dangan search reindex 由档案库重建全文索引。
     """
+    # jieba and pypinyin take a moment to load: only when a search runs.
+    from dangan.search.feed import reindex, service_for
+    from dangan.search.interface import Access
+    from dangan.search.service import parse_filters, render_text, result_json
+
     archive = open_archive(ctx)
     if words == ("reindex",):
         total = reindex(archive, ocr=not no_ocr,
