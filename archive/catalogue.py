@@ -99,6 +99,13 @@ def allocate_item_no(session: Session, series: str) -> int:
     return counter.last_item_no
 
 
+def peek_item_no(session: Session, series: str) -> int:
+    """The 件号 the next filing in a series is expected to get (read without the lock)."""
+    last = session.scalar(
+        select(ArchivalCodeCounter.last_item_no).where(ArchivalCodeCounter.series == series))
+    return (last or 0) + 1
+
+
 def add_item(session: Session, item: Item) -> None:
     session.add(item)
     if item.supersedes_aip_id:
@@ -255,6 +262,18 @@ def read_back(session: Session, aip_id: str) -> dict[str, Any] | None:
         "files": [f._asdict() for f in files],
         "events": events,
         "parties": parties,
+    }
+
+
+def record_of(item: Item) -> dict[str, Any]:
+    """What ``read_back`` returns for ``item``, taken from the object not yet written."""
+    return {
+        "archival_code": item.archival_code, "source_system": item.source_system,
+        "case_id": item.case_id, "title": item.title, "file_count": item.file_count,
+        "files": [{"path": f.path, "size": f.size, "sha256": f.sha256, "sm3": f.sm3}
+                  for f in sorted(item.files, key=lambda f: f.seq)],
+        "events": len(item.events),
+        "parties": len(item.parties),
     }
 
 

@@ -10,7 +10,6 @@ import logging
 
 from dangan.archive.instance import Archive
 from dangan.archive.replica import write_replica
-from dangan.search.feed import index_item
 
 from . import tasks
 from .outcome import IngestOutcome
@@ -31,6 +30,8 @@ def index_filed(archive: Archive, outcome: IngestOutcome, ocr: bool) -> None:
                 "replaces": replaces})
             outcome.extra["index"] = "queued"
             return
+        from dangan.search.feed import index_item  # the search stack loads only to index
+
         index_item(archive, outcome.aip_id or "", ocr=ocr, replaces=replaces)
         outcome.extra["index"] = "done"
     except Exception as exc:  # noqa: BLE001 - reported; the filing itself stands

@@ -25,11 +25,10 @@ from dangan.archive.models import Rejection
 from dangan.archive.receipts import make_receipt
 from dangan.archive.store import remove_tree
 from dangan.archive.timeutil import iso, utcnow
-from dangan.packages.aip import AIPInput, build_aip, reseal_with_report
 from dangan.packages.checks import CheckContext, CheckReport, Stage, run_checks
 from dangan.packages.safezip import ZipLimits
 
-from . import failpoints, records
+from . import failpoints, records, sealing
 from .followup import index_filed, replicate_filed
 from .intake import ReceivedSubmission, receive
 from .outcome import IngestOutcome
@@ -119,23 +118,18 @@ def _file(
     if not report.accepted:
         return _reject(archive, sub, report, received_at, actor)
     identified = identify_files(ctx)
+    aip_id = uuid.uuid4().hex
+    draft = sealing.draft(archive, sub, ctx, report, identified, staging / aip_id, received_at,
+                          aip_id)
     archive.store.flush()
     try:
-        return _seal_and_register(archive, sub, ctx, report, identified, staging, received_at,
-                                  actor)
-    except _PackageRejected as rejected:
+        return _register(archive, sub, ctx, report, identified, staging, received_at, aip_id,
+                         actor, draft)
+    except sealing.PackageRejected as rejected:
         return _reject(archive, sub, rejected.report, received_at, actor)
 
 
-class _PackageRejected(Exception):
-    """The built AIP failed a package check: leave the filing window without a trace."""
-
-    def __init__(self, report: CheckReport) -> None:
-        super().__init__("package checks failed")
-        self.report = report
-
-
-def _seal_and_register(
+def _register(
     archive: Archive,
     sub: ReceivedSubmission,
     ctx: CheckContext,
@@ -143,13 +137,14 @@ def _seal_and_register(
     identified: dict[str, dict[str, Any]],
     staging: Path,
     received_at: datetime,
+    aip_id: str,
     actor: str,
+    draft: sealing.Sealed | None,
 ) -> IngestOutcome:
-    aip_id = uuid.uuid4().hex
     try:
         with archive.db.filing_session() as session:
             outcome = _in_window(archive, session, sub, ctx, report, identified, staging,
-                                 received_at, aip_id, actor)
+                                 received_at, aip_id, actor, draft)
     except BaseException:
         # The catalogue did not commit: an AIP already moved into the store is undone.
         if archive.store.exists(aip_id):
@@ -173,68 +168,24 @@ def _in_window(
     received_at: datetime,
     aip_id: str,
     actor: str,
+    draft: sealing.Sealed | None,
 ) -> IngestOutcome:
     first = catalogue.find_identical(
         session, sub.case["source_system"], sub.case["case_id"], sub.case_sha256
     )
     if first is not None:
         return _duplicate(first, report, received_at)
-    target = (
-        catalogue.resolve_reference(session, sub.case["supersedes"])
-        if sub.case.get("supersedes")
-        else None
-    )
-    filing = archive.filing_config.get(sub.case["service_item"]["code"])
-    completed = datetime.fromisoformat(sub.case["completed_at"])
-    if target is not None:
-        archival_code, version = target.archival_code, target.version + 1
+    placement = sealing.place(archive, session, sub.case, allocate=True)
+    if draft is not None and sealing.confirm(session, draft, placement, ctx, archive):
+        sealed = draft
     else:
-        series = archive.code_rule.series(completed.year, filing.retention, filing.category_code)
-        item_no = catalogue.allocate_item_no(session, series)
-        archival_code = archive.code_rule.format(
-            completed.year, filing.retention, filing.category_code, item_no
-        )
-        version = 1
-    archived_at = utcnow()
-    archive_event = records.archive_event(sub.case, archive.settings.organization, archived_at)
-    inp = AIPInput(
-        aip_id=aip_id,
-        archival_code=archival_code,
-        version=version,
-        submission_root=sub.root,
-        case=sub.case,
-        case_bytes=sub.case_bytes,
-        file_digests={rel: sub.digests[rel] for rel in sub.files},
-        identified=identified,
-        filing=records.filing_dict(filing, archive.settings),
-        archive_event=archive_event,
-        check_results=report.to_list(),
-        received_at=received_at,
-        archived_at=archived_at,
-        supersedes=(
-            {"aip_id": target.aip_id, "archival_code": target.archival_code,
-             "version": target.version, "reason": sub.case.get("correction_reason", "")}
-            if target is not None
-            else None
-        ),
-    )
-    key = archive.key
-    built = build_aip(inp, staging / aip_id, key.private_key, key.key_id)
-    ctx.aip_root = built.path
-    ctx.archival_code = archival_code
-    ctx.archive_public_key_pem = key.public_pem
-    report.extend(run_checks(ctx, Stage.GD, group="package"))
-    item = records.build_item(
-        sub, inp, identified, built.aip_digest, archive.store.key_for(aip_id), {},
-        filing, archive_event,
-    )
-    catalogue.add_item(session, item)
-    ctx.catalogue_record = catalogue.read_back(session, aip_id)
-    report.extend(run_checks(ctx, Stage.GD, group="catalogue"))
-    if not report.accepted:
-        raise _PackageRejected(report)
-    built = reseal_with_report(built.path, report.to_list(), key.private_key, key.key_id)
+        if draft is not None:
+            sealing.unseal(draft.inp, draft.built.path)
+        sealed = sealing.seal(archive, sub, ctx, report, identified, staging / aip_id,
+                              received_at, aip_id, placement, session)
     failpoints.reach("sealed")
+    inp, built, item, key = sealed.inp, sealed.built, sealed.item, archive.key
+    archival_code, version = placement.archival_code, placement.version
     entry = audit_log.append(
         session, actor=actor, action="aip:file", object_id=aip_id,
         object_digest=built.aip_digest,
@@ -254,7 +205,7 @@ def _in_window(
             "case_sha256": sub.case_sha256,
             "sha256": built.aip_digest,
             "received_at": iso(received_at),
-            "archived_at": iso(archived_at),
+            "archived_at": iso(inp.archived_at),
             "archive": {"fonds": archive.settings.fonds,
                         "organization": archive.settings.organization},
             "audit": tree_heads.receipt_evidence(session, entry.index, head),
@@ -270,7 +221,7 @@ def _in_window(
     failpoints.reach("catalogued")
     return IngestOutcome(
         status="archived",
-        checks=report.to_list(),
+        checks=sealed.report.to_list(),
         received_at=received_at,
         aip_id=aip_id,
         archival_code=archival_code,

@@ -13,7 +13,6 @@ from celery import Celery
 
 from dangan.archive.instance import Archive
 from dangan.archive.tasks import BROKER_ENV, make_celery
-from dangan.search.feed import index_item
 
 INDEX_TASK = "dangan.search.index"
 
@@ -21,6 +20,8 @@ INDEX_TASK = "dangan.search.index"
 def index_case(aip_id: str, home: str | None = None, ocr: bool = True,
                replaces: str | None = None) -> str:
     """Index one filed case (OCR included) on a worker."""
+    from dangan.search.feed import index_item  # filing processes never load the search stack
+
     archive = Archive.open(home, upgrade=False)
     try:
         index_item(archive, aip_id, ocr=ocr, replaces=replaces)

@@ -130,6 +130,12 @@ class CheckContext:
             return None
         return f"{FILES_DIR}/{path}" if not path.startswith(f"{FILES_DIR}/") else path
 
+    def use_aip(self, root: Path, archival_code: str, public_key_pem: bytes | None) -> None:
+        """Point the package checks at a (re)built AIP, forgetting what was read of another."""
+        self.aip_root, self.archival_code = root, archival_code
+        self.archive_public_key_pem = public_key_pem
+        self.memo = {k: v for k, v in self.memo.items() if not k.startswith("aip:")}
+
     def memoized(self, key: str, compute: Callable[[], T]) -> T:
         if key not in self.memo:
             self.memo[key] = compute()
