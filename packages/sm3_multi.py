@@ -1,136 +1,232 @@
 """SHA-256 and SM3 of many files at once: multi-buffer SM3 beside SHA-256, one read each.
 
 Why: an audit must compute both digests of every stored byte, and SM3 from OpenSSL runs
-at a fraction of SHA-256's speed. The AVX-512 kernel (``_sm3mb``) hashes sixteen files
-per pass; SHA-256 (hashlib, GIL released) runs in a second thread meanwhile, so both
-cores work. Without the kernel (no compiler at install, another CPU) each file is hashed
-by ``digests.digest_file`` instead: same results, slower.
+at a fraction of SHA-256's speed (one SM3 stream is bound by its round latency). The C
+kernel ``_sm3mb`` compresses up to sixteen independent messages at once (AVX-512; eight
+with AVX2), so SM3 of many files costs less per byte than SHA-256 of them. SHA-256
+(hashlib, GIL released) runs in a second thread meanwhile, so both cores work.
+
+Without a SIMD kernel (extension not built, or a CPU where only its scalar code runs,
+which is slower than OpenSSL) each file goes through ``digests.digest_file`` instead:
+same results, slower. Tests pick a kernel with ``_sm3mb.set_kernel``.
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
+import os
 import struct
+from array import array
 from collections.abc import Iterator, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import BinaryIO
+from types import ModuleType
 
-from .digests import CHUNK, Digests, digest_file
+from dangan.packages.digests import CHUNK, Digests, digest_file
 
+_sm3mb: ModuleType | None
 try:
-    from . import _sm3mb
+    from dangan.packages import _sm3mb
 except ImportError:  # built without a compiler: OpenSSL SM3 per file
     _sm3mb = None
 
-LANES = 16
-_IV = (0x7380166F, 0x4914B2B9, 0x172442D7, 0xDA8A0600,
-       0xA96F30BC, 0x163138AA, 0xE38DEE4D, 0xB0FB0E4E)
-_STATE = struct.Struct("=8I")
+IV = (0x7380166F, 0x4914B2B9, 0x172442D7, 0xDA8A0600,
+      0xA96F30BC, 0x163138AA, 0xE38DEE4D, 0xB0FB0E4E)
+_BE_STATE = struct.Struct(">8I")
+
+
+def kernel() -> str | None:
+    """The active multi-buffer kernel ("avx512", "avx2", "scalar"), None if not built."""
+    return None if _sm3mb is None else _sm3mb.kernel()
 
 
 def available() -> bool:
-    """Whether the multi-buffer kernel runs here."""
-    return _sm3mb is not None and _sm3mb.available()
+    """Whether ``digest_files`` uses the multi-buffer kernel here (a SIMD one)."""
+    return kernel() not in (None, "scalar")
 
 
-def _padding(total: int) -> bytes:
-    return b"\x80" + b"\x00" * ((55 - total) % 64) + struct.pack(">Q", total * 8)
+def _padding(size: int) -> bytes:
+    return b"\x80" + b"\x00" * ((55 - size) % 64) + struct.pack(">Q", size * 8)
 
 
-class _Lane:
-    """One file in flight: its open handle, SHA-256, bytes read, unhashed tail."""
+class MultiSM3:
+    """SM3 of ``lanes`` independent messages fed side by side, one message per lane.
 
-    def __init__(self, index: int, path: Path) -> None:
-        self.index = index
-        self.path = path
-        self.file: BinaryIO = open(path, "rb")  # noqa: SIM115 - closed in finish()
-        self.sha = hashlib.sha256()
-        self.size = 0
-        self.tail = b""
-        self.done = False
+    ``update`` takes one piece per lane and compresses all their whole blocks in one
+    kernel call (in place, no copies; only a partial block of under 64 bytes is kept).
+    ``finish`` pads and finalises some lanes in one call and readies them for a new
+    message. Needs the ``_sm3mb`` extension (any kernel).
+    """
 
-    def next_blocks(self) -> bytes:
-        """Read the next chunk, hash it with SHA-256; return the whole blocks for SM3."""
-        chunk = self.file.read(CHUNK)
-        self.sha.update(chunk)
-        self.size += len(chunk)
-        data = self.tail + chunk if self.tail else chunk
-        if len(chunk) < CHUNK:  # a short read of a regular file: its end
-            self.done = True
-            self.tail = b""
-            return data + _padding(self.size)
-        cut = len(data) - len(data) % 64
-        self.tail = data[cut:]
-        return data[:cut]
+    def __init__(self, lanes: int) -> None:
+        if _sm3mb is None:
+            raise RuntimeError("the _sm3mb extension is not built")
+        self.lanes = lanes
+        self._state = array("I", IV * lanes)
+        self._tail = [b""] * lanes
+        self._size = [0] * lanes
 
-    def finish(self) -> None:
-        self.file.close()
+    def update(self, pieces: Sequence[bytes | bytearray | memoryview | None]) -> None:
+        """Append ``pieces[i]`` to lane i's message (None or empty: nothing)."""
+        joins: list[bytes | None] = [None] * self.lanes
+        blocks: list[memoryview | None] = [None] * self.lanes
+        for i, piece in enumerate(pieces):
+            if piece is None:
+                continue
+            view = memoryview(piece).cast("B")
+            if not view:
+                continue
+            self._size[i] += len(view)
+            tail = self._tail[i]
+            if tail:
+                need = 64 - len(tail)
+                if len(view) < need:
+                    self._tail[i] = tail + bytes(view)
+                    continue
+                joins[i] = tail + bytes(view[:need])
+                view = view[need:]
+            cut = len(view) - len(view) % 64
+            blocks[i] = view[:cut]
+            self._tail[i] = bytes(view[cut:])
+        assert _sm3mb is not None
+        if any(j is not None for j in joins):
+            _sm3mb.compress(self._state, joins)
+        _sm3mb.compress(self._state, blocks)
+
+    def finish(self, lanes: Sequence[int]) -> list[str]:
+        """Hex SM3 of each given lane's message; those lanes then start a new message."""
+        last: list[bytes | None] = [None] * self.lanes
+        for i in lanes:
+            last[i] = self._tail[i] + _padding(self._size[i])
+        assert _sm3mb is not None
+        _sm3mb.compress(self._state, last)
+        out = []
+        for i in lanes:
+            out.append(_BE_STATE.pack(*self._state[8 * i:8 * i + 8]).hex())
+            self._state[8 * i:8 * i + 8] = array("I", IV)
+            self._tail[i] = b""
+            self._size[i] = 0
+        return out
+
+
+def sm3_hex_many(messages: Sequence[bytes | bytearray | memoryview]) -> list[str]:
+    """Hex SM3 of each in-memory message, hashed side by side by the kernel."""
+    hasher = MultiSM3(len(messages))
+    hasher.update(messages)
+    return hasher.finish(range(len(messages)))
 
 
 def digest_files(paths: Sequence[Path | str]) -> list[Digests]:
-    """SHA-256 and SM3 of each file, one read per file, in the order given.
+    """SHA-256 and SM3 of each file, reading each once; results in the order given.
 
-    Each round compresses one chunk of up to sixteen files (SM3, this thread) while the
-    next chunk of each is read and SHA-256-hashed (a second thread, joined by this one
-    once the kernel returns). Raises ``OSError`` naming a file that could not be read.
+    With the multi-buffer kernel, up to 16 files are open at once and read 1 MiB at a
+    time round-robin: SM3 of a round's chunks in one kernel call (this thread) while a
+    second thread SHA-256-hashes them. A lane that reaches its file's end is padded and
+    finalised, then takes the next file. Raises ``OSError`` naming a file that cannot be
+    opened or read.
     """
-    paths = [Path(p) for p in paths]
+    paths = list(paths)
     if not available() or len(paths) < 2:
         return [digest_file(p) for p in paths]
-    results: list[Digests | None] = [None] * len(paths)
-    todo = iter(enumerate(paths))
-    states = bytearray(_STATE.pack(*_IV) * LANES)
-    opened: list[_Lane] = []
-    with ThreadPoolExecutor(1) as pool:
+    return _digest_files_mb(paths)
+
+
+class _Lane:
+    """One file in flight: its unbuffered handle, SHA-256 and bytes read so far."""
+
+    def __init__(self, index: int, path: Path | str) -> None:
+        self.index = index
+        self.path = path
+        self.file = open(path, "rb", buffering=0)  # noqa: SIM115 - closed by the caller
         try:
-            lanes = [_open_next(todo, opened) for _ in range(LANES)]
-            blocks = _read_round(pool, lanes)
-            while any(lane is not None for lane in lanes):
-                ending = [lane is not None and lane.done for lane in lanes]  # before reading on
-                following = [lane if lane is not None and not end else _open_next(todo, opened)
-                             for lane, end in zip(lanes, ending, strict=True)]
-                reading = _ReadRound(following)
-                helper = pool.submit(reading.run)
-                _sm3mb.compress(states, blocks)
-                reading.run()
-                helper.result()
-                for slot, lane in enumerate(lanes):
-                    if lane is not None and ending[slot]:
-                        sm3 = struct.pack(">8I", *_STATE.unpack_from(states, slot * 32)).hex()
-                        results[lane.index] = Digests(lane.size, lane.sha.hexdigest(), sm3)
-                        lane.finish()
-                        _STATE.pack_into(states, slot * 32, *_IV)
-                lanes, blocks = following, reading.blocks
-        finally:
-            for lane in opened:
-                lane.finish()
+            self.expected = os.fstat(self.file.fileno()).st_size
+        except OSError:
+            self.file.close()
+            raise
+        self.sha = hashlib.sha256()
+        self.size = 0
+
+    def read(self, buf: bytearray) -> tuple[memoryview, bool]:
+        """The next chunk (read into ``buf``) and whether the file has ended."""
+        try:
+            n = self.file.readinto(buf)
+        except OSError as exc:
+            raise OSError(exc.errno, exc.strerror, str(self.path)) from exc
+        assert n is not None  # a regular file's descriptor is blocking
+        self.size += n
+        # A short read of a regular file is its end; tolerate a file that shrank.
+        ended = n == 0 or (n < len(buf) and self.size >= self.expected)
+        return memoryview(buf)[:n], ended
+
+
+def _sha_updates(jobs: list[tuple[hashlib._Hash, memoryview]]) -> None:
+    for sha, view in jobs:
+        sha.update(view)
+
+
+def _digest_files_mb(paths: Sequence[Path | str]) -> list[Digests]:
+    """``digest_files`` with the kernel (whichever is active, even scalar: tests)."""
+    assert _sm3mb is not None
+    width = min(max(_sm3mb.width(), 8), len(paths))
+    todo: Iterator[tuple[int, Path | str]] = iter(enumerate(paths))
+    hasher = MultiSM3(width)
+    # Two buffer sets: the SHA thread may still read round r-1's chunks while this
+    # thread reads round r's.
+    buffers = [[bytearray(CHUNK) for _ in range(width)] for _ in range(2)]
+    lanes: list[_Lane | None] = [None] * width
+    results: list[Digests | None] = [None] * len(paths)
+    finished: list[tuple[_Lane, str]] = []
+    own = 0  # chunks per round whose SHA-256 this thread does itself (load balance)
+    pool = ThreadPoolExecutor(1, thread_name_prefix="sha256")
+    previous: Future[None] | None = None
+    try:
+        for rnd in itertools.count():
+            for slot in range(width):
+                if lanes[slot] is None and (nxt := next(todo, None)) is not None:
+                    lanes[slot] = _Lane(*nxt)
+            if all(lane is None for lane in lanes):
+                break
+            views: list[memoryview | None] = [None] * width
+            ending = []
+            jobs = []
+            for slot, lane in enumerate(lanes):
+                if lane is None:
+                    continue
+                view, ended = lane.read(buffers[rnd % 2][slot])
+                views[slot] = view
+                if view:
+                    jobs.append((lane.sha, view))
+                if ended:
+                    ending.append(slot)
+                    lane.file.close()
+            own = min(own, len(jobs))
+            current = pool.submit(_sha_updates, jobs[own:])
+            hasher.update(views)
+            if ending:
+                for slot, sm3 in zip(ending, hasher.finish(ending), strict=True):
+                    lane = lanes[slot]
+                    assert lane is not None
+                    finished.append((lane, sm3))
+                    lanes[slot] = None
+            # Our share of SHA-256 waits for the other thread's previous round: a file's
+            # chunks must reach its hash in order.
+            behind = previous is not None and not previous.done()
+            if previous is not None:
+                previous.result()
+            _sha_updates(jobs[:own])
+            if behind:
+                own += 1
+            elif current.done() and own > 0:
+                own -= 1
+            previous = current
+        if previous is not None:
+            previous.result()
+    finally:
+        pool.shutdown(wait=True)
+        for lane in lanes:
+            if lane is not None:
+                lane.file.close()
+    for lane, sm3 in finished:
+        results[lane.index] = Digests(lane.size, lane.sha.hexdigest(), sm3)
     return [r for r in results if r is not None]
-
-
-def _open_next(todo: Iterator[tuple[int, Path]], opened: list[_Lane]) -> _Lane | None:
-    nxt = next(todo, None)
-    if nxt is None:
-        return None
-    opened.append(_Lane(*nxt))
-    return opened[-1]
-
-
-class _ReadRound:
-    """One chunk of every lane, read and SHA-256-hashed by whichever thread is free."""
-
-    def __init__(self, lanes: list[_Lane | None]) -> None:
-        self.blocks: list[bytes | None] = [None] * len(lanes)
-        self._slots = iter([(i, lane) for i, lane in enumerate(lanes) if lane is not None])
-
-    def run(self) -> None:
-        for slot, lane in self._slots:
-            self.blocks[slot] = lane.next_blocks()
-
-
-def _read_round(pool: ThreadPoolExecutor, lanes: list[_Lane | None]) -> list[bytes | None]:
-    reading = _ReadRound(lanes)
-    helper = pool.submit(reading.run)
-    reading.run()
-    helper.result()
-    return reading.blocks
