@@ -32,6 +32,7 @@ from dangan.packages.digests import sha256_hex
 
 from . import audit_log, catalogue, chain, replica
 from .errors import NotFound
+from .fixity_measure import Measured, measure
 from .fixity_models import FixityResult, FixityRun
 from .instance import Archive
 from .models import Item
@@ -39,6 +40,7 @@ from .replica import COPY_NAMES, ReplicaError
 from .timeutil import iso, utcnow
 
 SYSTEM_ACTOR = "system:fixity"
+MEASURE_BATCH = 16  # items whose copies are hashed together (multi-buffer SM3)
 Inspection = tuple[AIPValidation, BagView | None]
 BOTH_DAMAGED = "两个副本均损坏，无法自动修复"
 GOOD_OUTCOMES = ("ok", "repaired")
@@ -131,13 +133,18 @@ def _compact(results: list[Any]) -> list[dict[str, Any]]:
                                       else {})} for r in results]
 
 
-def _inspect_copies(archive: Archive, aip_id: str, pem: bytes) -> dict[str, Inspection | None]:
-    """Validate every copy, the copies in parallel: hashing releases the GIL, and each
-    copy's SM3 (the slow digest) then gets its own core."""
+def _inspect_copies(archive: Archive, aip_id: str, pem: bytes,
+                    measured: Measured | None = None) -> dict[str, Inspection | None]:
+    """Validate every copy, the copies in parallel (hashing releases the GIL).
+
+    Payload files in ``measured`` were hashed by this audit a moment ago
+    (``measure``); the rest are read and hashed here.
+    """
     paths = {name: store.path(aip_id) for name, store in replica.stores(archive).items()}
     present = {n: p for n, p in paths.items() if p.is_dir()}
     with ThreadPoolExecutor(max_workers=max(len(present), 1)) as pool:
-        futures = {n: pool.submit(inspect_aip, p, pem) for n, p in present.items()}
+        futures = {n: pool.submit(inspect_aip, p, pem, (measured or {}).get(n))
+                   for n, p in present.items()}
         return {n: futures[n].result() if n in futures else None for n in paths}
 
 
@@ -237,7 +244,7 @@ def _decide(archive: Archive, audit: ItemAudit, actor: str) -> None:
 
 
 def audit_item(archive: Archive, item_id: str, *, content: bool = True,
-               actor: str = SYSTEM_ACTOR) -> ItemAudit:
+               actor: str = SYSTEM_ACTOR, measured: Measured | None = None) -> ItemAudit:
     """Examine every copy of one item, check the catalogue, repair if a copy verified."""
     pem = archive.key.public_pem
     with archive.db.session() as session:
@@ -247,7 +254,7 @@ def audit_item(archive: Archive, item_id: str, *, content: bool = True,
         expected, _ = chain.reference_digest(session, item)
         copies: dict[str, CopyAudit] = {}
         contexts: dict[str, CheckContext] = {}
-        for name, inspection in _inspect_copies(archive, item_id, pem).items():
+        for name, inspection in _inspect_copies(archive, item_id, pem, measured).items():
             copies[name], ctx = _examine(archive, session, item, name, expected, pem, inspection)
             if ctx is not None and copies[name].status == "ok":
                 contexts.setdefault("good", ctx)
@@ -320,10 +327,14 @@ def audit(archive: Archive, *, sample: int | None = None, cycle_days: int = 365,
         session.add(row)
         session.flush()
         run = AuditRun(row.id, mode, started)
-    for aip_id in ids:
-        item_audit = audit_item(archive, aip_id, content=content, actor=actor)
-        _record(archive, run.run_id, item_audit, actor)
-        run.items.append(item_audit)
+    for start in range(0, len(ids), MEASURE_BATCH):
+        batch = ids[start:start + MEASURE_BATCH]
+        measured = measure(archive, batch)
+        for aip_id in batch:
+            item_audit = audit_item(archive, aip_id, content=content, actor=actor,
+                                    measured=measured.get(aip_id))
+            _record(archive, run.run_id, item_audit, actor)
+            run.items.append(item_audit)
     run.finished_at = utcnow()
     counts = run.counts()
     with archive.db.session() as session:
