@@ -10,7 +10,7 @@
  *   - "scalar": portable C, one lane after another.
  * The kernel is picked at run time (__builtin_cpu_supports) and each SIMD function carries
  * its own target attribute, so the module builds with plain compiler flags and runs on any
- * x86-64; elsewhere only the scalar path is compiled.
+ * x86-64; elsewhere (or with -DSM3MB_NO_SIMD) only the scalar path is compiled.
  *
  * Python API (padding and finalisation live in packages/sm3_multi.py):
  *   compress(states, blocks) -> None
@@ -27,7 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(SM3MB_NO_SIMD)
 #define SM3MB_X86 1
 #include <immintrin.h>
 #else
@@ -50,7 +50,6 @@ static const uint32_t TJ[64] = {
     0x3d43cec5,
 };
 
-static const uint8_t ZERO_BLOCK[64];
 
 /* ---- scalar ------------------------------------------------------------------------- */
 
@@ -164,6 +163,8 @@ typedef void (*vec_kernel)(uint32_t *st, size_t stride, const uint8_t **p, int a
                            size_t nblocks);
 
 #if SM3MB_X86
+
+static const uint8_t ZERO_BLOCK[64];
 
 /* -- AVX-512, 16 lanes -- */
 #define V __m512i
@@ -355,13 +356,13 @@ typedef struct {
     size_t nblocks;
 } lane_t;
 
+#if SM3MB_X86
 static int by_blocks_desc(const void *x, const void *y)
 {
     size_t a = ((const lane_t *)x)->nblocks, b = ((const lane_t *)y)->nblocks;
     return a < b ? 1 : a > b ? -1 : 0;
 }
 
-#if SM3MB_X86
 /* One group of at most `width` lanes sorted by descending block count: run the SIMD kernel
  * over the blocks all busy lanes still share, drop the lanes that are done, repeat. With
  * AVX-512, once 8 or fewer lanes remain busy they move to the 8-lane ymm kernel. */
