@@ -147,16 +147,21 @@ class _Lane:
         self.sha = hashlib.sha256()
         self.size = 0
 
+    def want(self) -> int:
+        """Bytes to ask for next: a chunk, or one more than is left (a short read ends)."""
+        return min(CHUNK, max(self.expected - self.size, 0) + 1)
+
     def read(self, buf: bytearray) -> tuple[memoryview, bool]:
         """The next chunk (read into ``buf``) and whether the file has ended."""
+        want = min(len(buf), self.want())
         try:
-            n = self.file.readinto(buf)
+            n = self.file.readinto(memoryview(buf)[:want])
         except OSError as exc:
             raise OSError(exc.errno, exc.strerror, str(self.path)) from exc
         assert n is not None  # a regular file's descriptor is blocking
         self.size += n
         # A short read of a regular file is its end; tolerate a file that shrank.
-        ended = n == 0 or (n < len(buf) and self.size >= self.expected)
+        ended = n == 0 or (n < want and self.size >= self.expected)
         return memoryview(buf)[:n], ended
 
 
@@ -173,7 +178,8 @@ def _digest_files_mb(paths: Sequence[Path | str]) -> list[Digests]:
     hasher = MultiSM3(width)
     # Two buffer sets: the SHA thread may still read round r-1's chunks while this
     # thread reads round r's.
-    buffers = [[bytearray(CHUNK) for _ in range(width)] for _ in range(2)]
+    # Grown on demand, so that a call over small files stays cheap.
+    buffers = [[bytearray() for _ in range(width)] for _ in range(2)]
     lanes: list[_Lane | None] = [None] * width
     results: list[Digests | None] = [None] * len(paths)
     finished: list[tuple[_Lane, str]] = []
@@ -193,7 +199,11 @@ def _digest_files_mb(paths: Sequence[Path | str]) -> list[Digests]:
             for slot, lane in enumerate(lanes):
                 if lane is None:
                     continue
-                view, ended = lane.read(buffers[rnd % 2][slot])
+                buf = buffers[rnd % 2][slot]
+                if len(buf) < lane.want():
+                    buf = bytearray(min(CHUNK, max(lane.want(), 2 * len(buf), 1 << 16)))
+                    buffers[rnd % 2][slot] = buf
+                view, ended = lane.read(buf)
                 views[slot] = view
                 if view:
                     jobs.append((lane.sha, view))
