@@ -8,7 +8,8 @@ with AVX2), so SM3 of many files costs less per byte than SHA-256 of them. SHA-2
 
 Without a SIMD kernel (extension not built, or a CPU where only its scalar code runs,
 which is slower than OpenSSL) each file goes through ``digests.digest_file`` instead:
-same results, slower. Tests pick a kernel with ``_sm3mb.set_kernel``.
+same results, slower. Tests pick a kernel with ``_sm3mb.set_kernel``; the environment
+variable ``DANGAN_SM3MB`` can turn the kernel off or force one (see below).
 """
 
 from __future__ import annotations
@@ -30,6 +31,13 @@ try:
     from dangan.packages import _sm3mb
 except ImportError:  # built without a compiler: OpenSSL SM3 per file
     _sm3mb = None
+
+# DANGAN_SM3MB=off leaves the kernel unused; =avx2 or =scalar forces that kernel.
+_choice = os.environ.get("DANGAN_SM3MB", "").strip().lower()
+if _sm3mb is not None and _choice in ("off", "0", "no"):
+    _sm3mb = None
+elif _sm3mb is not None and _choice in _sm3mb.kernels():
+    _sm3mb.set_kernel(_choice)
 
 IV = (0x7380166F, 0x4914B2B9, 0x172442D7, 0xDA8A0600,
       0xA96F30BC, 0x163138AA, 0xE38DEE4D, 0xB0FB0E4E)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import random
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -143,3 +146,12 @@ def test_an_unreadable_file_is_named(tmp_path: Path) -> None:
     with pytest.raises(OSError, match="a-folder"):
         (tmp_path / "a-folder").mkdir()
         sm3_multi.digest_files([paths[0], tmp_path / "a-folder", paths[1]])
+
+
+@needs_extension
+@pytest.mark.parametrize("setting", ["off", "scalar"])
+def test_the_environment_can_turn_the_kernel_off_or_force_one(setting: str) -> None:
+    code = "from dangan.packages import sm3_multi as s; print(s.kernel(), s.available())"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True, env={**os.environ, "DANGAN_SM3MB": setting}).stdout.split()
+    assert out == (["None", "False"] if setting == "off" else ["scalar", "False"])
