@@ -10,7 +10,7 @@ Measures, best of ``--repeat`` runs, MB = 10^6 bytes hashed:
   (``sm3_hex_many``: padding and finalisation included);
 - SHA-256 + SM3 of ``--files`` files from the page cache (read once and warmed first):
   ``digest_files`` (two threads), and ``digests.digest_file`` per file for comparison.
-Other busy processes skew every figure: how busy the CPUs were before is reported.
+Other busy processes skew every figure: the share of CPU time they took is reported.
 Prints a table, then one JSON object on the last line.
 """
 
@@ -61,21 +61,24 @@ def _warm(paths: list[Path]) -> None:
                 pass
 
 
-def _busy_fraction(seconds: float = 0.5) -> float | None:
-    """Share of CPU time other processes used just before the run (Linux), else None."""
-
-    def sample() -> tuple[int, int]:
+def _cpu_sample() -> tuple[float, float, float] | None:
+    """(all CPUs' time, their idle time, this process's CPU time), seconds; Linux only."""
+    try:
         with open("/proc/stat") as f:
             fields = [int(x) for x in f.readline().split()[1:]]
-        return sum(fields), fields[3] + fields[4]  # total, idle + iowait
-
-    try:
-        total0, idle0 = sample()
-        time.sleep(seconds)
-        total1, idle1 = sample()
+        tick = os.sysconf("SC_CLK_TCK")
     except (OSError, ValueError, IndexError):
         return None
-    return 1 - (idle1 - idle0) / max(1, total1 - total0)
+    own = os.times()
+    return sum(fields) / tick, (fields[3] + fields[4]) / tick, own.user + own.system
+
+
+def _others_share(before: tuple | None, after: tuple | None) -> float | None:
+    """Share of all CPU time between two samples that other processes used."""
+    if before is None or after is None:
+        return None
+    total, idle, own = (b - a for a, b in zip(before, after, strict=True))
+    return max(0.0, total - idle - own) / max(total, 1e-9)
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -86,7 +89,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args(argv)
 
-    busy = _busy_fraction()
+    start = _cpu_sample()
+    time.sleep(0.5)
+    busy = _others_share(start, start := _cpu_sample())
     lanes = 16
     message = os.urandom(args.msg_mb << 20)
     messages = [bytes([i]) + message[1:] for i in range(lanes)]
@@ -116,9 +121,11 @@ def main(argv: list[str] | None = None) -> dict:
         per_file = _best_rate(total, lambda: [digest_file(p) for p in paths], 1)
         assert sm3_multi.digest_files(paths[:3]) == [digest_file(p) for p in paths[:3]]
 
+    others = _others_share(start, _cpu_sample())
     result = {
         "cpus": os.cpu_count(),
-        "cpu_busy_before_start": None if busy is None else round(busy, 3),
+        "cpu_share_of_others_before": None if busy is None else round(busy, 3),
+        "cpu_share_of_others_during": None if others is None else round(others, 3),
         "kernel": sm3_multi.kernel(),
         "files": args.files,
         "file_mib": args.file_mb,
@@ -139,9 +146,9 @@ def main(argv: list[str] | None = None) -> dict:
     rows += [(f"SM3 multi-buffer {k}, 16 messages", v) for k, v in kernel_rates.items()]
     rows += [(f"digest_files, {args.files} x {args.file_mb} MiB (SHA-256+SM3)", files_rate),
              ("digest_file per file (SHA-256+SM3)", per_file)]
-    if busy is not None and busy > 0.1:
-        print(f"note: the CPUs were {busy:.0%} busy before the run: figures are low",
-              file=sys.stderr, flush=True)
+    if max(busy or 0, others or 0) > 0.05:
+        print(f"note: other processes took {busy or 0:.0%} of the CPUs before the run and "
+              f"{others or 0:.0%} during it: figures are low", file=sys.stderr, flush=True)
     print(f"{'what':<52} {'MB/s':>8} {'vs SHA-256':>11}")
     for name, rate in rows:
         print(f"{name:<52} {rate:8.0f} {rate / sha:10.0%}")
