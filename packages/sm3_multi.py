@@ -184,9 +184,8 @@ def _digest_files_mb(paths: Sequence[Path | str]) -> list[Digests]:
     width = min(max(_sm3mb.width(), 8), len(paths))
     todo: Iterator[tuple[int, Path | str]] = iter(enumerate(paths))
     hasher = MultiSM3(width)
-    # Two buffer sets: the SHA thread may still read round r-1's chunks while this
-    # thread reads round r's.
-    # Grown on demand, so that a call over small files stays cheap.
+    # Two buffer sets: the SHA thread may still hash round r-1's chunks while this thread
+    # reads round r's. Grown on demand, so that a call over small files stays cheap.
     buffers = [[bytearray() for _ in range(width)] for _ in range(2)]
     lanes: list[_Lane | None] = [None] * width
     results: list[Digests | None] = [None] * len(paths)
