@@ -1,13 +1,14 @@
 """Fixity-audit throughput against raw SHA-256 of the same bytes, measured in the same run.
 
-Rerun: ``.venv/bin/python bench/fixity.py [--cases 60] [--large-mb 128] [--large-files 3]``
+Rerun: ``.venv/bin/python bench/fixity.py [--cases 60] [--large-mb 64] [--large-files 8]``
 (``BENCH_TMP=/some/disk`` puts the instance elsewhere than the system temp folder).
 
 Two stores, each a fresh instance (SQLite, local folders, primary + replica):
 - typical: demo cases (about 5 files each: PDFs, scans, XML, OFD);
 - large: cases each carrying one large scanned PDF (JPEG pages).
 For each, ``fixity.audit(cycle_days=0)`` re-proves every copy (both copies): SHA-256 and
-SM3 of every payload byte in one read (SM3 in a second thread, ``digests.digest_stream``),
+SM3 of every payload byte in one read (the copies of 16 items hashed together:
+multi-buffer SM3 beside SHA-256, ``sm3_multi.digest_files``; the kernel in use is printed),
 tag manifests, XSD, archive signature, BC package checks, catalogue comparison, one audit
 log entry and one result row per item. "fixity" skips the content checks (format
 decoding, virus scan); "full BC" runs them once per item. Baselines, over the same files
@@ -39,6 +40,12 @@ from dangan.ingest.demo.generator import generate_batch, generate_submission
 from dangan.ingest.service import ingest
 from dangan.packages import signing
 from dangan.packages.digests import digest_file, new_sm3
+from dangan.packages.sm3_multi import kernel as multi_sm3_kernel
+
+
+def sm3_kernel() -> str:
+    name = multi_sm3_kernel()
+    return f"multi-buffer {name}" if name else "OpenSSL, one file at a time (no kernel built)"
 
 SYSTEM, KEY_ID = "jbxt-bench", "bench-1"
 CHUNK = 1 << 20
@@ -129,8 +136,8 @@ def _measure(archive: Archive, label: str) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=60)
-    parser.add_argument("--large-mb", type=int, default=128)
-    parser.add_argument("--large-files", type=int, default=3)
+    parser.add_argument("--large-mb", type=int, default=64)
+    parser.add_argument("--large-files", type=int, default=8)
     args = parser.parse_args()
     print(f"rerun: .venv/bin/python bench/fixity.py --cases {args.cases} --large-mb "
           f"{args.large_mb} --large-files {args.large_files}", file=sys.stderr)
@@ -162,8 +169,8 @@ def main() -> None:
         print("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)))
     print(f"typical: {typical['fixity_items_per_s']:.1f} items/s fixity, "
           f"{typical['full_items_per_s']:.1f} items/s full BC (both copies each)")
-    print("note: SM3 (OpenSSL) is the bound: an audit that computes both digests cannot beat the "
-          "SM3 rate; the honest comparison is fixity/SHA-256 and fixity/(SHA-256 then SM3).")
+    print(f"SM3 for audits: {sm3_kernel()}; the baselines are one thread, one file at a time "
+          "(SM3 from OpenSSL); the audit uses both cores.")
     print(json.dumps({
         "audit_mb_per_s": round(large["fixity"], 2),
         "full_audit_mb_per_s": round(large["full"], 2),
@@ -173,7 +180,7 @@ def main() -> None:
         "ratio_vs_sha256": round(large["fixity"] / large["sha256"], 4),
         "ratio_vs_sha256_sm3_seq": round(large["fixity"] / large["seq"], 4),
         "ratio_vs_sm3": round(large["fixity"] / large["sm3"], 4),
-        "large_files": args.large_files, "large_mb": round(large["mb"], 1),
+        "sm3_kernel": sm3_kernel(), "large_files": args.large_files, "large_mb": round(large["mb"], 1),
         "typical_items": int(typical["items"]), "typical_mb": round(typical["mb"], 1),
         "typical_audit_mb_per_s": round(typical["fixity"], 2),
         "typical_full_audit_mb_per_s": round(typical["full"], 2),
