@@ -320,18 +320,24 @@ def verify_item(archive: Archive, session: Session, item: Item, public_pem: byte
     return out
 
 
-def verify_ref(archive: Archive, ref: str) -> list[ItemVerification]:
-    """Verify every version named by a case id, AIP id or archival code."""
-    pem = public_key(archive)
+def verify_ref(archive: Archive, ref: str, public_pem: bytes | None = None
+               ) -> list[ItemVerification]:
+    """Verify every version named by a case id, AIP id or archival code.
+
+    ``public_pem``: the archive key as the inspector obtained it (key registry), so a key
+    replaced in the archive's home by whoever re-signed its packages is not trusted.
+    """
+    pem = public_pem or public_key(archive)
     with archive.db.session() as session:
         found = catalogue.lookup(session, ref)
         items = found.versions if found.matched_by != "aip_id" else [found.item]
         return [verify_item(archive, session, i, pem) for i in items]
 
 
-def verify_all(archive: Archive) -> Iterator[ItemVerification]:
-    """Verify every catalogued item, oldest first."""
-    pem = public_key(archive)
+def verify_all(archive: Archive, public_pem: bytes | None = None
+               ) -> Iterator[ItemVerification]:
+    """Verify every catalogued item, oldest first (``public_pem`` as in ``verify_ref``)."""
+    pem = public_pem or public_key(archive)
     with archive.db.session() as session:
         ids = list(session.scalars(select(Item.aip_id).order_by(Item.archived_at, Item.aip_id)))
     for aip_id in ids:

@@ -14,6 +14,7 @@ import click
 from dangan.archive import chain, fixity, replica
 from dangan.archive.evidence import CHAIN_STEP_NAMES, build_evidence
 from dangan.packages.evidence import verify_evidence
+from dangan.packages.signing import KeyError_, load_public_key
 
 from .commands_archive import cli_actor, open_archive
 from .commands_ingest import package
@@ -35,16 +36,22 @@ def register(main: click.Group) -> None:
 @click.command()
 @click.argument("ref", required=False)
 @click.option("--all", "all_items", is_flag=True, help="验证目录中的全部条目")
+@click.option("--key", "key_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="档案馆公钥（PEM，从密钥登记处独立取得）；不给则用本馆目录中的公钥")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
-def verify(ctx: click.Context, ref: str | None, all_items: bool, as_json: bool) -> None:
+def verify(ctx: click.Context, ref: str | None, all_items: bool, key_path: Path | None,
+           as_json: bool) -> None:
     """链条验证：来源签名、过程信息、摘要、AIP 签名、目录、审计日志、副本；全部成立才返回 0。
 
-    REF 为办件编号、AIP 标识或档号。"""
+    REF 为办件编号、AIP 标识或档号。检查员应以 --key 给出独立取得的档案馆公钥：
+    否则本馆目录中的公钥若被替换，用替换密钥重签的信息包也会"通过"。"""
     if bool(ref) == all_items:
         raise click.UsageError("请给出一个办件编号、AIP 标识或档号，或者使用 --all")
     archive = open_archive(ctx)
-    results = list(chain.verify_all(archive)) if all_items else chain.verify_ref(archive, ref or "")
+    pem = read_public_key(key_path) if key_path else None
+    results = (list(chain.verify_all(archive, pem)) if all_items
+               else chain.verify_ref(archive, ref or "", pem))
     ok = all(r.ok for r in results)
     if as_json:
         emit_json({"status": "ok" if ok else "failed", "items": [r.to_dict() for r in results]})
@@ -57,6 +64,17 @@ def verify(ctx: click.Context, ref: str | None, all_items: bool, as_json: bool) 
         bad = sum(1 for r in results if not r.ok)
         click.echo(f"共 {len(results)} 件，{len(results) - bad} 件通过，{bad} 件不通过")
     ctx.exit(0 if ok else 3)
+
+
+def read_public_key(path: Path) -> bytes:
+    """The PEM bytes of a public key file, refused with a usage error if not one."""
+    pem = path.read_bytes()
+    try:
+        load_public_key(pem)
+    except KeyError_ as exc:
+        raise click.BadParameter(f"{path} 不是可用的公钥：{exc.message}",
+                                 param_hint="--key") from exc
+    return pem
 
 
 @click.group("fixity")

@@ -134,3 +134,33 @@ def test_evidence_and_offline_verification(archive: Archive, filed: dict[str, st
                          "receipt.json" else data)
     bad = CliRunner().invoke(main, ["package", "verify-evidence", str(forged), "--key", str(pem)])
     assert bad.exit_code == 3 and "[不通过] 归档回执" in bad.stdout
+
+
+def test_verify_with_the_key_from_the_registry_catches_a_replaced_archive_key(
+        archive: Archive, filed: dict[str, str], tmp_path: Path) -> None:
+    from dangan.packages import signing
+    from tests.archive.test_replica_fixity import reseal
+
+    registered = tmp_path / "registered.pem"
+    registered.write_bytes(archive.key.public_pem)
+    assert run(archive, "verify", filed["code"], "--key", str(registered)).exit_code == 0
+
+    # An insider swaps the archive's key pair and re-signs the stored package with it.
+    forged = signing.generate_private_key()
+    public = archive.home / keys.KEY_DIR / keys.PUBLIC_KEY
+    os.chmod(public, 0o644)
+    public.write_bytes(signing.public_key_pem(forged))
+    reseal(archive.store.path(filed["aip_id"]), forged, "archive-forged")
+
+    pinned = run(archive, "verify", filed["code"], "--key", str(registered), "--json")
+    assert pinned.exit_code == 3
+    steps = {s["step"]: s for s in as_json(pinned)["items"][0]["steps"]}
+    assert not steps["aip_signature"]["ok"]
+
+
+def test_verify_refuses_a_key_file_that_is_not_a_public_key(
+        archive: Archive, filed: dict[str, str], tmp_path: Path) -> None:
+    bogus = tmp_path / "key.pem"
+    bogus.write_text("not a key", "utf-8")
+    result = run(archive, "verify", filed["code"], "--key", str(bogus))
+    assert result.exit_code == 2 and "不是可用的公钥" in result.output
