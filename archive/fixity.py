@@ -292,17 +292,25 @@ def _record(archive: Archive, run_id: int, audit: ItemAudit, actor: str) -> None
             audit_index=entry.index))
 
 
+def _last_audits():
+    return (select(FixityResult.aip_id, func.max(FixityResult.checked_at).label("last"))
+            .group_by(FixityResult.aip_id).subquery())
+
+
+def _is_due(last, cutoff: datetime):
+    return or_(last.c.last.is_(None), last.c.last < cutoff)
+
+
 def choose(session: Session, *, sample: int | None, cycle_days: int,
            now: datetime | None = None) -> list[str]:
     """Least recently audited first (never audited before all); all due unless ``sample``."""
-    last = (select(FixityResult.aip_id, func.max(FixityResult.checked_at).label("last"))
-            .group_by(FixityResult.aip_id).subquery())
+    last = _last_audits()
     q = (select(Item.aip_id).outerjoin(last, last.c.aip_id == Item.aip_id)
          .order_by(last.c.last.is_not(None), last.c.last, Item.archived_at, Item.aip_id))
     if sample is not None:
         return list(session.scalars(q.limit(max(sample, 0))))
     cutoff = (now or utcnow()) - timedelta(days=cycle_days)
-    return list(session.scalars(q.where(or_(last.c.last.is_(None), last.c.last < cutoff))))
+    return list(session.scalars(q.where(_is_due(last, cutoff))))
 
 
 def audit(archive: Archive, *, sample: int | None = None, cycle_days: int = 365,
@@ -345,29 +353,42 @@ def audit(archive: Archive, *, sample: int | None = None, cycle_days: int = 365,
     return run
 
 
-def report(archive: Archive, *, cycle_days: int = 365, runs: int = 10) -> dict[str, Any]:
-    """Where the archive stands: latest result per item, what is overdue, open problems."""
+def report(archive: Archive, *, cycle_days: int = 365, runs: int = 10,
+           problems: int = 100) -> dict[str, Any]:
+    """Where the archive stands: latest result per item, what is overdue, open problems.
+
+    Counted in the database (the archive may hold millions of items); at most
+    ``problems`` open problems are listed, oldest first, with their total.
+    """
     now = utcnow()
     with archive.db.session() as session:
-        latest_id = (select(func.max(FixityResult.id).label("id"))
-                     .group_by(FixityResult.aip_id).subquery())
-        latest = list(session.scalars(select(FixityResult).where(FixityResult.id.in_(
-            select(latest_id.c.id))).order_by(FixityResult.checked_at)))
+        latest_ids = select(func.max(FixityResult.id)).group_by(FixityResult.aip_id)
+        latest = select(FixityResult).where(FixityResult.id.in_(latest_ids)).subquery()
+        by_outcome = dict(session.execute(
+            select(latest.c.outcome, func.count()).group_by(latest.c.outcome)).all())
+        oldest = session.scalar(select(func.min(latest.c.checked_at)))
+        open_rows = (select(FixityResult).where(FixityResult.id.in_(latest_ids))
+                     .where(FixityResult.outcome.not_in(GOOD_OUTCOMES)))
+        open_total = session.scalar(select(func.count()).select_from(open_rows.subquery()))
+        open_list = list(session.scalars(open_rows.order_by(FixityResult.checked_at)
+                                         .limit(problems)))
         total = session.scalar(select(func.count()).select_from(Item)) or 0
-        due = choose(session, sample=None, cycle_days=cycle_days, now=now)
+        cutoff = now - timedelta(days=cycle_days)
+        last = _last_audits()
+        due = session.scalar(select(func.count()).select_from(Item).outerjoin(
+            last, last.c.aip_id == Item.aip_id).where(_is_due(last, cutoff))) or 0
         recent = list(session.scalars(select(FixityRun).order_by(FixityRun.id.desc()).limit(runs)))
-    by_outcome: dict[str, int] = {}
-    for r in latest:
-        by_outcome[r.outcome] = by_outcome.get(r.outcome, 0) + 1
+    audited = sum(by_outcome.values())
     return {
-        "items": total, "audited": len(latest), "never_audited": total - len(latest),
-        "due": len(due), "cycle_days": cycle_days, "latest_outcomes": by_outcome,
-        "oldest_audit": iso(latest[0].checked_at) if latest else None,
+        "items": total, "audited": audited, "never_audited": total - audited,
+        "due": due, "cycle_days": cycle_days, "latest_outcomes": by_outcome,
+        "oldest_audit": iso(oldest) if oldest else None,
+        "open_problems_total": open_total or 0,
         "open_problems": [
             {"aip_id": r.aip_id, "checked_at": iso(r.checked_at), "outcome": r.outcome,
              "primary": r.primary_status, "replica": r.replica_status,
              "catalogue": r.catalogue_status, "message": r.message, "audit_index": r.audit_index}
-            for r in latest if r.outcome not in GOOD_OUTCOMES],
+            for r in open_list],
         "runs": [{"run_id": r.id, "mode": r.mode, "started_at": iso(r.started_at),
                   "finished_at": iso(r.finished_at) if r.finished_at else None, "items": r.items,
                   "ok": r.ok, "repaired": r.repaired, "failed": r.failed,

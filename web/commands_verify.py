@@ -113,12 +113,14 @@ def fixity_run(ctx: click.Context, sample: int | None, all_items: bool, cycle_da
 
 @fixity_group.command("report")
 @click.option("--cycle-days", type=click.IntRange(min=0), default=365, show_default=True)
+@click.option("--problems", type=click.IntRange(min=0), default=100, show_default=True,
+              help="最多列出多少件未解决的问题（最早的在前）")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
-def fixity_report(ctx: click.Context, cycle_days: int, as_json: bool) -> None:
+def fixity_report(ctx: click.Context, cycle_days: int, problems: int, as_json: bool) -> None:
     """固定性检查概况：各条目最近一次结果、到期未查、未解决的问题。"""
     archive = open_archive(ctx)
-    rep = fixity.report(archive, cycle_days=cycle_days)
+    rep = fixity.report(archive, cycle_days=cycle_days, problems=problems)
     if as_json:
         emit_json(rep)
         return
@@ -127,6 +129,9 @@ def fixity_report(ctx: click.Context, cycle_days: int, as_json: bool) -> None:
     outcomes = "，".join(f"{fixity.OUTCOME_NAMES.get(k, k)} {v}" for k, v in
                          rep["latest_outcomes"].items())
     click.echo(f"最近结果：{outcomes or '无'}")
+    if rep["open_problems_total"] > len(rep["open_problems"]):
+        click.echo(f"未解决的问题共 {rep['open_problems_total']} 件，以下列出最早的 "
+                   f"{len(rep['open_problems'])} 件（--problems N 可列出更多）")
     for p in rep["open_problems"]:
         click.echo(f"  [{fixity.OUTCOME_NAMES.get(p['outcome'], p['outcome'])}] {p['aip_id']}"
                    f"（{p['checked_at']}）：{p['message']}")

@@ -186,6 +186,8 @@ def test_both_copies_damaged_are_reported_not_repaired(
     assert entries(archive, "fixity:audit")[0].details["outcome"] == "unrepairable"
     report = fixity.report(archive)
     assert [p["outcome"] for p in report["open_problems"]] == ["unrepairable"]
+    assert report["open_problems_total"] == 1 and report["latest_outcomes"] == {"unrepairable": 1}
+    assert fixity.report(archive, problems=0)["open_problems"] == []  # counted, not listed
 
 
 def reseal(root: Path, key: signing.PrivateKey, key_id: str) -> None:
