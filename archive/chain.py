@@ -41,6 +41,7 @@ from .chain_facts import (
     reference_digest,
     stored_context,
 )
+from .fixity_measure import MEASURE_BATCH, Measured, measure
 from .instance import Archive
 from .models import Item, TrustedSystemKey
 from .receipts import verify_receipt
@@ -273,7 +274,7 @@ def _catalogue_step(session: Session, item: Item, copy: _Copy, public_pem: bytes
 
 
 def _replica_step(archive: Archive, item: Item, primary_digest: str | None,
-                  public_pem: bytes) -> Step:
+                  public_pem: bytes, measured: Measured | None = None) -> Step:
     evidence = []
     ok = True
     for name, store in replica.stores(archive).items():
@@ -284,7 +285,7 @@ def _replica_step(archive: Archive, item: Item, primary_digest: str | None,
             ok = False
             evidence.append({"copy": name, "path": str(path), "ok": False, "note": "副本不存在"})
             continue
-        v, _ = inspect_aip(path, public_pem)
+        v, _ = inspect_aip(path, public_pem, (measured or {}).get(name))
         agrees = v.valid and v.aip_digest == primary_digest
         ok = ok and agrees
         evidence.append({"copy": name, "path": str(path), "ok": agrees, "aip_digest": v.aip_digest,
@@ -295,8 +296,13 @@ def _replica_step(archive: Archive, item: Item, primary_digest: str | None,
     return Step("replicas", False, f"副本不一致：{notes}（运行 dangan fixity run 检查并修复）", evidence)
 
 
-def verify_item(archive: Archive, session: Session, item: Item, public_pem: bytes) -> ItemVerification:
-    """Every step for one catalogued item; never stops at the first failure."""
+def verify_item(archive: Archive, session: Session, item: Item, public_pem: bytes,
+                measured: Measured | None = None) -> ItemVerification:
+    """Every step for one catalogued item; never stops at the first failure.
+
+    ``measured``: digests of the copies' payload just taken by ``fixity_measure.measure``
+    (several items hashed together); files not in it are read and hashed here.
+    """
     out = ItemVerification(item.aip_id, item.archival_code, item.version, item.source_system,
                            item.case_id)
     path = archive.store.path(item.aip_id)
@@ -306,9 +312,9 @@ def verify_item(archive: Archive, session: Session, item: Item, public_pem: byte
                       ("source_signature", "process_trail", "manifest_digests", "aip_signature",
                        "catalogue")]
         out.steps.append(_audit_step(archive, session, item, None, public_pem))
-        out.steps.append(_replica_step(archive, item, None, public_pem))
+        out.steps.append(_replica_step(archive, item, None, public_pem, measured))
         return out
-    validation, view = inspect_aip(path, public_pem)
+    validation, view = inspect_aip(path, public_pem, (measured or {}).get(replica.PRIMARY))
     copy = _Copy(path, validation, view)
     out.steps.append(_source_step(session, item, copy))
     out.steps.append(_trail_step(archive, session, item, copy, public_pem))
@@ -316,7 +322,7 @@ def verify_item(archive: Archive, session: Session, item: Item, public_pem: byte
     out.steps.append(_signature_step(copy))
     out.steps.append(_catalogue_step(session, item, copy, public_pem))
     out.steps.append(_audit_step(archive, session, item, validation.aip_digest, public_pem))
-    out.steps.append(_replica_step(archive, item, validation.aip_digest, public_pem))
+    out.steps.append(_replica_step(archive, item, validation.aip_digest, public_pem, measured))
     return out
 
 
@@ -331,7 +337,8 @@ def verify_ref(archive: Archive, ref: str, public_pem: bytes | None = None
     with archive.db.session() as session:
         found = catalogue.lookup(session, ref)
         items = found.versions if found.matched_by != "aip_id" else [found.item]
-        return [verify_item(archive, session, i, pem) for i in items]
+        measured = measure(archive, [i.aip_id for i in items])
+        return [verify_item(archive, session, i, pem, measured.get(i.aip_id)) for i in items]
 
 
 def verify_all(archive: Archive, public_pem: bytes | None = None
@@ -340,6 +347,10 @@ def verify_all(archive: Archive, public_pem: bytes | None = None
     pem = public_pem or public_key(archive)
     with archive.db.session() as session:
         ids = list(session.scalars(select(Item.aip_id).order_by(Item.archived_at, Item.aip_id)))
-    for aip_id in ids:
-        with archive.db.session() as session:
-            yield verify_item(archive, session, catalogue.get_item(session, aip_id), pem)
+    for start in range(0, len(ids), MEASURE_BATCH):
+        batch = ids[start:start + MEASURE_BATCH]
+        measured = measure(archive, batch)
+        for aip_id in batch:
+            with archive.db.session() as session:
+                yield verify_item(archive, session, catalogue.get_item(session, aip_id), pem,
+                                  measured.get(aip_id))

@@ -32,7 +32,7 @@ from dangan.packages.digests import sha256_hex
 
 from . import audit_log, catalogue, chain, replica
 from .errors import NotFound
-from .fixity_measure import Measured, measure
+from .fixity_measure import MEASURE_BATCH, Measured, measure
 from .fixity_models import FixityResult, FixityRun
 from .instance import Archive
 from .models import Item
@@ -40,7 +40,6 @@ from .replica import COPY_NAMES, ReplicaError
 from .timeutil import iso, utcnow
 
 SYSTEM_ACTOR = "system:fixity"
-MEASURE_BATCH = 16  # items whose copies are hashed together (multi-buffer SM3)
 Inspection = tuple[AIPValidation, BagView | None]
 BOTH_DAMAGED = "两个副本均损坏，无法自动修复"
 GOOD_OUTCOMES = ("ok", "repaired")

@@ -18,6 +18,7 @@ from . import replica
 from .instance import Archive
 
 Measured = dict[str, dict[str, Digests]]  # copy name → payload path → digests just taken
+MEASURE_BATCH = 16  # items whose copies are hashed together
 
 
 def measure(archive: Archive, aip_ids: list[str]) -> dict[str, Measured]:
