@@ -15,7 +15,8 @@ from typing import Any
 from ..formats import identify as fid
 from ..formats.identify import FormatId, identify, media_type_name
 from ..formats.image import ARCHIVAL_TIFF_COMPRESSIONS, ImageInfo, inspect_image
-from ..formats.ofd import ContainerInfo, OfdInfo, check_container, read_ofd
+from ..formats.ofd import OfdInfo, read_ofd
+from ..formats.ofd_container import ContainerInfo, check_container
 from ..formats.pdf import PdfInfo, inspect_pdf
 from ..formats.xmlsafe import XmlInfo, inspect_xml
 from .context import CheckContext, FileFacts
