@@ -185,6 +185,5 @@ def unseal(inp: AIPInput, aip_path: Path) -> None:
         src = inp.submission_root / rel
         if target.is_file() and not src.exists():
             src.parent.mkdir(parents=True, exist_ok=True)
-            os.chmod(target.parent, 0o755)
             shutil.move(os.fspath(target), os.fspath(src))
     remove_tree(Path(aip_path))
