@@ -13,6 +13,7 @@ from __future__ import annotations
 from whoosh import query as wq
 from whoosh.matching import FilterMatcher, IntersectionMatcher, ListMatcher, NullMatcher
 
+from . import whoosh_internals
 from .whoosh_phrase import GramPhrase, deleted_set, posting_ids
 
 
@@ -51,15 +52,16 @@ def docset(q: wq.Query, searcher) -> set[int]:
             out |= docset(sub, searcher)
         return out
     if isinstance(q, wq.NumericRange):  # DateRange too: an OR of trie terms
-        return docset(q._compile_query(reader), searcher)
+        return docset(whoosh_internals.numeric_terms(q, reader), searcher)
     if isinstance(q, wq.WrappingQuery):  # e.g. the constant-score wrapper of a range
         return docset(q.child, searcher)
-    if isinstance(q, wq.MultiTerm) and hasattr(q, "_btexts"):  # Prefix, TermRange
-        # the raw term bytes: a numeric trie term cannot be decoded back to a value
-        out = set()
-        for btext in q._btexts(reader):
-            out |= posting_ids(reader, q.fieldname, btext)
-        return out
+    if isinstance(q, wq.MultiTerm):  # Prefix, TermRange
+        btexts = whoosh_internals.term_bytes(q, reader)
+        if btexts is not None:
+            out = set()
+            for btext in btexts:
+                out |= posting_ids(reader, q.fieldname, btext)
+            return out
     return set(q.docs(searcher))
 
 

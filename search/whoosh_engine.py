@@ -16,13 +16,14 @@ from whoosh.multiproc import MpWriter
 from whoosh.util.filelock import FileLock
 from whoosh.writing import SegmentWriter
 
-from . import analysis
+from . import analysis, whoosh_cache
 from .document import IndexDocument
 from .errors import IndexUnavailable
 from .interface import Access, SearchHit, SearchResult
 from .query import parse
 from .storage import IndexHome, writer_lock
 from .suggest import suggest
+from .whoosh_cache import SegmentCache
 from .whoosh_docset import RestrictedQuery, all_matches
 from .whoosh_facets import FacetColumns
 from .whoosh_hits import hit_of
@@ -46,6 +47,7 @@ class WhooshEngine:
         self.limitmb = limitmb
         self._write_mutex = threading.RLock()
         self._local = threading.local()
+        self.segments = SegmentCache()  # this index's decoded segment data, never shared
         analysis.configure_jieba(self.home.jieba_dir)
         if self.home.current() is None:
             self.home.root.mkdir(parents=True, exist_ok=True)
@@ -85,6 +87,11 @@ class WhooshEngine:
 
     def search(self, query: str, *, filters: Mapping[str, str | list[str]] | None = None,
                page: int = 1, page_size: int = 10, access: Access) -> SearchResult:
+        with whoosh_cache.using(self.segments):
+            return self._search(query, filters, page, page_size, access)
+
+    def _search(self, query: str, filters: Mapping[str, str | list[str]] | None, page: int,
+                page_size: int, access: Access) -> SearchResult:
         page = max(1, int(page))
         page_size = max(1, min(int(page_size), 200))
         s = self._searcher()
@@ -157,8 +164,9 @@ class WhooshEngine:
 
     def total_for(self, s, query: str, filters: Mapping[str, Any] | None, access: Access) -> int:
         """How many items ``query`` finds for ``access`` (used to verify suggestions)."""
-        _user_q, q = self._query(s, parse(query), filters, access)
-        return 1 if any(True for _ in s.docs_for_query(q)) else 0
+        with whoosh_cache.using(self.segments):
+            _user_q, q = self._query(s, parse(query), filters, access)
+            return 1 if any(True for _ in s.docs_for_query(q)) else 0
 
     # -- writing ----------------------------------------------------------------------
 

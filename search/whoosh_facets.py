@@ -10,35 +10,26 @@ per facet.
 from __future__ import annotations
 
 import heapq
-import threading
-from collections import Counter, OrderedDict
+from collections import Counter
 
-_lock = threading.Lock()
-_segment_cache: OrderedDict[tuple[str, str], dict[str, list]] = OrderedDict()
-MAX_SEGMENTS = 256
+from . import whoosh_cache
 
 
 def _segment_columns(leaf, fields: dict[str, str]) -> dict[str, list]:
-    seg = leaf.segment()
+    def load() -> dict[str, list]:
+        cols: dict[str, list] = {}
+        for name, field in fields.items():
+            if leaf.has_column(field):
+                cols[name] = list(leaf.column_reader(field, translate=True))
+            else:
+                cols[name] = [None] * leaf.doc_count_all()
+        return cols
+
+    seg = whoosh_cache.segment_id(leaf)
     if seg is None:  # an empty index has no segment: nothing to count
         return {name: [] for name in fields}
-    key = (leaf.storage.folder if hasattr(leaf.storage, "folder") else "", seg.segment_id())
-    with _lock:
-        hit = _segment_cache.get(key)
-        if hit is not None:
-            _segment_cache.move_to_end(key)
-            return hit
-    cols: dict[str, list] = {}
-    for name, field in fields.items():
-        if leaf.has_column(field):
-            cols[name] = list(leaf.column_reader(field, translate=True))
-        else:
-            cols[name] = [None] * leaf.doc_count_all()
-    with _lock:
-        _segment_cache[key] = cols
-        while len(_segment_cache) > MAX_SEGMENTS:
-            _segment_cache.popitem(last=False)
-    return cols
+    cache = whoosh_cache.current()
+    return load() if cache is None else cache.columns(seg, load)
 
 
 class FacetColumns:

@@ -12,62 +12,28 @@ admits an item that lacks the phrase.
 
 from __future__ import annotations
 
-import threading
 from array import array
-from collections import OrderedDict
 
 from whoosh import query as wq
 from whoosh.matching import ListMatcher, NullMatcher
-from whoosh.matching.wrappers import FilterMatcher
+
+from . import whoosh_cache, whoosh_internals
 
 VERIFY_LIMIT = 1500
 
 
-_cache_lock = threading.Lock()
-_cache: OrderedDict[tuple[str, str, str], array] = OrderedDict()
-_cache_size = 0
-CACHE_MAX_IDS = 8_000_000  # about 32 MB of document numbers
-CACHE_MIN_IDS = 64  # short lists are cheap to read again
-
-
 def _raw_ids(reader, fieldname: str, term: str) -> array:
-    """All document numbers of a term in a segment, deleted ones included, cached.
+    """All document numbers of a term in a segment, deleted ones included.
 
-    Whoosh decodes postings block by block in Python (about 0.7 µs per document);
-    segments never change, so the decoded list is kept (LRU, bounded) for the next
-    query. Deletions are applied by the caller, since they do change.
+    Segments never change, so the decoded list is kept in the engine's segment cache
+    for the next query. Deletions are applied by the caller, since they do change.
     """
-    global _cache_size
-    try:
-        key = (reader.segment().segment_id(), fieldname, term)
-    except AttributeError:
-        key = None
-    if key is not None:
-        with _cache_lock:
-            hit = _cache.get(key)
-            if hit is not None:
-                _cache.move_to_end(key)
-                return hit
-    m = reader.postings(fieldname, term)
-    if isinstance(m, FilterMatcher):
-        m = m.child
-    ids = array("I")
-    if all(hasattr(m, a) for a in ("_read_ids", "_next_block", "_i", "_ids")):
-        while m.is_active():
-            if m._ids is None:
-                m._read_ids()
-            ids.extend(m._ids[m._i:])
-            m._next_block()
-    else:
-        ids.extend(m.all_ids())
-    if key is not None and len(ids) >= CACHE_MIN_IDS:
-        with _cache_lock:
-            _cache[key] = ids
-            _cache_size += len(ids)
-            while _cache_size > CACHE_MAX_IDS and _cache:
-                _k, old = _cache.popitem(last=False)
-                _cache_size -= len(old)
-    return ids
+    cache = whoosh_cache.current()
+    seg = whoosh_cache.segment_id(reader) if cache is not None else None
+    if cache is None or seg is None:
+        return whoosh_internals.posting_ids(reader, fieldname, term)
+    return cache.postings(seg, fieldname, term,
+                          lambda: whoosh_internals.posting_ids(reader, fieldname, term))
 
 
 def deleted_set(reader) -> frozenset[int]:

@@ -181,10 +181,8 @@ def test_total_and_facets_count_every_match_not_just_the_top_page(tmp_path) -> N
     assert eng.search("工伤认定 OR 失业登记", page=7, page_size=5, access=ALL).hits != []
 
 
-def test_cached_postings_never_resurrect_a_removed_item(engine: WhooshEngine, monkeypatch) -> None:
-    from dangan.search import whoosh_phrase
-
-    monkeypatch.setattr(whoosh_phrase, "CACHE_MIN_IDS", 1)  # cache even tiny lists
+def test_cached_postings_never_resurrect_a_removed_item(engine: WhooshEngine) -> None:
+    engine.segments.min_ids = 1  # cache even tiny lists
     clerk = Access.of(["public", "internal"])
     assert engine.search('"失业保险金"', access=clerk).total == 1  # warms the cache
     assert engine.search("", filters={"year": "2024"}, access=clerk).total == 2
