@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -25,7 +27,8 @@ from dangan.search.query import LIMITS, parse
 from dangan.search.whoosh_engine import WhooshEngine
 from dangan.web.cli import main
 
-CORPUS = Path(__file__).resolve().parents[1] / "hostile" / "search" / "queries.json"
+ROOT = Path(__file__).resolve().parents[2]
+CORPUS = ROOT / "tests" / "hostile" / "search" / "queries.json"
 EVERYONE = Access(classifications=frozenset({"public", "internal", "restricted"}))
 
 
@@ -76,6 +79,14 @@ def test_plain_text_error_names_the_problem(cli_home: Path) -> None:
     assert result.exit_code == 2
     assert "search.query_syntax" in result.output and "缺少检索词" in result.output
     assert "Traceback" not in result.output
+
+
+def test_bytes_that_are_not_utf8_on_a_real_command_line(cli_home: Path) -> None:
+    proc = subprocess.run([sys.executable, "-m", "dangan.web.cli", "--home", str(cli_home),
+                           "search", b"\xe5\xbc\xa0\xff"], cwd=ROOT, capture_output=True,
+                          timeout=120)
+    assert proc.returncode == 2, proc.stderr.decode("utf-8", "replace")
+    assert b"[search.query_encoding]" in proc.stderr and b"Traceback" not in proc.stderr
 
 
 def test_labelled_queries_fit_the_limits() -> None:
