@@ -1,12 +1,13 @@
 """Instance configuration: ``dangan.toml`` under the instance home, overridden by env.
 
 The home is ``$DANGAN_HOME`` (default ``./dangan-data``). Environment variables win over
-the file so that secrets (``DANGAN_KEY_PASSPHRASE``) and the database URL
+the file so that secrets (``DANGAN_KEY_PASSPHRASE``, never written in the home) and the database URL
 (``DANGAN_DATABASE_URL``) need not be written down.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -34,6 +35,7 @@ class Settings:
     store_path: str = "store"
     replica_path: str = "replica"
     archive_key_id: str = ""
+    key_passphrase_file: str = ""  # outside the home, 0600 (docs/key-custody.md)
     min_scan_dpi: int = 200
     allowed_media_types: list[str] = field(default_factory=lambda: list(DEFAULT_MEDIA_TYPES))
     max_submission_bytes: int = 4 << 30
@@ -65,6 +67,11 @@ class Settings:
         db_line = f'url = "{self.database_url}"' if self.database_url else (
             '# url = "postgresql+psycopg://user@127.0.0.1:5432/dangan"  (default: SQLite in the home)'
         )
+        pass_line = (f'key_passphrase_file = {json.dumps(self.key_passphrase_file, ensure_ascii=False)}'
+                     '  # 0600, outside the home'
+                     if self.key_passphrase_file else
+                     '# key_passphrase_file = "/etc/dangan/passphrase"  (or DANGAN_KEY_PASSPHRASE,'
+                     ' or the systemd credential dangan-key-passphrase; see docs/key-custody.md)')
         return f"""# Dangan instance configuration. Environment variables override:
 # DANGAN_DATABASE_URL, DANGAN_KEY_PASSPHRASE, DANGAN_OCR_AT_INGEST.
 
@@ -83,6 +90,7 @@ replica = "{self.replica_path}"
 
 [keys]
 archive_key_id = "{self.archive_key_id}"
+{pass_line}
 
 [checks]
 min_scan_dpi = {self.min_scan_dpi}
@@ -125,6 +133,7 @@ _FIELDS: dict[tuple[str, str], tuple[str, type]] = {
     ("store", "path"): ("store_path", str),
     ("store", "replica"): ("replica_path", str),
     ("keys", "archive_key_id"): ("archive_key_id", str),
+    ("keys", "key_passphrase_file"): ("key_passphrase_file", str),
     ("checks", "min_scan_dpi"): ("min_scan_dpi", int),
     ("checks", "allowed_media_types"): ("allowed_media_types", list),
     ("limits", "max_submission_bytes"): ("max_submission_bytes", int),

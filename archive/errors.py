@@ -35,3 +35,9 @@ class StoreError(ArchiveError):
 
 class ConflictError(ArchiveError):
     code = "archive.conflict"
+
+
+class PassphraseError(ConfigError):
+    """No usable passphrase for the archive key: none given, or one kept unsafely."""
+
+    code = "archive.key_passphrase"

@@ -1,9 +1,19 @@
-"""An archive instance: settings, catalogue database, AIP store and keys in one home."""
+"""An archive instance: settings, catalogue database, AIP store and keys in one home.
+
+The home holds every insured person's personal data: whatever Dangan creates under it
+(catalogue and its WAL/SHM files, store, replica, index, keys, exports by default) is
+private to the service account. Opening or creating an instance sets the process umask to
+077 and closes a home that others can enter; the store makes AIPs read-only (0400/0500).
+"""
 
 from __future__ import annotations
 
 import getpass
+import logging
+import os
 import re
+import stat
+from contextlib import suppress
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -14,11 +24,26 @@ from dangan.packages.archival_code import ArchivalCodeRule
 from . import audit_log
 from .config import Settings, load_settings, resolve_home
 from .db import Database, migrate
-from .errors import AlreadyInitialised, NotInitialised
+from .errors import AlreadyInitialised, NotInitialised, PassphraseError
 from .filing_config import FilingConfig, load_filing_config
-from .keys import ArchiveKey, create_archive_key, load_archive_key
+from .keys import ArchiveKey, create_archive_key, demo_warning, load_archive_key
 from .store import AIPStore
 from .timeutil import utcnow
+
+log = logging.getLogger(__name__)
+PRIVATE_UMASK = 0o077
+
+
+def make_private(home: Path) -> None:
+    """Files this process creates from now on are the service account's alone, and so is
+    the home (an existing 0755 home is closed: it exposed the catalogue to every account)."""
+    os.umask(PRIVATE_UMASK)
+    try:
+        st = os.stat(home)
+    except FileNotFoundError:
+        return
+    if stat.S_IMODE(st.st_mode) & 0o077 and st.st_uid == os.geteuid():
+        os.chmod(home, 0o700)
 
 
 @dataclass
@@ -42,7 +67,13 @@ class Archive:
 
     @cached_property
     def key(self) -> ArchiveKey:
-        return load_archive_key(self.home, self.settings.archive_key_id)
+        return load_archive_key(self.home, self.settings.archive_key_id,
+                                self.settings.key_passphrase_file or None)
+
+    @property
+    def key_custody_warning(self) -> str | None:
+        """Set while the key's passphrase lies in plain text beside it (demo mode)."""
+        return demo_warning(self.home)
 
     @cached_property
     def filing_config(self) -> FilingConfig:
@@ -55,8 +86,16 @@ class Archive:
         *,
         fonds: str | None = None,
         organization: str | None = None,
+        passphrase_file: str | Path | None = None,
+        demo_passphrase: bool = False,
     ) -> Archive:
-        """Create a new instance: folders, configuration, archive key, catalogue schema."""
+        """Create a new instance: folders, configuration, archive key, catalogue schema.
+
+        The key's passphrase comes from outside the home (``keys`` module docstring):
+        ``passphrase_file`` is recorded in dangan.toml (created 0600 if missing). With no
+        source, ``demo_passphrase`` keeps a random one beside the key; otherwise this
+        refuses before anything is created.
+        """
         root = resolve_home(home)
         settings = load_settings(root)
         if settings.config_file.exists():
@@ -66,11 +105,24 @@ class Archive:
         if organization:
             settings.organization = organization
         ArchivalCodeRule(settings.fonds, settings.doc_class, settings.item_width)
-        root.mkdir(parents=True, exist_ok=True)
+        if passphrase_file:
+            settings.key_passphrase_file = str(Path(passphrase_file).expanduser())
+        make_private(root)
+        existed = root.exists()
+        root.mkdir(mode=0o700, parents=True, exist_ok=True)
         settings.archive_key_id = f"{re.sub(r'[^A-Za-z0-9]', '', settings.fonds)}-archive-" + (
             utcnow().strftime("%Y%m%d%H%M%S")
         )
-        public_pem = create_archive_key(root, settings.archive_key_id)
+        try:
+            public_pem = create_archive_key(root, settings.archive_key_id,
+                                            passphrase_file=settings.key_passphrase_file or None,
+                                            demo=demo_passphrase)
+        except PassphraseError:
+            if not existed:
+                with suppress(OSError):
+                    root.rmdir()  # refused before anything was written: leave no empty home
+            raise
+        os.chmod(root, 0o700)
         archive = cls(settings)
         archive.store.ensure()
         migrate(archive.db.engine)
@@ -90,7 +142,10 @@ class Archive:
         settings = load_settings(root)
         if not settings.config_file.exists():
             raise NotInitialised(f"{root} 不是档案实例：请先运行 dangan init（或设置 DANGAN_HOME）")
+        make_private(root)
         archive = cls(settings)
+        if (warning := archive.key_custody_warning) is not None:
+            log.warning(warning)
         if upgrade:
             migrate(archive.db.engine)
         return archive

@@ -1,9 +1,18 @@
 """The archive's own signing key and the trust store of case-handling systems.
 
-The archive key is created by ``dangan init`` and kept as PKCS#8 PEM encrypted with a
-passphrase: ``$DANGAN_KEY_PASSPHRASE`` when set, else a random one generated at init
-and written beside it with mode 0600 (a production install sets the variable and
-removes that file).
+The archive key is created by ``dangan init`` and kept in the home as PKCS#8 PEM
+encrypted with a passphrase that lives *outside* the home (docs/key-custody.md), taken
+from, in this order:
+
+1. ``$DANGAN_KEY_PASSPHRASE``;
+2. a systemd credential, ``$CREDENTIALS_DIRECTORY/dangan-key-passphrase``;
+3. the file named by ``[keys] key_passphrase_file`` in dangan.toml, refused when its
+   group or other users have any access to it;
+4. demo only (``dangan init --demo-passphrase``, ``dangan demo``): a random passphrase
+   written beside the key, ``keys/passphrase``; a warning is logged at every open.
+
+Whoever can read the home then cannot unlock the key: a copy of the home (a backup, a
+stolen disk) holds the key but not its passphrase.
 """
 
 from __future__ import annotations
@@ -11,6 +20,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import stat
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -24,14 +34,22 @@ from dangan.packages.errors import PackageError
 
 from . import audit_log
 from .db import Database
-from .errors import ConfigError, TrustStoreError
+from .errors import ConfigError, PassphraseError, TrustStoreError
 from .models import TrustedSystemKey
 from .timeutil import utcnow
 
 KEY_DIR = "keys"
 PRIVATE_KEY = "archive-key.pem"
 PUBLIC_KEY = "archive-key.pub.pem"
-PASSPHRASE_FILE = "passphrase"
+PASSPHRASE_FILE = "passphrase"  # the demo's passphrase beside the key
+PASSPHRASE_ENV = "DANGAN_KEY_PASSPHRASE"
+CREDENTIAL_NAME = "dangan-key-passphrase"  # systemd LoadCredential=/SetCredential= name
+HOW_TO_PROVIDE = (
+    "请任选一种方式提供档案馆私钥口令（均在实例目录之外）：设置环境变量 DANGAN_KEY_PASSPHRASE；"
+    "或 dangan init --passphrase-file /etc/dangan/passphrase（权限 0600，仅服务账户可读，"
+    "写入 dangan.toml 的 keys.key_passphrase_file）；或以 systemd 凭据 dangan-key-passphrase 提供"
+    "（LoadCredential=）。仅作演示时可用 dangan init --demo-passphrase。详见 docs/key-custody.md"
+)
 SYSTEM_RE = re.compile(r"[A-Za-z0-9._-]{1,64}")
 
 
@@ -41,14 +59,129 @@ def _write_private(path: Path, data: bytes) -> None:
         f.write(data)
 
 
-def create_archive_key(home: Path, key_id: str) -> bytes:
-    """Create the archive key pair under ``home/keys``; return the public key PEM."""
+@dataclass(frozen=True)
+class PassphraseSource:
+    """Where the archive key's passphrase comes from."""
+
+    kind: str  # "env", "credential", "file" or "demo"
+    path: Path | None = None
+
+    @property
+    def label(self) -> str:
+        return {"env": f"环境变量 {PASSPHRASE_ENV}",
+                "credential": f"systemd 凭据 {self.path}",
+                "file": f"口令文件 {self.path}",
+                "demo": f"演示口令文件 {self.path}（明文，仅供演示）"}[self.kind]
+
+
+def _inside(path: Path, home: Path) -> bool:
+    return path.resolve().is_relative_to(home.resolve())
+
+
+def check_passphrase_file(path: Path, home: Path) -> Path:
+    """A configured passphrase file must be outside the home and private to its owner."""
+    path = Path(path).expanduser()
+    if not path.is_absolute():
+        raise PassphraseError(f"口令文件应写绝对路径：{path}", [{"path": str(path)}])
+    if _inside(path, home):
+        raise PassphraseError(
+            f"口令文件 {path} 位于实例目录 {home} 之内：能读取实例（或其备份）的人就能解开私钥；"
+            "请放在实例目录之外，例如 /etc/dangan/passphrase",
+            [{"path": str(path), "home": str(home)}])
+    try:
+        st = os.stat(path)
+    except FileNotFoundError as exc:
+        raise PassphraseError(f"找不到口令文件 {path}；{HOW_TO_PROVIDE}",
+                              [{"path": str(path)}]) from exc
+    mode = stat.S_IMODE(st.st_mode)
+    if mode & 0o077:
+        raise PassphraseError(
+            f"口令文件 {path} 的权限为 {mode:04o}，同组或其他用户可以访问；"
+            f"请执行 chmod 600 {path}（仅服务账户可读）后重试",
+            [{"path": str(path), "found": f"{mode:04o}", "expected": "0600 或 0400"}])
+    return path
+
+
+def _read_secret(path: Path) -> str:
+    try:
+        value = path.read_text("utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise PassphraseError(f"口令文件 {path} 无法读取：{exc}", [{"path": str(path)}]) from exc
+    if not value:
+        raise PassphraseError(f"口令文件 {path} 为空", [{"path": str(path)}])
+    return value
+
+
+def passphrase_sources(home: Path, passphrase_file: str | Path | None) -> list[PassphraseSource]:
+    """Every source present, in the order they are used (docstring of this module)."""
+    found: list[PassphraseSource] = []
+    if os.environ.get(PASSPHRASE_ENV):
+        found.append(PassphraseSource("env"))
+    cred_dir = os.environ.get("CREDENTIALS_DIRECTORY")
+    if cred_dir and (Path(cred_dir) / CREDENTIAL_NAME).is_file():
+        found.append(PassphraseSource("credential", Path(cred_dir) / CREDENTIAL_NAME))
+    if passphrase_file:
+        found.append(PassphraseSource("file", Path(passphrase_file)))
+    demo = home / KEY_DIR / PASSPHRASE_FILE
+    if demo.exists():
+        found.append(PassphraseSource("demo", demo))
+    return found
+
+
+def _new_passphrase_file(path: Path, home: Path) -> None:
+    """At init, a named passphrase file that does not exist yet is created (0600, random)."""
+    path = Path(path).expanduser()
+    if path.is_absolute() and not _inside(path, home) and not path.exists():
+        if not path.parent.is_dir():
+            raise PassphraseError(f"口令文件所在目录 {path.parent} 不存在；请先创建（仅服务账户可访问）",
+                                  [{"path": str(path)}])
+        _write_private(path, (secrets.token_urlsafe(32) + "\n").encode())
+
+
+def read_passphrase(home: Path, source: PassphraseSource) -> str:
+    if source.kind == "env":
+        return os.environ[PASSPHRASE_ENV]
+    assert source.path is not None
+    if source.kind == "file":
+        return _read_secret(check_passphrase_file(source.path, home))
+    return _read_secret(source.path)
+
+
+def demo_warning(home: Path) -> str | None:
+    """The warning for a home that keeps its passphrase in plain text beside the key."""
+    demo = home / KEY_DIR / PASSPHRASE_FILE
+    if not demo.exists():
+        return None
+    return (f"警告：档案馆私钥的口令以明文保存在 {demo}（演示模式），能读取实例目录或其备份的人"
+            "都能解开私钥、伪造签名；仅供演示。正式实例的口令须在实例目录之外"
+            "（DANGAN_KEY_PASSPHRASE、keys.key_passphrase_file 或 systemd 凭据），见 docs/key-custody.md")
+
+
+def create_archive_key(home: Path, key_id: str, *, passphrase_file: str | Path | None = None,
+                       demo: bool = False) -> bytes:
+    """Create the archive key pair under ``home/keys``; return the public key PEM.
+
+    Exactly one passphrase source must be present (an ambiguous set could encrypt the key
+    with a passphrase the next open does not use); with none, ``demo`` writes a random one
+    beside the key, otherwise this refuses and says how to provide one.
+    """
+    sources = [s for s in passphrase_sources(home, passphrase_file) if s.kind != "demo"]
+    if len(sources) > 1:
+        raise PassphraseError(
+            "找到多个口令来源：" + "、".join(s.label for s in sources) + "；初始化时请只保留一个",
+            [{"source": s.kind} for s in sources])
     key_dir = home / KEY_DIR
-    key_dir.mkdir(parents=True, exist_ok=True)
-    passphrase = os.environ.get("DANGAN_KEY_PASSPHRASE")
-    if not passphrase:
+    if sources and sources[0].kind == "file" and sources[0].path is not None:
+        _new_passphrase_file(sources[0].path, home)
+    if sources:
+        passphrase = read_passphrase(home, sources[0])
+        key_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    elif demo:
         passphrase = secrets.token_urlsafe(32)
+        key_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         _write_private(key_dir / PASSPHRASE_FILE, passphrase.encode())
+    else:
+        raise PassphraseError("未提供档案馆私钥口令，未创建实例。" + HOW_TO_PROVIDE)
     key = signing.generate_private_key(signing.ED25519)
     _write_private(key_dir / PRIVATE_KEY, signing.private_key_to_pem(key, passphrase.encode()))
     public = signing.public_key_pem(key)
@@ -63,23 +196,21 @@ class ArchiveKey:
     public_pem: bytes
 
 
-def load_archive_key(home: Path, key_id: str) -> ArchiveKey:
+def load_archive_key(home: Path, key_id: str,
+                     passphrase_file: str | Path | None = None) -> ArchiveKey:
     key_dir = home / KEY_DIR
-    passphrase = os.environ.get("DANGAN_KEY_PASSPHRASE")
-    if not passphrase:
-        try:
-            passphrase = (key_dir / PASSPHRASE_FILE).read_text().strip()
-        except FileNotFoundError as exc:
-            raise ConfigError(
-                "未设置 DANGAN_KEY_PASSPHRASE，且实例中没有口令文件：无法解开档案馆签名私钥"
-            ) from exc
+    sources = passphrase_sources(home, passphrase_file)
+    if not sources:
+        raise PassphraseError("无法解开档案馆签名私钥：没有口令。" + HOW_TO_PROVIDE)
+    passphrase = read_passphrase(home, sources[0])
     try:
         pem = (key_dir / PRIVATE_KEY).read_bytes()
         private = signing.load_private_key(pem, passphrase.encode())
     except FileNotFoundError as exc:
         raise ConfigError(f"找不到档案馆签名私钥 {key_dir / PRIVATE_KEY}") from exc
     except PackageError as exc:
-        raise ConfigError(f"档案馆签名私钥无法读取：{exc.message}") from exc
+        raise ConfigError(
+            f"档案馆签名私钥无法读取（口令来自{sources[0].label}）：{exc.message}") from exc
     return ArchiveKey(key_id=key_id, private_key=private, public_pem=signing.public_key_pem(private))
 
 

@@ -51,7 +51,8 @@ def _syncfs(path: Path) -> bool:
 
 
 def seal_tree(root: Path) -> None:
-    """Make every file and folder read-only, then durable.
+    """Make every file and folder read-only to the service account alone (0400 / 0500:
+    an AIP holds personal data), then durable.
 
     One ``syncfs`` flushes them all where the platform has it (an fsync costs a few
     milliseconds on our disks, and an AIP has a dozen files and folders); otherwise each
@@ -60,9 +61,9 @@ def seal_tree(root: Path) -> None:
     files = [Path(d) / n for d, _dirs, names in os.walk(root) for n in names]
     folders = [Path(d) for d, _dirs, _names in os.walk(root, topdown=False)]
     for path in files:
-        os.chmod(path, 0o444)
+        os.chmod(path, 0o400)
     for path in folders:
-        os.chmod(path, 0o555)
+        os.chmod(path, 0o500)
     if _syncfs(root):
         return
     for path in files:

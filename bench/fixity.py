@@ -52,7 +52,7 @@ CHUNK = 1 << 20
 
 
 def _new_archive(root: Path) -> tuple[Archive, signing.PrivateKey]:
-    archive = Archive.init(root / "home")
+    archive = Archive.init(root / "home", demo_passphrase=True)
     key = signing.generate_private_key()
     keys.trust_add(archive.db, SYSTEM, KEY_ID, signing.public_key_pem(key), actor="bench")
     return archive, key

@@ -73,7 +73,7 @@ def _content_files(submissions: list[Path]) -> list[Path]:
 
 
 def _new_archive(root: Path) -> tuple[Archive, signing.PrivateKey]:
-    archive = Archive.init(root / "home")
+    archive = Archive.init(root / "home", demo_passphrase=True)
     key = signing.generate_private_key()
     keys.trust_add(archive.db, SYSTEM, KEY_ID, signing.public_key_pem(key), actor="bench")
     return archive, key

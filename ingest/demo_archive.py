@@ -50,7 +50,8 @@ def build_demo(
     echo: Callable[[str], None] = print,
 ) -> dict[str, int]:
     root = resolve_home(home)
-    archive = Archive.open(root) if (root / "dangan.toml").exists() else Archive.init(root)
+    archive = (Archive.open(root) if (root / "dangan.toml").exists()
+               else Archive.init(root, demo_passphrase=True))
     with archive.db.session() as s:
         existing = catalogue.counts(s)
     if existing["items"]:

@@ -21,6 +21,31 @@ class QuerySyntaxError(SearchError):
     code = "search.query_syntax"
 
 
+class QueryTooLong(QuerySyntaxError):
+    """A query longer than ``QueryLimits.max_chars`` (a pasted document, a runaway script)."""
+
+    code = "search.query_too_long"
+
+
+class QueryTooManyTerms(QuerySyntaxError):
+    """More words, phrases and field terms than ``QueryLimits.max_terms``."""
+
+    code = "search.query_too_many_terms"
+
+
+class QueryTooDeep(QuerySyntaxError):
+    """Parentheses nested deeper than ``QueryLimits.max_depth``."""
+
+    code = "search.query_too_deep"
+
+
+class QueryEncoding(QuerySyntaxError):
+    """Text that is not valid Unicode (undecodable bytes, lone surrogates) or holds control
+    characters: it cannot be stored in or compared with the index."""
+
+    code = "search.query_encoding"
+
+
 class IndexBusy(SearchError):
     """The index is locked by a live writer longer than the caller wanted to wait."""
 

@@ -6,6 +6,11 @@
     date:2024-01-01..2024-06-30   date:2024-03   date:..2023-12-31
     A OR B   A AND B   NOT A   -A   (A OR B) C     (also 或 / 且 / 非)
 
+Every query is bounded (``QueryLimits``: length, terms, nesting) before it is parsed, and
+anything malformed — a lone operator, undecodable text, a runaway query — is refused with a
+``QuerySyntaxError`` naming what is wrong, never a crash or a minute of CPU. The web UI and
+the CLI go through the same ``parse``.
+
 A bare word is classified: an 18-character ID → exact ID look-up, 4–6 digits → ID
 suffix, latin letters → pinyin of a name, a code with digits and dashes → case id /
 archival code, anything else → names and full text. The engine turns the tree into its
@@ -15,10 +20,27 @@ own query objects; nothing here knows Whoosh.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from .errors import QuerySyntaxError
+from .errors import QueryEncoding, QuerySyntaxError, QueryTooDeep, QueryTooLong, QueryTooManyTerms
+
+
+@dataclass(frozen=True)
+class QueryLimits:
+    """How big a clerk's query may be. The longest labelled query is 25 characters with
+    3 terms; a clerk's complex query ("(张三 OR 李四) 养老 date:2024 -撤回") stays far
+    below these. They keep a pasted document or a script's OR-chain from costing a
+    minute and hundreds of MB, and the recursive parser far from Python's stack limit."""
+
+    max_chars: int = 1000  # characters of the whole query
+    max_terms: int = 64  # words, phrases and field:value terms
+    max_depth: int = 8  # nested parentheses
+
+
+LIMITS = QueryLimits()
+MIN_YEAR, MAX_YEAR = 1900, 2999  # dates a clerk can mean (and Whoosh can convert)
 
 # canonical field → aliases a clerk may type (lower-case for latin)
 FIELD_ALIASES: dict[str, tuple[str, ...]] = {
@@ -124,6 +146,10 @@ def _parse_day(text: str, end: bool) -> date:
     t = text.strip().replace("/", "-").replace(".", "-")
     try:
         parts = [int(x) for x in t.split("-")]
+        if parts and not MIN_YEAR <= parts[0] <= MAX_YEAR:
+            raise QuerySyntaxError(
+                f"日期“{text}”的年份超出范围：应在 {MIN_YEAR}–{MAX_YEAR} 年之间",
+                [{"field": "date", "found": text, "expected": f"{MIN_YEAR}..{MAX_YEAR}"}])
         if len(parts) == 1 and len(t) == 4:
             return date(parts[0], 12, 31) if end else date(parts[0], 1, 1)
         if len(parts) == 2:
@@ -133,7 +159,7 @@ def _parse_day(text: str, end: bool) -> date:
             return (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
         if len(parts) == 3:
             return date(parts[0], parts[1], parts[2])
-    except ValueError:
+    except (ValueError, OverflowError):
         pass
     raise QuerySyntaxError(f"日期“{text}”无法识别，请写成 2024-01-31、2024-01 或 2024",
                            [{"field": "date", "found": text,
@@ -149,6 +175,54 @@ def parse_date_range(fieldname: str, value: str) -> DateRange:
         a = b = value
     return DateRange(fieldname, _parse_day(a, False) if a.strip() else None,
                      _parse_day(b, True) if b.strip() else None)
+
+
+def check_text(text: str, what: str = "查询", limits: QueryLimits = LIMITS) -> None:
+    """Refuse text no index can take: too long, undecodable, or with control characters.
+
+    A byte argv that is not UTF-8 reaches Python as lone surrogates ("\\udcff"); Whoosh
+    then fails to encode it. NUL would also split the tokenizer's field records.
+    """
+    if len(text) > limits.max_chars:
+        raise QueryTooLong(
+            f"{what}过长：共 {len(text)} 个字符，最多 {limits.max_chars} 个；请缩短后再检索",
+            [{"found": len(text), "expected": f"<= {limits.max_chars}"}])
+    for pos, ch in enumerate(text, start=1):
+        cat = unicodedata.category(ch)
+        if cat == "Cs":
+            raise QueryEncoding(
+                f"{what}第 {pos} 个字符不是有效的 UTF-8 文本（可能是终端或文件编码不对）；"
+                "请用 UTF-8 重新输入",
+                [{"position": pos, "found": f"U+{ord(ch):04X}", "expected": "UTF-8"}])
+        if cat == "Cc" and ch not in "\t\n\r":
+            raise QueryEncoding(
+                f"{what}第 {pos} 个字符是控制字符 U+{ord(ch):04X}，不能用于检索；请删去后再检索",
+                [{"position": pos, "found": f"U+{ord(ch):04X}", "expected": "可见字符"}])
+
+
+def _check_shape(tokens: list[tuple[str, str]], limits: QueryLimits) -> None:
+    """Count terms and nesting before parsing, so the parser never sees a runaway tree."""
+    terms = sum(1 for kind, _ in tokens if kind in ("WORD", "PHRASE", "FIELD"))
+    if terms > limits.max_terms:
+        raise QueryTooManyTerms(
+            f"查询的检索词过多：共 {terms} 个，最多 {limits.max_terms} 个；请减少词语或分几次检索",
+            [{"found": terms, "expected": f"<= {limits.max_terms}"}])
+    if tokens and terms == 0 and any(kind == "OP" for kind, _ in tokens):
+        ops = " ".join(text for kind, text in tokens if kind == "OP")
+        raise QuerySyntaxError(
+            f"查询只有运算符（{ops}），缺少检索词；请在 AND/OR/NOT 前后写上要找的词",
+            [{"found": ops, "expected": "检索词"}])
+    depth = deepest = 0
+    for kind, _ in tokens:
+        if kind == "(":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif kind == ")" and depth:
+            depth -= 1
+    if deepest > limits.max_depth:
+        raise QueryTooDeep(
+            f"查询的括号嵌套过深：{deepest} 层，最多 {limits.max_depth} 层；请去掉多余的括号",
+            [{"found": deepest, "expected": f"<= {limits.max_depth}"}])
 
 
 def _tokens(query: str) -> list[tuple[str, str]]:
@@ -237,13 +311,21 @@ class _Parser:
         return None if not parts else parts[0] if len(parts) == 1 else And(parts)
 
     def not_expr(self) -> Node | None:
-        if self.peek() == ("OP", "NOT"):
+        negations = 0
+        while self.peek() == ("OP", "NOT"):  # a loop, not recursion: NOT NOT … is bounded
             self.i += 1
-            child = self.not_expr()
-            return Not(child) if child is not None else None
-        return self.atom()
+            negations += 1
+        if negations and ((t := self.peek()) is None or t[0] == ")" or t[0] == "OP"):
+            raise QuerySyntaxError("NOT（或 -、非）后面缺少检索词：请写明要排除的词，例如 张三 NOT 李四",
+                                   [{"found": "NOT", "expected": "NOT 检索词"}])
+        child = self.atom()
+        if child is None or negations % 2 == 0:
+            return child
+        return Not(child)
 
     def atom(self) -> Node | None:
+        if self.peek() is None:
+            return None
         kind, text = self.toks[self.i]
         self.i += 1
         if kind == "(":
@@ -264,9 +346,15 @@ class _Parser:
         return Word(text)
 
 
-def parse(query: str) -> Node | None:
-    """The tree of a clerk's query, or None for an empty query (match everything)."""
-    return _Parser(_tokens(query.strip())).parse()
+def parse(query: str, limits: QueryLimits = LIMITS) -> Node | None:
+    """The tree of a clerk's query, or None for an empty query (match everything).
+
+    Raises ``QuerySyntaxError`` (or a subclass with its own code) for a malformed query.
+    """
+    check_text(query, limits=limits)
+    tokens = _tokens(query.strip())
+    _check_shape(tokens, limits)
+    return _Parser(tokens).parse()
 
 
 def words(node: Node | None, *, negated: bool = False) -> list[Word]:

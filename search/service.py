@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from .document import IndexDocument
-from .errors import QuerySyntaxError
+from .errors import QuerySyntaxError, QueryTooManyTerms
 from .interface import FACETS, Access, SearchEngine, SearchResult
-from .query import Word, classify, parse
+from .query import LIMITS, Word, check_text, classify, parse
 
 
 class IdentifierResolver(Protocol):
@@ -59,14 +59,17 @@ class SearchService:
 
     def search(self, query: str, *, filters: Mapping[str, str | list[str]] | None = None,
                page: int = 1, page_size: int = 10, access: Access) -> SearchResult:
-        return self.engine.search(self._resolved(query), filters=filters, page=page,
+        """One page of hits. A malformed or oversized query or filter raises a
+        ``QuerySyntaxError`` (with its own code) before the engine is touched."""
+        tree = parse(query)
+        check_filters(filters)
+        return self.engine.search(self._resolved(query, tree), filters=filters, page=page,
                                   page_size=page_size, access=access)
 
-    def _resolved(self, query: str) -> str:
+    def _resolved(self, query: str, tree: object) -> str:
         """A lone identifier answered by the resolver becomes a look-up by AIP id."""
         if self.resolver is None:
             return query
-        tree = parse(query)
         if not isinstance(tree, Word) or tree.field is not None or tree.phrase:
             return query
         kind = classify(tree.text)
@@ -78,6 +81,19 @@ class SearchService:
         if not aip_ids:
             return 'aip:""'
         return " OR ".join(f'aip:"{a}"' for a in aip_ids)
+
+
+def check_filters(filters: Mapping[str, str | list[str]] | None) -> None:
+    """Filters come from the web UI as freely as queries: bound and check them the same way."""
+    values = [(str(k), v) for k, vs in (filters or {}).items()
+              for v in ([vs] if isinstance(vs, str) else list(vs))]
+    if len(values) > LIMITS.max_terms:
+        raise QueryTooManyTerms(
+            f"筛选条件过多：共 {len(values)} 个，最多 {LIMITS.max_terms} 个",
+            [{"found": len(values), "expected": f"<= {LIMITS.max_terms}"}])
+    for key, value in values:
+        check_text(key, "筛选字段")
+        check_text(str(value), f"筛选条件“{key}”")
 
 
 def parse_filters(args: Sequence[str]) -> dict[str, list[str]]:

@@ -19,6 +19,9 @@ PENSION_REGISTRATION = "企业职工基本养老保险参保登记"
 
 # Filing in tests indexes without OCR (seconds per scan); OCR has its own tests.
 os.environ.setdefault("DANGAN_OCR_AT_INGEST", "0")
+# The archive key's passphrase comes from outside the home, as in production (tests of the
+# other sources and of the demo mode unset it).
+os.environ.setdefault("DANGAN_KEY_PASSPHRASE", "tests-only-passphrase")
 
 
 @pytest.fixture

@@ -37,14 +37,29 @@ def register(main: click.Group) -> None:
 @click.command()
 @click.option("--fonds", help="全宗号，如 Z001")
 @click.option("--organization", help="立档单位名称")
+@click.option("--passphrase-file", type=click.Path(dir_okay=False, path_type=Path),
+              help="私钥口令文件（实例目录之外、权限 0600；不存在则生成），记入 dangan.toml")
+@click.option("--demo-passphrase", is_flag=True,
+              help="仅供演示：没有其他口令来源时，把随机口令以明文存在私钥旁边")
 @click.pass_context
-def init(ctx: click.Context, fonds: str | None, organization: str | None) -> None:
-    """创建档案实例：目录、配置、档案馆签名密钥、目录数据库。"""
-    archive = Archive.init(ctx.obj["home"], fonds=fonds, organization=organization)
-    click.echo(f"已创建档案实例：{archive.home}")
+def init(ctx: click.Context, fonds: str | None, organization: str | None,
+         passphrase_file: Path | None, demo_passphrase: bool) -> None:
+    """创建档案实例：目录、配置、档案馆签名密钥、目录数据库。
+
+    私钥口令来自实例目录之外：环境变量 DANGAN_KEY_PASSPHRASE、--passphrase-file，
+    或 systemd 凭据 dangan-key-passphrase（见 docs/key-custody.md）。
+    """
+    archive = Archive.init(ctx.obj["home"], fonds=fonds, organization=organization,
+                           passphrase_file=passphrase_file.absolute() if passphrase_file else None,
+                           demo_passphrase=demo_passphrase)
+    source = keys.passphrase_sources(archive.home, archive.settings.key_passphrase_file or None)[0]
+    click.echo(f"已创建档案实例：{archive.home}（仅服务账户可访问）")
     click.echo(f"  全宗号 {archive.settings.fonds}，立档单位 {archive.settings.organization}")
     click.echo(f"  档案馆签名密钥 {archive.settings.archive_key_id}（私钥已加密保存）")
+    click.echo(f"  私钥口令来自：{source.label}")
     click.echo(f"  公钥：{archive.home / keys.KEY_DIR / keys.PUBLIC_KEY}")
+    if (warning := archive.key_custody_warning) is not None:
+        click.echo(warning, err=True)
 
 
 @click.group()

@@ -78,7 +78,7 @@ def test_replica_is_verified_read_only_identical_and_logged(
     files = sorted(p.relative_to(primary) for p in primary.rglob("*") if p.is_file())
     assert files and files == sorted(p.relative_to(copy) for p in copy.rglob("*") if p.is_file())
     assert all((primary / f).read_bytes() == (copy / f).read_bytes() for f in files)
-    assert modes(copy) == {("d", 0o555), ("f", 0o444)}
+    assert modes(copy) == {("d", 0o500), ("f", 0o400)}
     with archive.db.session() as s:
         digest = s.execute(text("SELECT aip_sha256 FROM items")).scalar_one()
     [written] = entries(archive, "replica:write")
@@ -126,7 +126,7 @@ def test_flipped_byte_in_primary_is_repaired_from_replica_and_logged(
     assert (item.outcome, item.copies["primary"].status, item.copies["replica"].status) == (
         "repaired", "damaged", "ok")
     assert "已用校验通过的副本修复" in item.message and run.ok
-    assert victim.read_bytes() == good.read_bytes() and stat.S_IMODE(victim.stat().st_mode) == 0o444
+    assert victim.read_bytes() == good.read_bytes() and stat.S_IMODE(victim.stat().st_mode) == 0o400
     quarantined = list((archive.store.root / replica.QUARANTINE).iterdir())
     assert len(quarantined) == 1 and quarantined[0].name.startswith(aip_id)
     [rep] = entries(archive, "replica:repair")

@@ -27,7 +27,10 @@ def test_fields_aliases_phrases_and_operators() -> None:
                     And([Word("失业 保险", "item", phrase=True), Not(Word("李四"))])])
     assert parse("结果:准予 渠道:窗口") == And([Word("approved", "outcome"), Word("window", "channel")])
     assert parse("10:30") == Word("10:30")  # not a field: an ordinary word
-    assert parse("") is None and parse("OR") is None
+    assert parse("") is None and parse("张三 OR") == Word("张三")  # a dangling OR is ignored
+    with pytest.raises(QuerySyntaxError) as exc:  # operators alone used to match everything
+        parse("OR")
+    assert exc.value.code == "search.query_syntax" and "缺少检索词" in exc.value.message
 
 
 def test_date_ranges() -> None:
