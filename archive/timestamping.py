@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from asn1crypto import tsp
+from asn1crypto.core import Void
 from cryptography import x509
 from rfc3161_client import (
     HashAlgorithm,
@@ -81,6 +83,38 @@ class Timestamp:
     serial_number: int
 
 
+def _der_sorted_certificates(body: bytes) -> bytes:
+    """``body`` with SignedData's ``certificates`` SET OF re-ordered as DER requires.
+
+    Why: OpenSSL (``openssl ts -reply -chain``) and many public TSAs emit the signer's
+    chain in the order given, not sorted as DER demands of a SET OF, and rfc3161-client's
+    strict DER parser refuses such a token ("InvalidSetOrdering"). The certificates are
+    outside what the TSA signs, and sorting keeps every element's bytes and the field's
+    length, so the signature and every enclosing length stay valid; only the copy handed
+    to the strict parser is changed, never the token stored.
+    """
+    try:
+        certs = tsp.TimeStampResp.load(body)["time_stamp_token"]["content"]["certificates"]
+        parts = [] if isinstance(certs, Void) else [c.dump() for c in certs]
+    except (ValueError, TypeError, KeyError) as exc:
+        raise ValueError(f"无法读取证书集合：{exc}") from exc
+    blob = b"".join(parts)
+    if len(parts) < 2 or body.count(blob) != 1:
+        return body
+    return body.replace(blob, b"".join(sorted(parts)))
+
+
+def decode_response(body: bytes) -> TimeStampResponse:
+    """Parse a TimeStampResp leniently (certificate order as real TSAs send it), strictly
+    otherwise; raise ``ValueError`` if it is not RFC 3161."""
+    try:
+        return decode_timestamp_response(body)
+    except ValueError as first:
+        if "InvalidSetOrdering" not in str(first):
+            raise
+        return decode_timestamp_response(_der_sorted_certificates(body))
+
+
 def _check(resp: TimeStampResponse, data: bytes, roots: list[x509.Certificate],
            nonce: int | None = None) -> None:
     if PKIStatus(resp.status) not in (PKIStatus.GRANTED, PKIStatus.GRANTED_WITH_MODS):
@@ -92,8 +126,10 @@ def _check(resp: TimeStampResponse, data: bytes, roots: list[x509.Certificate],
         raise TimestampError("时间戳响应的随机数（nonce）与请求不符：可能是重放的旧响应")
     if roots:
         builder = VerifierBuilder()
-        for cert in roots:
-            builder = builder.add_root_certificate(cert)
+        anchors = [c for c in roots if c.subject == c.issuer] or roots
+        for cert in roots:  # self-issued ones anchor the chain; others are intermediates
+            builder = (builder.add_root_certificate(cert) if cert in anchors
+                       else builder.add_intermediate_certificate(cert))
         try:
             builder.build().verify_message(resp, data)
         except VerificationError as exc:
@@ -120,7 +156,7 @@ def request_timestamp(data: bytes, config: TSAConfig) -> Timestamp:
     except (urllib.error.URLError, OSError) as exc:
         raise TimestampError(f"无法连接时间戳服务 {config.url}：{exc}") from exc
     try:
-        resp = decode_timestamp_response(body)
+        resp = decode_response(body)
     except ValueError as exc:
         raise TimestampError(f"时间戳服务 {config.url} 的响应不是 RFC 3161 格式：{exc}") from exc
     _check(resp, data, config.roots(), req.nonce)
@@ -132,7 +168,7 @@ def request_timestamp(data: bytes, config: TSAConfig) -> Timestamp:
 def verify_timestamp(token: bytes, data: bytes, roots: list[x509.Certificate]) -> datetime:
     """Check a stored token covers ``data`` (and, given roots, its signature); return its time."""
     try:
-        resp = decode_timestamp_response(token)
+        resp = decode_response(token)
     except ValueError as exc:
         raise TimestampError(f"时间戳令牌无法解析：{exc}") from exc
     _check(resp, data, roots)
