@@ -11,26 +11,39 @@ consistency), so a change to any part fails verification.
 Layout of the zip (flat): ``manifest.json`` + ``manifest.sig.json``, ``aip/<id>.zip``
 (the AIP as exported), ``audit/tree-head.json`` (signed head), ``audit/inclusion-proof
 .json`` (the ``aip:file`` entry and its proof), ``audit/receipt-consistency.json``,
-``keys/archive-public-key.pem``, ``keys/source/trust.json`` + ``keys/source/*.pem``,
+``keys/archive-public-key.pem``, ``keys/source/trust.json`` (a trust-store snapshot
+signed by the archive key: ``keys/source/trust.sig.json``) + ``keys/source/*.pem``,
 ``receipt.json`` and ``report.html``.
+
+A package is *verified* only when the archive key is authenticated from outside the
+package — the key itself (``--key``) or its fingerprint (``--fingerprint``). Without
+either, every check can hold on a package an attacker re-signed throughout with their own
+key: the answer is then "consistent, not authenticated" (``status`` ``unauthenticated``),
+never "verified". Source-system keys count only as vouched for by the archive key's
+signed snapshot, valid (added, not yet revoked) when the case was received.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 import tempfile
 import zipfile
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives import serialization
+
 from .aip import read_aip, validate_aip
 from .aip.bag import CASE_SIG
+from .digests import sm3_hex
 from .errors import FormatError, KeyError_, PackageError, SignatureError, UnsafeContainer
 from .merkle import leaf_hash, verify_inclusion
 from .safezip import ZipLimits, inspect_zip, open_zip, read_member, safe_member_name
-from .signing import DetachedSignature, key_fingerprint, verify
+from .signing import DetachedSignature, key_fingerprint, load_public_key, verify
 from .tree_head import SignedTreeHead, verify_extends, verify_tree_head
 
 EVIDENCE_TYPE = "dangan-evidence-manifest/v1"
@@ -39,6 +52,8 @@ MANIFEST = "manifest.json"
 MANIFEST_SIG = "manifest.sig.json"
 ARCHIVE_KEY = "keys/archive-public-key.pem"
 SOURCE_TRUST = "keys/source/trust.json"
+SOURCE_TRUST_SIG = "keys/source/trust.sig.json"
+TRUST_TYPE = "dangan-trust-snapshot/v1"
 TREE_HEAD = "audit/tree-head.json"
 INCLUSION = "audit/inclusion-proof.json"
 CONSISTENCY = "audit/receipt-consistency.json"
@@ -66,24 +81,50 @@ class EvidenceStep:
         return {"step": self.step, "ok": self.ok, "message": self.message, "evidence": self.evidence}
 
 
+VERIFIED, UNAUTHENTICATED, FAILED = "verified", "unauthenticated", "failed"
+
+
 @dataclass
 class EvidenceReport:
     path: str
     steps: list[EvidenceStep] = field(default_factory=list)
     aip_id: str | None = None
     archival_code: str | None = None
+    key_source: str | None = None  # given (--key), fingerprint (--fingerprint) or included
+    key_fingerprint: str | None = None
+
+    @property
+    def consistent(self) -> bool:
+        """Every step holds — with whatever archive key was used."""
+        return bool(self.steps) and all(s.ok for s in self.steps)
+
+    @property
+    def authenticated(self) -> bool:
+        """The archive key came from (or was matched against) something outside the package."""
+        return self.key_source in ("given", "fingerprint")
 
     @property
     def ok(self) -> bool:
-        return bool(self.steps) and all(s.ok for s in self.steps)
+        """Verified: consistent under an independently authenticated archive key."""
+        return self.consistent and self.authenticated
+
+    @property
+    def status(self) -> str:
+        if not self.consistent:
+            return FAILED
+        return VERIFIED if self.authenticated else UNAUTHENTICATED
 
     def add(self, step: str, ok: bool, message: str, evidence: Any = None) -> bool:
         self.steps.append(EvidenceStep(step, ok, message, evidence))
         return ok
 
     def to_dict(self) -> dict[str, Any]:
-        return {"path": self.path, "valid": self.ok, "aip_id": self.aip_id,
-                "archival_code": self.archival_code, "steps": [s.to_dict() for s in self.steps]}
+        return {"path": self.path, "status": self.status, "valid": self.ok,
+                "consistent": self.consistent, "authenticated": self.authenticated,
+                "key_source": self.key_source, "archive_key_fingerprint": self.key_fingerprint,
+                "aip_id": self.aip_id, "archival_code": self.archival_code,
+                "failed_steps": [s.step for s in self.steps if not s.ok],
+                "steps": [s.to_dict() for s in self.steps]}
 
 
 @dataclass
@@ -101,6 +142,7 @@ class _Facts:
     case_sig: bytes | None = None
     head: SignedTreeHead | None = None
     leaf: bytes | None = None
+    received_at: str | None = None
 
 
 def _json(data: bytes | None, what: str) -> Any:
@@ -131,13 +173,29 @@ class _Zip:
         return h.hexdigest()
 
 
-def _key_step(z: _Zip, given: bytes | None, r: EvidenceReport, f: _Facts) -> None:
+def fingerprints(pem: bytes) -> dict[str, str]:
+    """SHA-256 and SM3 of the DER public key, hex: what an inspector may compare."""
+    der = load_public_key(pem).public_bytes(serialization.Encoding.DER,
+                                            serialization.PublicFormat.SubjectPublicKeyInfo)
+    return {"sha256": hashlib.sha256(der).hexdigest(), "sm3": sm3_hex(der)}
+
+
+def normalize_fingerprint(value: str) -> str:
+    """``SHA256:AB:CD…``, ``sm3 abcd…`` → bare lower-case hex (algorithm prefix dropped)."""
+    v = value.strip().lower()
+    v = re.sub(r"^(sha-?256|sm3)\s*[:=]?\s*", "", v)
+    return re.sub(r"[\s:]", "", v)
+
+
+def _key_step(z: _Zip, given: bytes | None, fingerprint: str | None, r: EvidenceReport,
+              f: _Facts) -> None:
     included = z.read(ARCHIVE_KEY)
     try:
         inc_fp = key_fingerprint(included) if included else None
         if given is not None:
             f.key = given
             fp = key_fingerprint(given)
+            r.key_source, r.key_fingerprint = "given", fp
             if inc_fp is not None and inc_fp != fp:
                 r.add("archive_key", False, f"证据包内附的档案馆公钥（指纹 {inc_fp[:16]}…）不是检查人持有的公钥"
                       f"（{fp[:16]}…）：公钥被替换", {"given": fp, "included": inc_fp})
@@ -149,8 +207,26 @@ def _key_step(z: _Zip, given: bytes | None, r: EvidenceReport, f: _Facts) -> Non
             r.add("archive_key", False, "证据包缺少档案馆公钥，且未提供 --key", None)
             return
         f.key = included
-        r.add("archive_key", True, f"使用证据包内附的档案馆公钥（指纹 {inc_fp}）；请与独立取得的档案馆公钥指纹核对",
-              {"key_source": "included", "fingerprint": inc_fp})
+        fps = fingerprints(included)
+        r.key_fingerprint = fps["sha256"]
+        if fingerprint is not None:
+            want = normalize_fingerprint(fingerprint)
+            if want not in fps.values():
+                r.key_source = "fingerprint"
+                r.add("archive_key", False, f"证据包内附的档案馆公钥指纹（SHA-256 {fps['sha256']}，SM3 "
+                      f"{fps['sm3']}）与检查人给出的指纹 {want} 不符：公钥被替换",
+                      {"given_fingerprint": want, "included": fps})
+                return
+            r.key_source = "fingerprint"
+            alg = "SHA-256" if want == fps["sha256"] else "SM3"
+            r.add("archive_key", True, f"证据包内附的档案馆公钥与检查人给出的 {alg} 指纹一致（{want}）",
+                  {"key_source": "fingerprint", "fingerprint": fps})
+            return
+        r.key_source = "included"
+        r.add("archive_key", True, f"未经独立认证：只能使用证据包内附的档案馆公钥（SHA-256 指纹 "
+              f"{fps['sha256']}，SM3 指纹 {fps['sm3']}）；以下各项只证明证据包内部一致。请用 --key 给出独立"
+              "取得的档案馆公钥，或用 --fingerprint 给出其指纹", {"key_source": "included",
+                                                          "fingerprint": fps})
     except KeyError_ as exc:
         r.add("archive_key", False, f"档案馆公钥无法读取：{exc.message}", None)
 
@@ -209,6 +285,7 @@ def _aip_step(z: _Zip, r: EvidenceReport, f: _Facts) -> None:
     f.aip_id, f.archival_code, f.aip_digest = v.aip_id, v.archival_code, v.aip_digest
     f.case_id = (d.get("description") or {}).get("case_id")
     f.source_system = (d.get("description") or {}).get("source_system")
+    f.received_at = (d.get("submission") or {}).get("received_at")
     r.aip_id, r.archival_code = v.aip_id, v.archival_code
     ev = {"path": names[0], "aip_id": v.aip_id, "archival_code": v.archival_code,
           "aip_digest": v.aip_digest, "key_source": v.key_source, "problems": v.problems}
@@ -265,25 +342,70 @@ def _inclusion_step(z: _Zip, r: EvidenceReport, f: _Facts) -> None:
               "AIP 一致", ev)
 
 
+def _when(value: Any) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00")) if value else None
+    except ValueError:
+        return None
+
+
+def _trust_snapshot(z: _Zip, f: _Facts) -> dict[str, Any]:
+    """The source keys as the archive vouches for them: the snapshot signed by the archive key."""
+    raw = z.read(SOURCE_TRUST)
+    snapshot = _json(raw, "来源系统公钥登记快照 trust.json")
+    if f.key is None:
+        raise SignatureError("没有可用的档案馆公钥，无法核对来源系统公钥登记快照")
+    sig_raw = z.read(SOURCE_TRUST_SIG)
+    if sig_raw is None:
+        raise SignatureError("来源系统公钥登记快照没有档案馆签名（trust.sig.json）：包内来源公钥无人担保")
+    try:
+        verify(f.key, DetachedSignature.from_json(sig_raw), raw or b"")
+    except SignatureError as exc:
+        raise SignatureError(f"来源系统公钥登记快照的签名不是档案馆密钥所签（{exc.message}）："
+                             "包内来源公钥无人担保") from exc
+    if not isinstance(snapshot, dict) or snapshot.get("type") != TRUST_TYPE:
+        raise FormatError(f"来源系统公钥登记快照的类型应为 {TRUST_TYPE}")
+    if snapshot.get("aip_id") != f.aip_id:
+        raise SignatureError(f"来源系统公钥登记快照是为 AIP {snapshot.get('aip_id')!r} 出具的，不是本件")
+    return snapshot
+
+
 def _source_step(z: _Zip, r: EvidenceReport, f: _Facts) -> None:
     try:
         sig = DetachedSignature.from_json(f.case_sig or b"")
-        trust = _json(z.read(SOURCE_TRUST), "来源系统公钥登记 trust.json")
-        match = [t for t in trust if isinstance(t, dict) and t.get("key_id") == sig.key_id
+        snapshot = _trust_snapshot(z, f)
+        keys = snapshot.get("keys") if isinstance(snapshot.get("keys"), list) else []
+        match = [t for t in keys if isinstance(t, dict) and t.get("key_id") == sig.key_id
                  and t.get("system") == f.source_system]
         if f.case_bytes is None or not match:
-            raise SignatureError(f"证据包中没有来源系统 {f.source_system} 的密钥 {sig.key_id}")
-        pem = z.read(match[0].get("file", ""))
+            raise SignatureError(f"档案馆签署的登记快照中没有来源系统 {f.source_system} 的密钥 {sig.key_id}")
+        t = match[0]
+        pem = z.read(str(t.get("file", "")))
         if pem is None:
-            raise SignatureError(f"证据包中缺少公钥文件 {match[0].get('file')}")
+            raise SignatureError(f"证据包中缺少公钥文件 {t.get('file')}")
+        if key_fingerprint(pem) != t.get("fingerprint"):
+            raise SignatureError(f"包内来源系统公钥 {t.get('file')}（指纹 {key_fingerprint(pem)[:16]}…）不是档案馆"
+                                 f"登记快照中的公钥（{str(t.get('fingerprint'))[:16]}…）：公钥被替换")
+        received, added, revoked = (_when(f.received_at), _when(t.get("added_at")),
+                                    _when(t.get("revoked_at")))
+        if received is None or added is None:
+            raise SignatureError("无法确定接收时间或密钥登记时间，无法判断签名时密钥是否有效")
+        if added > received:
+            raise SignatureError(f"密钥 {sig.key_id} 登记于 {t.get('added_at')}，晚于本件接收时间 "
+                                 f"{f.received_at}：接收时不在信任库中")
+        if revoked is not None and revoked <= received:
+            raise SignatureError(f"密钥 {sig.key_id} 已于 {t.get('revoked_at')} 吊销（{t.get('revoked_reason')}），"
+                                 f"早于本件接收时间 {f.received_at}")
         verify(pem, sig, f.case_bytes)
     except PackageError as exc:
         r.add("source_signature", False, f"case.json 的来源签名无法验证：{exc.message}", None)
         return
-    t = match[0]
-    revoked = f"；该密钥已于 {t['revoked_at']} 吊销（{t.get('revoked_reason')}）" if t.get("revoked_at") else ""
+    late = f"；该密钥已于 {t['revoked_at']} 吊销（{t.get('revoked_reason')}），晚于本件接收时间" \
+        if t.get("revoked_at") else ""
     r.add("source_signature", True, f"case.json 由来源系统 {f.source_system} 的密钥 {sig.key_id}（指纹 "
-          f"{key_fingerprint(pem)[:16]}…，登记于 {t.get('added_at')}）签名，有效{revoked}", t)
+          f"{key_fingerprint(pem)[:16]}…，登记于 {t.get('added_at')}，经档案馆签署的登记快照担保）签名，"
+          f"接收时有效{late}", {**t, "received_at": f.received_at,
+                           "snapshot_created_at": snapshot.get("created_at")})
 
 
 def _receipt_step(z: _Zip, r: EvidenceReport, f: _Facts) -> None:
@@ -333,11 +455,14 @@ def _receipt_audit_problems(z: _Zip, audit: Any, f: _Facts) -> list[str]:
     return out
 
 
-def verify_evidence(path: Path, archive_public_key_pem: bytes | None = None) -> EvidenceReport:
+def verify_evidence(path: Path, archive_public_key_pem: bytes | None = None,
+                    fingerprint: str | None = None) -> EvidenceReport:
     """Check every part of the evidence package at ``path``; report each step.
 
-    ``archive_public_key_pem``: the inspector's own copy of the archive key; without it
-    the key inside the package is used and the report says so.
+    ``archive_public_key_pem``: the inspector's own copy of the archive key; or
+    ``fingerprint``: its SHA-256 or SM3 fingerprint (hex), matched against the included
+    key. With neither, the included key is used and the report is at best
+    ``unauthenticated`` (``report.ok`` is False): consistent, not verified.
     """
     report = EvidenceReport(path=str(path))
     try:
@@ -355,7 +480,7 @@ def verify_evidence(path: Path, archive_public_key_pem: bytes | None = None) -> 
         for step in (_manifest_step, _aip_step, _head_step, _inclusion_step, _source_step,
                      _receipt_step):
             if step is _manifest_step:
-                _key_step(z, archive_public_key_pem, report, facts)
+                _key_step(z, archive_public_key_pem, fingerprint, report, facts)
             try:
                 step(z, report, facts)
             except (PackageError, zipfile.BadZipFile, OSError, EOFError) as exc:
