@@ -27,33 +27,36 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import tempfile
 import zipfile
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from cryptography.hazmat.primitives import serialization
-
 from .aip import read_aip, validate_aip
 from .aip.bag import CASE_SIG
-from .digests import sm3_hex
 from .errors import FormatError, KeyError_, PackageError, SignatureError, UnsafeContainer
+from .evidence_trust import (
+    SOURCE_TRUST,
+    SOURCE_TRUST_SIG,
+    TRUST_TYPE,
+    fingerprints,
+    normalize_fingerprint,
+    vouched_source_key,
+)
 from .merkle import leaf_hash, verify_inclusion
 from .safezip import ZipLimits, inspect_zip, open_zip, read_member, safe_member_name
-from .signing import DetachedSignature, key_fingerprint, load_public_key, verify
+from .signing import DetachedSignature, key_fingerprint, verify
 from .tree_head import SignedTreeHead, verify_extends, verify_tree_head
+
+__all__ = ["SOURCE_TRUST", "SOURCE_TRUST_SIG", "TRUST_TYPE", "EvidenceReport", "fingerprints",
+           "normalize_fingerprint", "verify_evidence"]
 
 EVIDENCE_TYPE = "dangan-evidence-manifest/v1"
 RECEIPT_TYPE = "dangan/receipt/1"
 MANIFEST = "manifest.json"
 MANIFEST_SIG = "manifest.sig.json"
 ARCHIVE_KEY = "keys/archive-public-key.pem"
-SOURCE_TRUST = "keys/source/trust.json"
-SOURCE_TRUST_SIG = "keys/source/trust.sig.json"
-TRUST_TYPE = "dangan-trust-snapshot/v1"
 TREE_HEAD = "audit/tree-head.json"
 INCLUSION = "audit/inclusion-proof.json"
 CONSISTENCY = "audit/receipt-consistency.json"
@@ -171,20 +174,6 @@ class _Zip:
                 if sink is not None:
                     sink.write(chunk)
         return h.hexdigest()
-
-
-def fingerprints(pem: bytes) -> dict[str, str]:
-    """SHA-256 and SM3 of the DER public key, hex: what an inspector may compare."""
-    der = load_public_key(pem).public_bytes(serialization.Encoding.DER,
-                                            serialization.PublicFormat.SubjectPublicKeyInfo)
-    return {"sha256": hashlib.sha256(der).hexdigest(), "sm3": sm3_hex(der)}
-
-
-def normalize_fingerprint(value: str) -> str:
-    """``SHA256:AB:CD…``, ``sm3 abcd…`` → bare lower-case hex (algorithm prefix dropped)."""
-    v = value.strip().lower()
-    v = re.sub(r"^(sha-?256|sm3)\s*[:=]?\s*", "", v)
-    return re.sub(r"[\s:]", "", v)
 
 
 def _key_step(z: _Zip, given: bytes | None, fingerprint: str | None, r: EvidenceReport,
@@ -342,60 +331,13 @@ def _inclusion_step(z: _Zip, r: EvidenceReport, f: _Facts) -> None:
               "AIP 一致", ev)
 
 
-def _when(value: Any) -> datetime | None:
-    try:
-        return datetime.fromisoformat(str(value).replace("Z", "+00:00")) if value else None
-    except ValueError:
-        return None
-
-
-def _trust_snapshot(z: _Zip, f: _Facts) -> dict[str, Any]:
-    """The source keys as the archive vouches for them: the snapshot signed by the archive key."""
-    raw = z.read(SOURCE_TRUST)
-    snapshot = _json(raw, "来源系统公钥登记快照 trust.json")
-    if f.key is None:
-        raise SignatureError("没有可用的档案馆公钥，无法核对来源系统公钥登记快照")
-    sig_raw = z.read(SOURCE_TRUST_SIG)
-    if sig_raw is None:
-        raise SignatureError("来源系统公钥登记快照没有档案馆签名（trust.sig.json）：包内来源公钥无人担保")
-    try:
-        verify(f.key, DetachedSignature.from_json(sig_raw), raw or b"")
-    except SignatureError as exc:
-        raise SignatureError(f"来源系统公钥登记快照的签名不是档案馆密钥所签（{exc.message}）："
-                             "包内来源公钥无人担保") from exc
-    if not isinstance(snapshot, dict) or snapshot.get("type") != TRUST_TYPE:
-        raise FormatError(f"来源系统公钥登记快照的类型应为 {TRUST_TYPE}")
-    if snapshot.get("aip_id") != f.aip_id:
-        raise SignatureError(f"来源系统公钥登记快照是为 AIP {snapshot.get('aip_id')!r} 出具的，不是本件")
-    return snapshot
-
-
 def _source_step(z: _Zip, r: EvidenceReport, f: _Facts) -> None:
     try:
         sig = DetachedSignature.from_json(f.case_sig or b"")
-        snapshot = _trust_snapshot(z, f)
-        keys = snapshot.get("keys") if isinstance(snapshot.get("keys"), list) else []
-        match = [t for t in keys if isinstance(t, dict) and t.get("key_id") == sig.key_id
-                 and t.get("system") == f.source_system]
-        if f.case_bytes is None or not match:
-            raise SignatureError(f"档案馆签署的登记快照中没有来源系统 {f.source_system} 的密钥 {sig.key_id}")
-        t = match[0]
-        pem = z.read(str(t.get("file", "")))
-        if pem is None:
-            raise SignatureError(f"证据包中缺少公钥文件 {t.get('file')}")
-        if key_fingerprint(pem) != t.get("fingerprint"):
-            raise SignatureError(f"包内来源系统公钥 {t.get('file')}（指纹 {key_fingerprint(pem)[:16]}…）不是档案馆"
-                                 f"登记快照中的公钥（{str(t.get('fingerprint'))[:16]}…）：公钥被替换")
-        received, added, revoked = (_when(f.received_at), _when(t.get("added_at")),
-                                    _when(t.get("revoked_at")))
-        if received is None or added is None:
-            raise SignatureError("无法确定接收时间或密钥登记时间，无法判断签名时密钥是否有效")
-        if added > received:
-            raise SignatureError(f"密钥 {sig.key_id} 登记于 {t.get('added_at')}，晚于本件接收时间 "
-                                 f"{f.received_at}：接收时不在信任库中")
-        if revoked is not None and revoked <= received:
-            raise SignatureError(f"密钥 {sig.key_id} 已于 {t.get('revoked_at')} 吊销（{t.get('revoked_reason')}），"
-                                 f"早于本件接收时间 {f.received_at}")
+        if f.case_bytes is None:
+            raise SignatureError("信息包中缺少 case.json")
+        t, pem, snapshot = vouched_source_key(z.read, f.key, f.aip_id, f.source_system,
+                                              sig.key_id, f.received_at)
         verify(pem, sig, f.case_bytes)
     except PackageError as exc:
         r.add("source_signature", False, f"case.json 的来源签名无法验证：{exc.message}", None)
