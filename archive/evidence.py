@@ -107,6 +107,8 @@ def render_report(item: Item, verification: chain.ItemVerification, facts: dict[
             ("审计记录序号", entry["index"]), ("叶子哈希", entry["leaf_hash"]),
             ("签名树头", f"{head['size']} 条记录，根 {head['root_hex']}，时间 {head['timestamp']}"),
             ("日志标识", head["log_id"]),
+            ("RFC 3161 时间戳", "有（audit/tree-head.tsr，时间戳服务对该树头的签名）" if facts.get("tsa_token")
+             else "无（该树头未加盖时间戳）"),
             ("包含证明（自叶向根）", " ".join(entry["inclusion_proof"]) or "（空：树中仅此一条）")]),
         "<h2>六、公钥</h2>",
         _rows(("用途", "标识", "指纹（DER 公钥的 SHA-256）", "登记 / 吊销"), [
@@ -139,7 +141,10 @@ def _trust(session: Any, system: str) -> list[dict[str, Any]]:
 
 
 def _audit_facts(archive: Archive, item: Item) -> dict[str, Any]:
-    """The aip:file entry, a signed head covering it, its proof, and the receipt's link."""
+    """The aip:file entry, a signed head covering it, its proof, and the receipt's link.
+
+    The head is the newest time-stamped one covering the entry if there is one (its
+    RFC 3161 token goes into the package), else the newest head."""
     with archive.db.session() as session:
         _, entry = chain.reference_digest(session, item)
         if entry is None:
@@ -149,6 +154,9 @@ def _audit_facts(archive: Archive, item: Item) -> dict[str, Any]:
         tree_heads.publish_head(archive)
     with archive.db.session() as session:
         stored = tree_heads.latest_stored(session)
+        anchored = tree_heads.latest_stored(session, anchored=True)
+        if anchored is not None and anchored.head.size > entry.index:
+            stored = anchored  # a head the TSA vouches for, with its token
         assert stored is not None
         size = stored.head.size
         doc = tree_heads.receipt_evidence(session, entry.index, stored.sth)
@@ -158,7 +166,7 @@ def _audit_facts(archive: Archive, item: Item) -> dict[str, Any]:
         trust = _trust(session, item.source_system)
     return {"inclusion": {k: doc[k] for k in ("index", "entry", "leaf_hash", "tree_size",
                                               "inclusion_proof")},
-            "head": stored.sth.to_dict(), "trust": trust,
+            "head": stored.sth.to_dict(), "trust": trust, "tsa_token": stored.tsa_token,
             "consistency": {"old_size": old_size, "new_size": size,
                             "consistency_proof": [p.hex() for p in cons]}}
 
@@ -220,6 +228,7 @@ def build_evidence(archive: Archive, ref: str, dest: Path, *, actor: str = "syst
                 (ev.CONSISTENCY, json.dumps(facts["consistency"], **pretty).encode()),
                 (ev.RECEIPT, json.dumps(item.receipt, **pretty).encode()),
                 (ev.REPORT, render_report(item, verification, facts).encode()),
+                *([(ev.TIMESTAMP, facts["tsa_token"])] if facts["tsa_token"] else []),
             ):
                 _write(zf, fname, data, hashes)
             manifest = {"type": ev.EVIDENCE_TYPE, "aip_id": item.aip_id,

@@ -15,7 +15,6 @@ Configuration (environment, read here so ``archive/config.py`` need not change):
 
 from __future__ import annotations
 
-import hashlib
 import os
 import urllib.error
 import urllib.request
@@ -23,25 +22,19 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from asn1crypto import tsp
-from asn1crypto.core import Void
 from cryptography import x509
-from rfc3161_client import (
-    HashAlgorithm,
-    PKIStatus,
-    TimestampRequestBuilder,
-    TimeStampResponse,
-    VerificationError,
-    VerifierBuilder,
-    decode_timestamp_response,
-)
+from rfc3161_client import HashAlgorithm, TimestampRequestBuilder, TimeStampResponse
+
+from dangan.packages.timestamp import TimestampInvalid, check_response, decode_response
 
 from .errors import ArchiveError
+
+__all__ = ["TimestampError", "decode_response", "request_timestamp", "tsa_config",
+           "verify_timestamp"]
 
 TSA_URL_ENV = "DANGAN_TSA_URL"
 TSA_CERT_ENV = "DANGAN_TSA_CERT"
 TSA_TIMEOUT_ENV = "DANGAN_TSA_TIMEOUT"
-SHA256_OID = x509.ObjectIdentifier("2.16.840.1.101.3.4.2.1")
 
 
 class TimestampError(ArchiveError):
@@ -83,57 +76,12 @@ class Timestamp:
     serial_number: int
 
 
-def _der_sorted_certificates(body: bytes) -> bytes:
-    """``body`` with SignedData's ``certificates`` SET OF re-ordered as DER requires.
-
-    Why: OpenSSL (``openssl ts -reply -chain``) and many public TSAs emit the signer's
-    chain in the order given, not sorted as DER demands of a SET OF, and rfc3161-client's
-    strict DER parser refuses such a token ("InvalidSetOrdering"). The certificates are
-    outside what the TSA signs, and sorting keeps every element's bytes and the field's
-    length, so the signature and every enclosing length stay valid; only the copy handed
-    to the strict parser is changed, never the token stored.
-    """
-    try:
-        certs = tsp.TimeStampResp.load(body)["time_stamp_token"]["content"]["certificates"]
-        parts = [] if isinstance(certs, Void) else [c.dump() for c in certs]
-    except (ValueError, TypeError, KeyError) as exc:
-        raise ValueError(f"无法读取证书集合：{exc}") from exc
-    blob = b"".join(parts)
-    if len(parts) < 2 or body.count(blob) != 1:
-        return body
-    return body.replace(blob, b"".join(sorted(parts)))
-
-
-def decode_response(body: bytes) -> TimeStampResponse:
-    """Parse a TimeStampResp leniently (certificate order as real TSAs send it), strictly
-    otherwise; raise ``ValueError`` if it is not RFC 3161."""
-    try:
-        return decode_timestamp_response(body)
-    except ValueError as first:
-        if "InvalidSetOrdering" not in str(first):
-            raise
-        return decode_timestamp_response(_der_sorted_certificates(body))
-
-
 def _check(resp: TimeStampResponse, data: bytes, roots: list[x509.Certificate],
            nonce: int | None = None) -> None:
-    if PKIStatus(resp.status) not in (PKIStatus.GRANTED, PKIStatus.GRANTED_WITH_MODS):
-        raise TimestampError(f"TSA 拒绝签发时间戳（状态 {resp.status}：{resp.status_string}）")
-    imprint = resp.tst_info.message_imprint
-    if imprint.hash_algorithm != SHA256_OID or imprint.message != hashlib.sha256(data).digest():
-        raise TimestampError("时间戳所盖的摘要与树头的规范字节不符")
-    if nonce is not None and resp.tst_info.nonce != nonce:
-        raise TimestampError("时间戳响应的随机数（nonce）与请求不符：可能是重放的旧响应")
-    if roots:
-        builder = VerifierBuilder()
-        anchors = [c for c in roots if c.subject == c.issuer] or roots
-        for cert in roots:  # self-issued ones anchor the chain; others are intermediates
-            builder = (builder.add_root_certificate(cert) if cert in anchors
-                       else builder.add_intermediate_certificate(cert))
-        try:
-            builder.build().verify_message(resp, data)
-        except VerificationError as exc:
-            raise TimestampError(f"时间戳签名或证书链验证失败：{str(exc)[:300]}") from exc
+    try:
+        check_response(resp, data, roots, nonce)
+    except TimestampInvalid as exc:
+        raise TimestampError(exc.message) from exc
 
 
 def request_timestamp(data: bytes, config: TSAConfig) -> Timestamp:

@@ -33,6 +33,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cryptography import x509
+
 from .aip import read_aip, validate_aip
 from .aip.bag import CASE_SIG
 from .errors import FormatError, KeyError_, PackageError, SignatureError, UnsafeContainer
@@ -47,6 +49,7 @@ from .evidence_trust import (
 from .merkle import leaf_hash, verify_inclusion
 from .safezip import ZipLimits, inspect_zip, open_zip, read_member, safe_member_name
 from .signing import DetachedSignature, key_fingerprint, verify
+from .timestamp import TimestampInvalid, verify_token
 from .tree_head import SignedTreeHead, verify_extends, verify_tree_head
 
 __all__ = ["SOURCE_TRUST", "SOURCE_TRUST_SIG", "TRUST_TYPE", "EvidenceReport", "fingerprints",
@@ -58,6 +61,7 @@ MANIFEST = "manifest.json"
 MANIFEST_SIG = "manifest.sig.json"
 ARCHIVE_KEY = "keys/archive-public-key.pem"
 TREE_HEAD = "audit/tree-head.json"
+TIMESTAMP = "audit/tree-head.tsr"  # the TSA's RFC 3161 TimeStampResp over the head, if any
 INCLUSION = "audit/inclusion-proof.json"
 CONSISTENCY = "audit/receipt-consistency.json"
 RECEIPT = "receipt.json"
@@ -298,6 +302,32 @@ def _head_step(z: _Zip, r: EvidenceReport, f: _Facts) -> None:
           sth.to_dict())
 
 
+def _timestamp_step(z: _Zip, r: EvidenceReport, f: _Facts,
+                    tsa_roots: list[x509.Certificate] | None) -> None:
+    """The head's RFC 3161 token, when the package has one or the inspector demands one."""
+    token = z.read(TIMESTAMP)
+    if token is None:
+        if tsa_roots:
+            r.add("timestamp", False, "证据包中没有树头的 RFC 3161 时间戳（audit/tree-head.tsr），"
+                  "而检查人要求核对时间戳", None)
+        return
+    if f.head is None:
+        r.add("timestamp", False, "没有有效的签名树头，时间戳无从核对", None)
+        return
+    try:
+        when = verify_token(token, f.head.head.canonical_bytes(), tsa_roots or [])
+    except TimestampInvalid as exc:
+        r.add("timestamp", False, f"树头的时间戳无效：{exc.message}", None)
+        return
+    ev = {"time": when.isoformat(), "signature_checked": bool(tsa_roots)}
+    if tsa_roots:
+        r.add("timestamp", True, f"时间戳服务（TSA）证明该树头不晚于 {when.isoformat()} 已存在；TSA 签名与证书链"
+              "验证至检查人给出的根证书", ev)
+    else:
+        r.add("timestamp", True, f"时间戳所盖摘要与树头一致（{when.isoformat()}）；未给出 --tsa-root，"
+              "未验证 TSA 的签名与证书链", ev)
+
+
 def _inclusion_step(z: _Zip, r: EvidenceReport, f: _Facts) -> None:
     try:
         doc = _json(z.read(INCLUSION), "包含证明")
@@ -398,13 +428,16 @@ def _receipt_audit_problems(z: _Zip, audit: Any, f: _Facts) -> list[str]:
 
 
 def verify_evidence(path: Path, archive_public_key_pem: bytes | None = None,
-                    fingerprint: str | None = None) -> EvidenceReport:
+                    fingerprint: str | None = None,
+                    tsa_roots: list[x509.Certificate] | None = None) -> EvidenceReport:
     """Check every part of the evidence package at ``path``; report each step.
 
     ``archive_public_key_pem``: the inspector's own copy of the archive key; or
     ``fingerprint``: its SHA-256 or SM3 fingerprint (hex), matched against the included
     key. With neither, the included key is used and the report is at best
     ``unauthenticated`` (``report.ok`` is False): consistent, not verified.
+    ``tsa_roots``: the TSA's root (and intermediate) certificates; the head's time stamp
+    is then required and its signature and chain verified.
     """
     report = EvidenceReport(path=str(path))
     try:
@@ -425,6 +458,8 @@ def verify_evidence(path: Path, archive_public_key_pem: bytes | None = None,
                 _key_step(z, archive_public_key_pem, fingerprint, report, facts)
             try:
                 step(z, report, facts)
+                if step is _head_step:
+                    _timestamp_step(z, report, facts, tsa_roots)
             except (PackageError, zipfile.BadZipFile, OSError, EOFError) as exc:
                 report.add(step.__name__.strip("_").removesuffix("_step"), False,
                            f"无法完成本项验证：{getattr(exc, 'message', exc)}")

@@ -21,6 +21,7 @@ from dangan.packages.evidence import (
     verify_evidence,
 )
 from dangan.packages.signing import KeyError_, load_public_key
+from dangan.packages.timestamp import TimestampInvalid, load_roots
 
 from .commands_archive import cli_actor, open_archive
 from .commands_ingest import package
@@ -28,7 +29,7 @@ from .render import emit_json
 
 MARK = {True: "通过", False: "不通过"}
 EVIDENCE_STEPS = {"archive_key": "档案馆公钥", "manifest": "证据包清单", "aip": "归档信息包",
-                  "tree_head": "签名树头", "inclusion": "审计日志包含证明",
+                  "tree_head": "签名树头", "timestamp": "树头时间戳", "inclusion": "审计日志包含证明",
                   "source_signature": "来源签名", "receipt": "归档回执", "container": "证据包"}
 
 
@@ -186,10 +187,12 @@ EVIDENCE_UNAUTHENTICATED = 4  # every step holds, but under the package's own ke
               help="检查人从档案馆以外渠道取得的档案馆公钥 PEM")
 @click.option("--fingerprint", default=None,
               help="或：独立取得的档案馆公钥指纹（DER 公钥的 SHA-256 或 SM3，十六进制）")
+@click.option("--tsa-root", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="时间戳服务的根证书（PEM，可含中间证书）：要求树头带有时间戳并验证其签名与证书链")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def verify_evidence_cmd(ctx: click.Context, path: Path, key_path: Path | None,
-                        fingerprint: str | None, as_json: bool) -> None:
+                        fingerprint: str | None, tsa_root: Path | None, as_json: bool) -> None:
     """离线验证证据包（只用 dangan.packages）。
 
     退出码：0 验证通过（以 --key 或 --fingerprint 独立认证档案馆公钥）；4 内部一致，但未经
@@ -199,7 +202,12 @@ def verify_evidence_cmd(ctx: click.Context, path: Path, key_path: Path | None,
     if fingerprint is not None and not re.fullmatch(r"[0-9a-f]{64}", normalize_fingerprint(fingerprint)):
         raise click.BadParameter("指纹应为 64 位十六进制（SHA-256 或 SM3，可带 SHA256:/SM3: 前缀与冒号）",
                                  param_hint="--fingerprint")
-    report = verify_evidence(path, read_public_key(key_path) if key_path else None, fingerprint)
+    try:
+        roots = load_roots(tsa_root.read_bytes()) if tsa_root else None
+    except TimestampInvalid as exc:
+        raise click.BadParameter(exc.message, param_hint="--tsa-root") from exc
+    report = verify_evidence(path, read_public_key(key_path) if key_path else None, fingerprint,
+                             roots)
     if as_json:
         emit_json(report.to_dict())
     else:

@@ -8,7 +8,8 @@ The chain arrives in the order given, not in DER SET order; the token must be ac
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import zipfile
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,11 +17,15 @@ import pytest
 from click.testing import CliRunner, Result
 from rfc3161_client import decode_timestamp_response
 
-from dangan.archive import audit_log, tree_heads
+from dangan.archive import audit_log, keys, tree_heads
 from dangan.archive.instance import Archive
 from dangan.archive.timestamping import TimestampError, decode_response, verify_timestamp
+from dangan.ingest.service import ingest
+from dangan.packages import evidence as ev
+from dangan.packages.tree_head import SignedTreeHead
 from dangan.web.cli import main
 from tests.archive.openssl_tsa import OpenSSLTSA
+from tests.hostile.evidence.forge import forge_package
 
 
 def run(archive: Archive, *args: str) -> Result:
@@ -155,3 +160,43 @@ def test_fresh_head_retry_when_tsa_returns(archive: Archive, tsa: OpenSSLTSA) ->
     assert as_json(result)["status"] == "fresh"
     with archive.db.session() as s:
         assert all(h.tsa_token is not None for h in tree_heads.heads(s))
+
+
+def test_evidence_package_carries_the_tsa_token_and_the_inspector_checks_it(
+        archive: Archive, tsa: OpenSSLTSA, make_case: Callable[..., Path], tmp_path: Path) -> None:
+    outcome = ingest(archive, make_case(), ocr=False)
+    assert outcome.status == "archived", outcome.reason
+    assert run(archive, "audit", "sign-head").exit_code == 0  # the hourly, time-stamped head
+    dest = tmp_path / "evidence.zip"
+    assert run(archive, "evidence", outcome.case_id or "", str(dest)).exit_code == 0
+    with zipfile.ZipFile(dest) as zf:
+        token = zf.read(ev.TIMESTAMP)
+        head = SignedTreeHead.from_dict(json.loads(zf.read(ev.TREE_HEAD)))
+    assert tsa.openssl_verify(head.head.canonical_bytes(), token).returncode == 0
+    key = archive.home / keys.KEY_DIR / keys.PUBLIC_KEY
+    inspector = CliRunner()
+    ok = inspector.invoke(main, ["package", "verify-evidence", str(dest), "--key", str(key),
+                                 "--tsa-root", str(tsa.root_pem_path), "--json"])
+    doc = as_json(ok)
+    assert ok.exit_code == 0 and doc["status"] == "verified", doc["failed_steps"]
+    step = next(s for s in doc["steps"] if s["step"] == "timestamp")
+    assert step["ok"] and step["evidence"]["signature_checked"]
+    # another TSA's root: the token's chain does not lead there
+    with OpenSSLTSA(tmp_path / "other") as other:
+        bad = inspector.invoke(main, ["package", "verify-evidence", str(dest), "--key", str(key),
+                                      "--tsa-root", str(other.root_pem_path), "--json"])
+    assert bad.exit_code == 3 and as_json(bad)["failed_steps"] == ["timestamp"]
+    # the attacker's package: a head of their own under the genuine token → imprint fails,
+    # even without any key; the token dropped → fails when the inspector asks for one
+    forged = forge_package(dest, tmp_path / "forged.zip", tmp_path / "work")
+    res = inspector.invoke(main, ["package", "verify-evidence", str(forged.path), "--json"])
+    assert res.exit_code == 3 and "timestamp" in as_json(res)["failed_steps"]
+    with zipfile.ZipFile(forged.path) as zf:
+        files = {i.filename: zf.read(i) for i in zf.infolist() if i.filename != ev.TIMESTAMP}
+    dropped = tmp_path / "dropped.zip"
+    with zipfile.ZipFile(dropped, "w") as zf:
+        for name, data in files.items():
+            zf.writestr(name, data)
+    res = inspector.invoke(main, ["package", "verify-evidence", str(dropped), "--tsa-root",
+                                  str(tsa.root_pem_path), "--json"])
+    assert res.exit_code == 3 and set(as_json(res)["failed_steps"]) == {"manifest", "timestamp"}
