@@ -13,6 +13,7 @@ node with the rebuilt tree.
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -26,12 +27,15 @@ from dangan.packages.tree_head import SignedTreeHead, TreeHead, verify_extends, 
 from .audit_log import ACTIONS, canonical_json, row_body
 from .audit_models import AuditEntryRow, AuditHeadRow, AuditSubtree
 from .timestamping import TimestampError, tsa_config, verify_timestamp
+from .timeutil import utcnow
 from .tree_heads import log_id_for
 
 if TYPE_CHECKING:
     from .instance import Archive
 
 MAX_LISTED = 50  # problems of one kind listed individually before summarising
+TSA_GRACE_ENV = "DANGAN_TSA_GRACE"  # seconds an unstamped head may wait before it is overdue
+TSA_GRACE_DEFAULT = 3600.0
 
 
 @dataclass
@@ -42,6 +46,8 @@ class AuditVerifyReport:
     problems: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[dict[str, Any]] = field(default_factory=list)
     against: dict[str, Any] | None = None
+    unstamped: int = 0  # heads whose time stamp failed and is still missing
+    unstamped_overdue: int = 0  # of those, older than the grace period
 
     @property
     def ok(self) -> bool:
@@ -60,6 +66,8 @@ class AuditVerifyReport:
             "heads": self.heads,
             "root_hex": self.root_hex,
             "against": self.against,
+            "awaiting_timestamp": self.unstamped,
+            "awaiting_timestamp_overdue": self.unstamped_overdue,
             "problems": self.problems,
             "warnings": self.warnings,
         }
@@ -218,10 +226,31 @@ def _check_heads(session: Session, archive: Archive, log: MerkleLog, public_pem:
                 report.fail("head_timestamp", f"{label} 的 RFC 3161 时间戳无效：{exc.message}",
                             head=row.id)
         elif row.tsa_error:
-            report.warn("head_unanchored", f"{label} 未取得时间戳：{row.tsa_error}", head=row.id)
+            _count_unstamped(report, label, head, row.id, row.tsa_error)
     if unverified_tokens:
         report.warn("tsa_roots", f"未配置 DANGAN_TSA_CERT：{unverified_tokens} 个时间戳只核对了摘要，"
                     "未验证 TSA 签名与证书链")
+
+
+def _grace() -> float:
+    try:
+        return float(os.environ.get(TSA_GRACE_ENV, TSA_GRACE_DEFAULT))
+    except ValueError:
+        return TSA_GRACE_DEFAULT
+
+
+def _count_unstamped(report: AuditVerifyReport, label: str, head: TreeHead, seq: int,
+                     error: str) -> None:
+    """A head whose stamp failed awaits one (retried by sign-head): counted, warned, never
+    failed — its signature and consistency are proven all the same; only the external
+    anchor is missing. Past the grace period it is overdue: the TSA has been failing."""
+    report.unstamped += 1
+    age = (utcnow() - head.time).total_seconds()
+    overdue = age > _grace()
+    report.unstamped_overdue += overdue
+    when = f"已等待 {age / 3600:.1f} 小时，超过宽限期" if overdue else "等待重试"
+    report.warn("head_unanchored", f"{label} 尚未取得时间戳（{when}）：{error}", head=seq,
+                overdue=overdue)
 
 
 def _check_against(saved: SignedTreeHead, archive: Archive, log: MerkleLog, public_pem: bytes,

@@ -5,7 +5,8 @@ Why: an inspector takes the proof of one filed case away and checks it offline w
 archive's public key they obtained independently. The zip holds the AIP as exported,
 the newest signed tree head, the inclusion proof of the case's ``aip:file`` log entry,
 the receipt with a consistency proof from its tree head to the newest, the archive's
-and the source system's public keys, and a report in Chinese (self-contained HTML).
+and the source system's public keys (the latter vouched for by a trust-store snapshot
+signed by the archive key), and a report in Chinese (self-contained HTML).
 A manifest of every file's SHA-256, signed with the archive key, binds them together.
 Handing out the package is logged (``aip:export``).
 """
@@ -106,6 +107,8 @@ def render_report(item: Item, verification: chain.ItemVerification, facts: dict[
             ("审计记录序号", entry["index"]), ("叶子哈希", entry["leaf_hash"]),
             ("签名树头", f"{head['size']} 条记录，根 {head['root_hex']}，时间 {head['timestamp']}"),
             ("日志标识", head["log_id"]),
+            ("RFC 3161 时间戳", "有（audit/tree-head.tsr，时间戳服务对该树头的签名）" if facts.get("tsa_token")
+             else "无（该树头未加盖时间戳）"),
             ("包含证明（自叶向根）", " ".join(entry["inclusion_proof"]) or "（空：树中仅此一条）")]),
         "<h2>六、公钥</h2>",
         _rows(("用途", "标识", "指纹（DER 公钥的 SHA-256）", "登记 / 吊销"), [
@@ -115,10 +118,12 @@ def render_report(item: Item, verification: chain.ItemVerification, facts: dict[
         "<h2>七、如何离线验证</h2><ol>"
         "<li>从档案馆以外的渠道取得档案馆公钥，核对其指纹与上表一致。</li>"
         "<li>运行 <code>dangan package verify-evidence 本证据包.zip --key 档案馆公钥.pem</code>"
-        "（只用 dangan.packages，无需档案实例、无需联网）。</li>"
+        "（或 <code>--fingerprint 指纹</code>；只用 dangan.packages，无需档案实例、无需联网）。"
+        "两者都不给时，结论至多是“内部一致，但未经独立密钥认证”（退出码 4）：用攻击者自己的密钥"
+        "重签全部内容的证据包同样内部一致。</li>"
         "<li>该命令核对：清单签名与每个文件的 SHA-256；AIP 的结构、SHA-256 与 SM3 摘要和档案馆签名；"
         "签名树头；由审计记录规范 JSON 重算叶子哈希并验证包含证明（RFC 6962）；用来源系统公钥验证 "
-        "case.json 的签名；回执签名及其树头被当前树头延续（一致性证明）。</li>"
+        "case.json 的签名（该公钥须列于档案馆签署的登记快照中，且接收时有效）；回执签名及其树头被当前树头延续（一致性证明）。</li>"
         "<li>如需证明日志此后只增不改，保存 audit/tree-head.json，日后用 "
         "<code>dangan audit verify --against</code> 核对。</li></ol></body></html>",
     ]
@@ -136,7 +141,10 @@ def _trust(session: Any, system: str) -> list[dict[str, Any]]:
 
 
 def _audit_facts(archive: Archive, item: Item) -> dict[str, Any]:
-    """The aip:file entry, a signed head covering it, its proof, and the receipt's link."""
+    """The aip:file entry, a signed head covering it, its proof, and the receipt's link.
+
+    The head is the newest time-stamped one covering the entry if there is one (its
+    RFC 3161 token goes into the package), else the newest head."""
     with archive.db.session() as session:
         _, entry = chain.reference_digest(session, item)
         if entry is None:
@@ -146,6 +154,9 @@ def _audit_facts(archive: Archive, item: Item) -> dict[str, Any]:
         tree_heads.publish_head(archive)
     with archive.db.session() as session:
         stored = tree_heads.latest_stored(session)
+        anchored = tree_heads.latest_stored(session, anchored=True)
+        if anchored is not None and anchored.head.size > entry.index:
+            stored = anchored  # a head the TSA vouches for, with its token
         assert stored is not None
         size = stored.head.size
         doc = tree_heads.receipt_evidence(session, entry.index, stored.sth)
@@ -155,9 +166,27 @@ def _audit_facts(archive: Archive, item: Item) -> dict[str, Any]:
         trust = _trust(session, item.source_system)
     return {"inclusion": {k: doc[k] for k in ("index", "entry", "leaf_hash", "tree_size",
                                               "inclusion_proof")},
-            "head": stored.sth.to_dict(), "trust": trust,
+            "head": stored.sth.to_dict(), "trust": trust, "tsa_token": stored.tsa_token,
             "consistency": {"old_size": old_size, "new_size": size,
                             "consistency_proof": [p.hex() for p in cons]}}
+
+
+def trust_snapshot(item: Item, facts: dict[str, Any], archive_key_id: str) -> bytes:
+    """The source system's keys as the archive vouches for them (canonical JSON, to sign).
+
+    Why: a source key shipped in the package proves nothing by itself — whoever forged
+    case.json would ship their own. Signed by the archive key, the snapshot says which
+    keys the archive's trust store held for the system, when each was added and revoked;
+    the offline verifier accepts the source signature only under a key it lists that was
+    valid when the case was received.
+    """
+    return ev.canonical_json({
+        "type": ev.TRUST_TYPE, "aip_id": item.aip_id, "archival_code": item.archival_code,
+        "case_id": item.case_id, "source_system": item.source_system,
+        "received_at": iso(item.received_at), "created_at": iso(facts["created_at"]),
+        "archive_key_id": archive_key_id,
+        "keys": [{k: v for k, v in t.items() if k != "pem"} for t in facts["trust"]],
+    })
 
 
 def build_evidence(archive: Archive, ref: str, dest: Path, *, actor: str = "system:evidence") -> dict[str, Any]:
@@ -188,16 +217,18 @@ def build_evidence(archive: Archive, ref: str, dest: Path, *, actor: str = "syst
                 digest = hashlib.file_digest(f, "sha256").hexdigest()
             hashes[name] = {"sha256": digest, "size": aip_zip.stat().st_size}
             pretty = {"ensure_ascii": False, "indent": 2, "sort_keys": True}
-            trust = [{k: v for k, v in t.items() if k != "pem"} for t in facts["trust"]]
+            snapshot = trust_snapshot(item, facts, key.key_id)
             for fname, data in (
                 (ev.ARCHIVE_KEY, key.public_pem),
-                (ev.SOURCE_TRUST, json.dumps(trust, **pretty).encode()),
+                (ev.SOURCE_TRUST, snapshot),
+                (ev.SOURCE_TRUST_SIG, signing.sign(key.private_key, key.key_id, snapshot).to_json()),
                 *((t["file"], t["pem"].encode("ascii")) for t in facts["trust"]),
                 (ev.TREE_HEAD, json.dumps(facts["head"], **pretty).encode()),
                 (ev.INCLUSION, json.dumps(facts["inclusion"], **pretty).encode()),
                 (ev.CONSISTENCY, json.dumps(facts["consistency"], **pretty).encode()),
                 (ev.RECEIPT, json.dumps(item.receipt, **pretty).encode()),
                 (ev.REPORT, render_report(item, verification, facts).encode()),
+                *([(ev.TIMESTAMP, facts["tsa_token"])] if facts["tsa_token"] else []),
             ):
                 _write(zf, fname, data, hashes)
             manifest = {"type": ev.EVIDENCE_TYPE, "aip_id": item.aip_id,

@@ -15,7 +15,6 @@ Configuration (environment, read here so ``archive/config.py`` need not change):
 
 from __future__ import annotations
 
-import hashlib
 import os
 import urllib.error
 import urllib.request
@@ -24,22 +23,18 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from cryptography import x509
-from rfc3161_client import (
-    HashAlgorithm,
-    PKIStatus,
-    TimestampRequestBuilder,
-    TimeStampResponse,
-    VerificationError,
-    VerifierBuilder,
-    decode_timestamp_response,
-)
+from rfc3161_client import HashAlgorithm, TimestampRequestBuilder, TimeStampResponse
+
+from dangan.packages.timestamp import TimestampInvalid, check_response, decode_response
 
 from .errors import ArchiveError
+
+__all__ = ["TimestampError", "decode_response", "request_timestamp", "tsa_config",
+           "verify_timestamp"]
 
 TSA_URL_ENV = "DANGAN_TSA_URL"
 TSA_CERT_ENV = "DANGAN_TSA_CERT"
 TSA_TIMEOUT_ENV = "DANGAN_TSA_TIMEOUT"
-SHA256_OID = x509.ObjectIdentifier("2.16.840.1.101.3.4.2.1")
 
 
 class TimestampError(ArchiveError):
@@ -83,21 +78,10 @@ class Timestamp:
 
 def _check(resp: TimeStampResponse, data: bytes, roots: list[x509.Certificate],
            nonce: int | None = None) -> None:
-    if PKIStatus(resp.status) not in (PKIStatus.GRANTED, PKIStatus.GRANTED_WITH_MODS):
-        raise TimestampError(f"TSA 拒绝签发时间戳（状态 {resp.status}：{resp.status_string}）")
-    imprint = resp.tst_info.message_imprint
-    if imprint.hash_algorithm != SHA256_OID or imprint.message != hashlib.sha256(data).digest():
-        raise TimestampError("时间戳所盖的摘要与树头的规范字节不符")
-    if nonce is not None and resp.tst_info.nonce != nonce:
-        raise TimestampError("时间戳响应的随机数（nonce）与请求不符：可能是重放的旧响应")
-    if roots:
-        builder = VerifierBuilder()
-        for cert in roots:
-            builder = builder.add_root_certificate(cert)
-        try:
-            builder.build().verify_message(resp, data)
-        except VerificationError as exc:
-            raise TimestampError(f"时间戳签名或证书链验证失败：{str(exc)[:300]}") from exc
+    try:
+        check_response(resp, data, roots, nonce)
+    except TimestampInvalid as exc:
+        raise TimestampError(exc.message) from exc
 
 
 def request_timestamp(data: bytes, config: TSAConfig) -> Timestamp:
@@ -120,7 +104,7 @@ def request_timestamp(data: bytes, config: TSAConfig) -> Timestamp:
     except (urllib.error.URLError, OSError) as exc:
         raise TimestampError(f"无法连接时间戳服务 {config.url}：{exc}") from exc
     try:
-        resp = decode_timestamp_response(body)
+        resp = decode_response(body)
     except ValueError as exc:
         raise TimestampError(f"时间戳服务 {config.url} 的响应不是 RFC 3161 格式：{exc}") from exc
     _check(resp, data, config.roots(), req.nonce)
@@ -132,7 +116,7 @@ def request_timestamp(data: bytes, config: TSAConfig) -> Timestamp:
 def verify_timestamp(token: bytes, data: bytes, roots: list[x509.Certificate]) -> datetime:
     """Check a stored token covers ``data`` (and, given roots, its signature); return its time."""
     try:
-        resp = decode_timestamp_response(token)
+        resp = decode_response(token)
     except ValueError as exc:
         raise TimestampError(f"时间戳令牌无法解析：{exc}") from exc
     _check(resp, data, roots)

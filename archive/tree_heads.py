@@ -31,13 +31,14 @@ from dangan.packages.tree_head import SignedTreeHead, TreeHead, sign_tree_head
 
 from . import audit_log
 from .audit_models import AuditHeadRow
-from .timestamping import TimestampError, request_timestamp, tsa_config
+from .timestamping import TimestampError, TSAConfig, request_timestamp, tsa_config
 from .timeutil import utcnow
 
 if TYPE_CHECKING:
     from .instance import Archive
 
 HEADS_EXPORT = Path("audit") / "heads.jsonl"
+RETRY_LIMIT = 20  # unstamped heads re-sent to the TSA per call, oldest first
 _PENDING_KEY = "dangan.tree_heads.pending_lines"
 _logger = logging.getLogger(__name__)
 
@@ -122,7 +123,8 @@ def sign_head(session: Session, archive: Archive, *, anchor: bool | None = None)
     RFC 3161 time stamp (default: when a TSA is configured). Without a TSA this costs
     O(log n) reads and one signature; with one, one HTTP round trip — pass
     ``anchor=False`` on the ingest path and let ``sign_head_if_stale`` anchor hourly.
-    A TSA failure is recorded on the head, not raised: the log must not stop.
+    A TSA failure is recorded on the head, not raised: the log must not stop; once a
+    stamp succeeds again, heads whose stamp failed earlier are retried.
     """
     audit_log.require_filing_window(session, "签署树头")
     size = audit_log.tree_size(session)
@@ -132,19 +134,59 @@ def sign_head(session: Session, archive: Archive, *, anchor: bool | None = None)
     row = AuditHeadRow(size=size, root_hex=head.root_hex, timestamp=head.timestamp,
                        signed_json=json.dumps(sth.to_dict(), ensure_ascii=False, sort_keys=True))
     config = tsa_config()
+    stamped = False
     if config is not None and anchor is not False:
         row.tsa_url = config.url
         try:
             stamp = request_timestamp(head.canonical_bytes(), config)
             row.tsa_token, row.tsa_time = stamp.token, stamp.gen_time
+            stamped = True
         except TimestampError as exc:
             row.tsa_error = exc.message
     session.add(row)
     session.flush()
+    _queue_export(session, archive, row)
+    if stamped and config is not None:
+        retry_unstamped(session, archive, config)
+    return sth
+
+
+def _queue_export(session: Session, archive: Archive, row: AuditHeadRow) -> None:
     line = json.dumps(_stored(row).to_dict(), ensure_ascii=False, sort_keys=True,
                       separators=(",", ":"))
     session.info.setdefault(_PENDING_KEY, {}).setdefault(export_path(archive), []).append(line)
-    return sth
+
+
+def unstamped_query() -> Any:
+    """Heads whose time stamp was requested and failed, and that still have none."""
+    return (select(AuditHeadRow).where(AuditHeadRow.tsa_token.is_(None))
+            .where(AuditHeadRow.tsa_error.is_not(None)).order_by(AuditHeadRow.id))
+
+
+def retry_unstamped(session: Session, archive: Archive, config: TSAConfig,
+                    limit: int = RETRY_LIMIT) -> int:
+    """Ask the TSA again for heads whose stamp failed (oldest first); return how many got one.
+
+    Why: a TSA outage must not leave heads unanchored for good. A late token proves
+    less (the head existed by the later time) but still fixes it outside the archive.
+    Stops at the first failure (the TSA is still down), recording the new error. The
+    updated head is appended to the export again under its ``seq``.
+    """
+    audit_log.require_filing_window(session, "补盖时间戳")
+    done = 0
+    for row in session.scalars(unstamped_query().limit(limit)).all():
+        sth = SignedTreeHead.from_json(row.signed_json.encode("utf-8"))
+        try:
+            stamp = request_timestamp(sth.head.canonical_bytes(), config)
+        except TimestampError as exc:
+            row.tsa_error = exc.message
+            break
+        row.tsa_url, row.tsa_token, row.tsa_time, row.tsa_error = (
+            config.url, stamp.token, stamp.gen_time, None)
+        done += 1
+        _queue_export(session, archive, row)
+    session.flush()
+    return done
 
 
 def publish_head(archive: Archive, *, anchor: bool | None = None) -> SignedTreeHead:
@@ -189,11 +231,15 @@ def sign_head_if_stale(archive: Archive, max_age: float = 3600) -> SignedTreeHea
 
     With a TSA configured only time-stamped heads count as fresh, so the log is anchored
     outside the archive at least every ``max_age`` even when ingest heads skip the TSA.
+    Heads whose stamp failed are sent to the TSA again (``retry_unstamped``) either way.
     Returns the new head, or None when the latest one is fresh enough.
     """
     with archive.db.filing_session() as session:
-        latest = latest_stored(session, anchored=tsa_config() is not None)
+        config = tsa_config()
+        latest = latest_stored(session, anchored=config is not None)
         if latest is not None and utcnow() - latest.head.time < timedelta(seconds=max_age):
+            if config is not None:
+                retry_unstamped(session, archive, config)
             return None
         return sign_head(session, archive)
 

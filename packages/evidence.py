@@ -11,8 +11,16 @@ consistency), so a change to any part fails verification.
 Layout of the zip (flat): ``manifest.json`` + ``manifest.sig.json``, ``aip/<id>.zip``
 (the AIP as exported), ``audit/tree-head.json`` (signed head), ``audit/inclusion-proof
 .json`` (the ``aip:file`` entry and its proof), ``audit/receipt-consistency.json``,
-``keys/archive-public-key.pem``, ``keys/source/trust.json`` + ``keys/source/*.pem``,
+``keys/archive-public-key.pem``, ``keys/source/trust.json`` (a trust-store snapshot
+signed by the archive key: ``keys/source/trust.sig.json``) + ``keys/source/*.pem``,
 ``receipt.json`` and ``report.html``.
+
+A package is *verified* only when the archive key is authenticated from outside the
+package — the key itself (``--key``) or its fingerprint (``--fingerprint``). Without
+either, every check can hold on a package an attacker re-signed throughout with their own
+key: the answer is then "consistent, not authenticated" (``status`` ``unauthenticated``),
+never "verified". Source-system keys count only as vouched for by the archive key's
+signed snapshot, valid (added, not yet revoked) when the case was received.
 """
 
 from __future__ import annotations
@@ -25,21 +33,35 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from cryptography import x509
+
 from .aip import read_aip, validate_aip
 from .aip.bag import CASE_SIG
 from .errors import FormatError, KeyError_, PackageError, SignatureError, UnsafeContainer
+from .evidence_trust import (
+    SOURCE_TRUST,
+    SOURCE_TRUST_SIG,
+    TRUST_TYPE,
+    fingerprints,
+    normalize_fingerprint,
+    vouched_source_key,
+)
 from .merkle import leaf_hash, verify_inclusion
 from .safezip import ZipLimits, inspect_zip, open_zip, read_member, safe_member_name
 from .signing import DetachedSignature, key_fingerprint, verify
+from .timestamp import TimestampInvalid, verify_token
 from .tree_head import SignedTreeHead, verify_extends, verify_tree_head
+
+__all__ = ["SOURCE_TRUST", "SOURCE_TRUST_SIG", "TRUST_TYPE", "EvidenceReport", "fingerprints",
+           "normalize_fingerprint", "verify_evidence"]
 
 EVIDENCE_TYPE = "dangan-evidence-manifest/v1"
 RECEIPT_TYPE = "dangan/receipt/1"
 MANIFEST = "manifest.json"
 MANIFEST_SIG = "manifest.sig.json"
 ARCHIVE_KEY = "keys/archive-public-key.pem"
-SOURCE_TRUST = "keys/source/trust.json"
 TREE_HEAD = "audit/tree-head.json"
+TIMESTAMP = "audit/tree-head.tsr"  # the TSA's RFC 3161 TimeStampResp over the head, if any
 INCLUSION = "audit/inclusion-proof.json"
 CONSISTENCY = "audit/receipt-consistency.json"
 RECEIPT = "receipt.json"
@@ -66,24 +88,50 @@ class EvidenceStep:
         return {"step": self.step, "ok": self.ok, "message": self.message, "evidence": self.evidence}
 
 
+VERIFIED, UNAUTHENTICATED, FAILED = "verified", "unauthenticated", "failed"
+
+
 @dataclass
 class EvidenceReport:
     path: str
     steps: list[EvidenceStep] = field(default_factory=list)
     aip_id: str | None = None
     archival_code: str | None = None
+    key_source: str | None = None  # given (--key), fingerprint (--fingerprint) or included
+    key_fingerprint: str | None = None
+
+    @property
+    def consistent(self) -> bool:
+        """Every step holds — with whatever archive key was used."""
+        return bool(self.steps) and all(s.ok for s in self.steps)
+
+    @property
+    def authenticated(self) -> bool:
+        """The archive key came from (or was matched against) something outside the package."""
+        return self.key_source in ("given", "fingerprint")
 
     @property
     def ok(self) -> bool:
-        return bool(self.steps) and all(s.ok for s in self.steps)
+        """Verified: consistent under an independently authenticated archive key."""
+        return self.consistent and self.authenticated
+
+    @property
+    def status(self) -> str:
+        if not self.consistent:
+            return FAILED
+        return VERIFIED if self.authenticated else UNAUTHENTICATED
 
     def add(self, step: str, ok: bool, message: str, evidence: Any = None) -> bool:
         self.steps.append(EvidenceStep(step, ok, message, evidence))
         return ok
 
     def to_dict(self) -> dict[str, Any]:
-        return {"path": self.path, "valid": self.ok, "aip_id": self.aip_id,
-                "archival_code": self.archival_code, "steps": [s.to_dict() for s in self.steps]}
+        return {"path": self.path, "status": self.status, "valid": self.ok,
+                "consistent": self.consistent, "authenticated": self.authenticated,
+                "key_source": self.key_source, "archive_key_fingerprint": self.key_fingerprint,
+                "aip_id": self.aip_id, "archival_code": self.archival_code,
+                "failed_steps": [s.step for s in self.steps if not s.ok],
+                "steps": [s.to_dict() for s in self.steps]}
 
 
 @dataclass
@@ -101,6 +149,7 @@ class _Facts:
     case_sig: bytes | None = None
     head: SignedTreeHead | None = None
     leaf: bytes | None = None
+    received_at: str | None = None
 
 
 def _json(data: bytes | None, what: str) -> Any:
@@ -131,13 +180,15 @@ class _Zip:
         return h.hexdigest()
 
 
-def _key_step(z: _Zip, given: bytes | None, r: EvidenceReport, f: _Facts) -> None:
+def _key_step(z: _Zip, given: bytes | None, fingerprint: str | None, r: EvidenceReport,
+              f: _Facts) -> None:
     included = z.read(ARCHIVE_KEY)
     try:
         inc_fp = key_fingerprint(included) if included else None
         if given is not None:
             f.key = given
             fp = key_fingerprint(given)
+            r.key_source, r.key_fingerprint = "given", fp
             if inc_fp is not None and inc_fp != fp:
                 r.add("archive_key", False, f"证据包内附的档案馆公钥（指纹 {inc_fp[:16]}…）不是检查人持有的公钥"
                       f"（{fp[:16]}…）：公钥被替换", {"given": fp, "included": inc_fp})
@@ -149,8 +200,26 @@ def _key_step(z: _Zip, given: bytes | None, r: EvidenceReport, f: _Facts) -> Non
             r.add("archive_key", False, "证据包缺少档案馆公钥，且未提供 --key", None)
             return
         f.key = included
-        r.add("archive_key", True, f"使用证据包内附的档案馆公钥（指纹 {inc_fp}）；请与独立取得的档案馆公钥指纹核对",
-              {"key_source": "included", "fingerprint": inc_fp})
+        fps = fingerprints(included)
+        r.key_fingerprint = fps["sha256"]
+        if fingerprint is not None:
+            want = normalize_fingerprint(fingerprint)
+            if want not in fps.values():
+                r.key_source = "fingerprint"
+                r.add("archive_key", False, f"证据包内附的档案馆公钥指纹（SHA-256 {fps['sha256']}，SM3 "
+                      f"{fps['sm3']}）与检查人给出的指纹 {want} 不符：公钥被替换",
+                      {"given_fingerprint": want, "included": fps})
+                return
+            r.key_source = "fingerprint"
+            alg = "SHA-256" if want == fps["sha256"] else "SM3"
+            r.add("archive_key", True, f"证据包内附的档案馆公钥与检查人给出的 {alg} 指纹一致（{want}）",
+                  {"key_source": "fingerprint", "fingerprint": fps})
+            return
+        r.key_source = "included"
+        r.add("archive_key", True, f"未经独立认证：只能使用证据包内附的档案馆公钥（SHA-256 指纹 "
+              f"{fps['sha256']}，SM3 指纹 {fps['sm3']}）；以下各项只证明证据包内部一致。请用 --key 给出独立"
+              "取得的档案馆公钥，或用 --fingerprint 给出其指纹", {"key_source": "included",
+                                                          "fingerprint": fps})
     except KeyError_ as exc:
         r.add("archive_key", False, f"档案馆公钥无法读取：{exc.message}", None)
 
@@ -209,6 +278,7 @@ def _aip_step(z: _Zip, r: EvidenceReport, f: _Facts) -> None:
     f.aip_id, f.archival_code, f.aip_digest = v.aip_id, v.archival_code, v.aip_digest
     f.case_id = (d.get("description") or {}).get("case_id")
     f.source_system = (d.get("description") or {}).get("source_system")
+    f.received_at = (d.get("submission") or {}).get("received_at")
     r.aip_id, r.archival_code = v.aip_id, v.archival_code
     ev = {"path": names[0], "aip_id": v.aip_id, "archival_code": v.archival_code,
           "aip_digest": v.aip_digest, "key_source": v.key_source, "problems": v.problems}
@@ -230,6 +300,32 @@ def _head_step(z: _Zip, r: EvidenceReport, f: _Facts) -> None:
     f.head = sth
     r.add("tree_head", True, f"签名树头（{sth.head.size} 条记录，{sth.head.timestamp}）由档案馆密钥签署",
           sth.to_dict())
+
+
+def _timestamp_step(z: _Zip, r: EvidenceReport, f: _Facts,
+                    tsa_roots: list[x509.Certificate] | None) -> None:
+    """The head's RFC 3161 token, when the package has one or the inspector demands one."""
+    token = z.read(TIMESTAMP)
+    if token is None:
+        if tsa_roots:
+            r.add("timestamp", False, "证据包中没有树头的 RFC 3161 时间戳（audit/tree-head.tsr），"
+                  "而检查人要求核对时间戳", None)
+        return
+    if f.head is None:
+        r.add("timestamp", False, "没有有效的签名树头，时间戳无从核对", None)
+        return
+    try:
+        when = verify_token(token, f.head.head.canonical_bytes(), tsa_roots or [])
+    except TimestampInvalid as exc:
+        r.add("timestamp", False, f"树头的时间戳无效：{exc.message}", None)
+        return
+    ev = {"time": when.isoformat(), "signature_checked": bool(tsa_roots)}
+    if tsa_roots:
+        r.add("timestamp", True, f"时间戳服务（TSA）证明该树头不晚于 {when.isoformat()} 已存在；TSA 签名与证书链"
+              "验证至检查人给出的根证书", ev)
+    else:
+        r.add("timestamp", True, f"时间戳所盖摘要与树头一致（{when.isoformat()}）；未给出 --tsa-root，"
+              "未验证 TSA 的签名与证书链", ev)
 
 
 def _inclusion_step(z: _Zip, r: EvidenceReport, f: _Facts) -> None:
@@ -268,22 +364,20 @@ def _inclusion_step(z: _Zip, r: EvidenceReport, f: _Facts) -> None:
 def _source_step(z: _Zip, r: EvidenceReport, f: _Facts) -> None:
     try:
         sig = DetachedSignature.from_json(f.case_sig or b"")
-        trust = _json(z.read(SOURCE_TRUST), "来源系统公钥登记 trust.json")
-        match = [t for t in trust if isinstance(t, dict) and t.get("key_id") == sig.key_id
-                 and t.get("system") == f.source_system]
-        if f.case_bytes is None or not match:
-            raise SignatureError(f"证据包中没有来源系统 {f.source_system} 的密钥 {sig.key_id}")
-        pem = z.read(match[0].get("file", ""))
-        if pem is None:
-            raise SignatureError(f"证据包中缺少公钥文件 {match[0].get('file')}")
+        if f.case_bytes is None:
+            raise SignatureError("信息包中缺少 case.json")
+        t, pem, snapshot = vouched_source_key(z.read, f.key, f.aip_id, f.source_system,
+                                              sig.key_id, f.received_at)
         verify(pem, sig, f.case_bytes)
     except PackageError as exc:
         r.add("source_signature", False, f"case.json 的来源签名无法验证：{exc.message}", None)
         return
-    t = match[0]
-    revoked = f"；该密钥已于 {t['revoked_at']} 吊销（{t.get('revoked_reason')}）" if t.get("revoked_at") else ""
+    late = f"；该密钥已于 {t['revoked_at']} 吊销（{t.get('revoked_reason')}），晚于本件接收时间" \
+        if t.get("revoked_at") else ""
     r.add("source_signature", True, f"case.json 由来源系统 {f.source_system} 的密钥 {sig.key_id}（指纹 "
-          f"{key_fingerprint(pem)[:16]}…，登记于 {t.get('added_at')}）签名，有效{revoked}", t)
+          f"{key_fingerprint(pem)[:16]}…，登记于 {t.get('added_at')}，经档案馆签署的登记快照担保）签名，"
+          f"接收时有效{late}", {**t, "received_at": f.received_at,
+                           "snapshot_created_at": snapshot.get("created_at")})
 
 
 def _receipt_step(z: _Zip, r: EvidenceReport, f: _Facts) -> None:
@@ -333,11 +427,17 @@ def _receipt_audit_problems(z: _Zip, audit: Any, f: _Facts) -> list[str]:
     return out
 
 
-def verify_evidence(path: Path, archive_public_key_pem: bytes | None = None) -> EvidenceReport:
+def verify_evidence(path: Path, archive_public_key_pem: bytes | None = None,
+                    fingerprint: str | None = None,
+                    tsa_roots: list[x509.Certificate] | None = None) -> EvidenceReport:
     """Check every part of the evidence package at ``path``; report each step.
 
-    ``archive_public_key_pem``: the inspector's own copy of the archive key; without it
-    the key inside the package is used and the report says so.
+    ``archive_public_key_pem``: the inspector's own copy of the archive key; or
+    ``fingerprint``: its SHA-256 or SM3 fingerprint (hex), matched against the included
+    key. With neither, the included key is used and the report is at best
+    ``unauthenticated`` (``report.ok`` is False): consistent, not verified.
+    ``tsa_roots``: the TSA's root (and intermediate) certificates; the head's time stamp
+    is then required and its signature and chain verified.
     """
     report = EvidenceReport(path=str(path))
     try:
@@ -355,9 +455,11 @@ def verify_evidence(path: Path, archive_public_key_pem: bytes | None = None) -> 
         for step in (_manifest_step, _aip_step, _head_step, _inclusion_step, _source_step,
                      _receipt_step):
             if step is _manifest_step:
-                _key_step(z, archive_public_key_pem, report, facts)
+                _key_step(z, archive_public_key_pem, fingerprint, report, facts)
             try:
                 step(z, report, facts)
+                if step is _head_step:
+                    _timestamp_step(z, report, facts, tsa_roots)
             except (PackageError, zipfile.BadZipFile, OSError, EOFError) as exc:
                 report.add(step.__name__.strip("_").removesuffix("_step"), False,
                            f"无法完成本项验证：{getattr(exc, 'message', exc)}")

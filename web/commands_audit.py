@@ -49,7 +49,7 @@ def heads_cmd(ctx: click.Context, since: int, as_json: bool) -> None:
         click.echo("尚无签名树头：请运行 dangan audit sign-head")
     for h in rows:
         anchor = f"时间戳 {local(h.tsa_time)}" if h.tsa_time else (
-            "时间戳失败" if h.tsa_error else "无时间戳")
+            "时间戳失败（待重试）" if h.tsa_error else "无时间戳")
         click.echo(f"#{h.seq}\t{h.head.size} 条\t{local(h.head.time)}\t{h.head.root_hex}\t{anchor}")
 
 
@@ -83,6 +83,10 @@ def sign_head_cmd(ctx: click.Context, max_age: float | None, no_tsa: bool, as_js
         click.echo(f"  RFC 3161 时间戳：{local(stored.tsa_time)}（{stored.tsa_url}）")
     elif stored.tsa_error:
         click.echo(f"  未取得时间戳：{stored.tsa_error}", err=True)
+    with archive.db.session() as s:
+        waiting = len(s.scalars(tree_heads.unstamped_query()).all())
+    if waiting:
+        click.echo(f"  {waiting} 个树头尚待时间戳（下次 sign-head 时重新申请）", err=True)
 
 
 def _print_report(report: AuditVerifyReport) -> None:
@@ -93,6 +97,9 @@ def _print_report(report: AuditVerifyReport) -> None:
     if report.against is not None and report.against.get("extended"):
         a = report.against
         click.echo(f"  当前日志（{a['current_size']} 条）是所给树头（{a['size']} 条）的追加延续")
+    if report.unstamped:
+        click.echo(f"  {report.unstamped} 个树头尚待时间戳（其中 {report.unstamped_overdue} 个超过宽限期）；"
+                   "dangan audit sign-head 会重新申请")
     if report.ok:
         click.echo(f"审计日志完好：{report.entries} 条记录、{report.heads} 个签名树头全部验证通过，"
                    f"根 {report.root_hex}")

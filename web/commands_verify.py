@@ -7,14 +7,21 @@ away, and ``dangan package verify-evidence`` checks it offline with ``packages/`
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import click
 
 from dangan.archive import chain, fixity, replica
 from dangan.archive.evidence import CHAIN_STEP_NAMES, build_evidence
-from dangan.packages.evidence import verify_evidence
+from dangan.packages.evidence import (
+    UNAUTHENTICATED,
+    VERIFIED,
+    normalize_fingerprint,
+    verify_evidence,
+)
 from dangan.packages.signing import KeyError_, load_public_key
+from dangan.packages.timestamp import TimestampInvalid, load_roots
 
 from .commands_archive import cli_actor, open_archive
 from .commands_ingest import package
@@ -22,7 +29,7 @@ from .render import emit_json
 
 MARK = {True: "通过", False: "不通过"}
 EVIDENCE_STEPS = {"archive_key": "档案馆公钥", "manifest": "证据包清单", "aip": "归档信息包",
-                  "tree_head": "签名树头", "inclusion": "审计日志包含证明",
+                  "tree_head": "签名树头", "timestamp": "树头时间戳", "inclusion": "审计日志包含证明",
                   "source_signature": "来源签名", "receipt": "归档回执", "container": "证据包"}
 
 
@@ -171,20 +178,50 @@ def evidence(ctx: click.Context, ref: str, dest: Path, as_json: bool) -> None:
     click.echo(f"  离线验证：dangan package verify-evidence {dest} --key 档案馆公钥.pem")
 
 
+EVIDENCE_UNAUTHENTICATED = 4  # every step holds, but under the package's own key only
+
+
 @click.command("verify-evidence")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--key", "key_path", type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="检查人持有的档案馆公钥 PEM（不给则用证据包内附公钥，并提示核对指纹）")
+              help="检查人从档案馆以外渠道取得的档案馆公钥 PEM")
+@click.option("--fingerprint", default=None,
+              help="或：独立取得的档案馆公钥指纹（DER 公钥的 SHA-256 或 SM3，十六进制）")
+@click.option("--tsa-root", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="时间戳服务的根证书（PEM，可含中间证书）：要求树头带有时间戳并验证其签名与证书链")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_context
 def verify_evidence_cmd(ctx: click.Context, path: Path, key_path: Path | None,
-                        as_json: bool) -> None:
-    """离线验证证据包（只用 dangan.packages）：全部成立返回 0，否则返回 3。"""
-    report = verify_evidence(path, key_path.read_bytes() if key_path else None)
+                        fingerprint: str | None, tsa_root: Path | None, as_json: bool) -> None:
+    """离线验证证据包（只用 dangan.packages）。
+
+    退出码：0 验证通过（以 --key 或 --fingerprint 独立认证档案馆公钥）；4 内部一致，但未经
+    独立密钥认证（只用了包内公钥：攻击者用自己的密钥重签全部内容也会如此）；3 验证不通过。"""
+    if key_path is not None and fingerprint is not None:
+        raise click.UsageError("--key 与 --fingerprint 只需给出其一")
+    if fingerprint is not None and not re.fullmatch(r"[0-9a-f]{64}", normalize_fingerprint(fingerprint)):
+        raise click.BadParameter("指纹应为 64 位十六进制（SHA-256 或 SM3，可带 SHA256:/SM3: 前缀与冒号）",
+                                 param_hint="--fingerprint")
+    try:
+        roots = load_roots(tsa_root.read_bytes()) if tsa_root else None
+    except TimestampInvalid as exc:
+        raise click.BadParameter(exc.message, param_hint="--tsa-root") from exc
+    report = verify_evidence(path, read_public_key(key_path) if key_path else None, fingerprint,
+                             roots)
     if as_json:
         emit_json(report.to_dict())
     else:
         for s in report.steps:
-            click.echo(f"  [{MARK[s.ok]}] {EVIDENCE_STEPS.get(s.step, s.step)}：{s.message}")
-        click.echo(f"证据包{'验证通过' if report.ok else '验证不通过'}：{report.archival_code or path}")
-    ctx.exit(0 if report.ok else 3)
+            mark = "未认证" if s.step == "archive_key" and s.ok and not report.authenticated \
+                else MARK[s.ok]
+            click.echo(f"  [{mark}] {EVIDENCE_STEPS.get(s.step, s.step)}：{s.message}")
+        what = report.archival_code or path
+        if report.status == VERIFIED:
+            click.echo(f"证据包验证通过：{what}")
+        elif report.status == UNAUTHENTICATED:
+            click.echo(f"证据包内部一致，但未经独立密钥认证：{what}（请用 --key 给出独立取得的档案馆公钥，"
+                       f"或用 --fingerprint 核对指纹 {report.key_fingerprint}）")
+        else:
+            bad = "、".join(EVIDENCE_STEPS.get(s.step, s.step) for s in report.steps if not s.ok)
+            click.echo(f"证据包验证不通过：{what}（未通过：{bad}）")
+    ctx.exit({VERIFIED: 0, UNAUTHENTICATED: EVIDENCE_UNAUTHENTICATED}.get(report.status, 3))

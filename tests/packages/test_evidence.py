@@ -106,10 +106,19 @@ def test_package_verifies_offline_and_lists_every_part(archive: Archive, package
     assert [s.step for s in report.steps] == ["archive_key", "manifest", "aip", "tree_head",
                                               "inclusion", "source_signature", "receipt"]
     names = set(members(package))
-    assert {ev.MANIFEST, ev.MANIFEST_SIG, ev.ARCHIVE_KEY, ev.SOURCE_TRUST, ev.TREE_HEAD,
+    assert {ev.MANIFEST, ev.MANIFEST_SIG, ev.ARCHIVE_KEY, ev.SOURCE_TRUST, ev.SOURCE_TRUST_SIG,
+            ev.TREE_HEAD,
             ev.INCLUSION, ev.CONSISTENCY, ev.RECEIPT, ev.REPORT} <= names
     with_included_key = ev.verify_evidence(package)
-    assert with_included_key.ok and "请与独立取得的档案馆公钥指纹核对" in with_included_key.steps[0].message
+    assert with_included_key.consistent and not with_included_key.ok
+    assert with_included_key.status == ev.UNAUTHENTICATED
+    assert "未经独立认证" in with_included_key.steps[0].message
+    fp = signing.key_fingerprint(archive_pem(archive))
+    assert ev.verify_evidence(package, fingerprint=fp).status == ev.VERIFIED
+    sm3 = ev.fingerprints(archive_pem(archive))["sm3"]
+    assert ev.verify_evidence(package, fingerprint=f"SM3:{sm3.upper()}").ok
+    wrong = ev.verify_evidence(package, fingerprint="00" * 32)
+    assert wrong.status == ev.FAILED and [s.step for s in wrong.steps if not s.ok] == ["archive_key"]
     with archive.db.session() as s:
         [export] = audit_log.find_entries(s, action="aip:export")
     assert export.details["kind"] == "evidence" and export.object_id == report.aip_id
@@ -125,8 +134,9 @@ def test_report_is_self_contained_chinese_html(package: Path) -> None:
 
 
 def test_offline_verifier_uses_packages_alone(archive: Archive, package: Path) -> None:
+    fp = signing.key_fingerprint(archive_pem(archive))
     code = ("import sys; from pathlib import Path; from dangan.packages.evidence import verify_evidence;"
-            f"r = verify_evidence(Path({str(package)!r})); "
+            f"r = verify_evidence(Path({str(package)!r}), fingerprint={fp!r}); "
             "print(r.ok, sorted({m.split('.')[1] for m in sys.modules if m.startswith('dangan.')}))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "True ['packages']"
@@ -159,6 +169,10 @@ TAMPERS: dict[str, tuple[Callable[[dict[str, bytes]], dict[str, bytes | None]], 
                  {"manifest"}),
     "added file": (lambda m: {"extra.txt": "补充材料".encode()}, {"manifest"}),
     "removed file": (lambda m: {ev.REPORT: None}, {"manifest"}),
+    "trust snapshot": (lambda m: {ev.SOURCE_TRUST: m[ev.SOURCE_TRUST].replace(
+        b'"revoked_at":null', b'"revoked_at":"2000-01-01T00:00:00Z"', 1)},
+        {"manifest", "source_signature"}),
+    "trust snapshot signature": (lambda m: {ev.SOURCE_TRUST_SIG: None}, {"manifest", "source_signature"}),
     "source key": (lambda m: {next(n for n in m if n.startswith("keys/source/") and n.endswith(".pem")):
                               signing.public_key_pem(signing.generate_private_key())},
                    {"manifest", "source_signature"}),
@@ -171,7 +185,7 @@ def test_tampered_part_fails_verification(archive: Archive, package: Path, tmp_p
     change, expected = TAMPERS[part]
     forged = rewrite(package, tmp_path / "forged.zip", change(members(package)))
     assert expected <= failed_steps(forged, archive_pem(archive))
-    assert not ev.verify_evidence(forged).ok  # also without the inspector's key
+    assert not ev.verify_evidence(forged).consistent  # also without the inspector's key
 
 
 def test_edited_aip_fails(archive: Archive, package: Path, tmp_path: Path) -> None:

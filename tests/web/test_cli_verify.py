@@ -121,11 +121,13 @@ def test_evidence_and_offline_verification(archive: Archive, filed: dict[str, st
     ok = CliRunner().invoke(main, ["package", "verify-evidence", str(dest), "--key", str(pem),
                                    "--json"])
     assert ok.exit_code == 0 and as_json(ok)["valid"] and as_json(ok)["aip_id"] == filed["aip_id"]
-    human = CliRunner().invoke(main, ["package", "verify-evidence", str(dest)])
-    assert human.exit_code == 0 and "证据包验证通过" in human.stdout
+    human = CliRunner().invoke(main, ["package", "verify-evidence", str(dest)])  # no key: not verified
+    assert human.exit_code == 4 and "内部一致，但未经独立密钥认证" in human.stdout
+    assert "验证通过" not in human.stdout
     with archive.db.engine.begin() as conn:  # the package is a snapshot: later edits don't matter
         conn.execute(text("UPDATE items SET title = 'x'"))
-    assert CliRunner().invoke(main, ["package", "verify-evidence", str(dest)]).exit_code == 0
+    assert CliRunner().invoke(main, ["package", "verify-evidence", str(dest), "--key",
+                                     str(pem)]).exit_code == 0
     forged = tmp_path / "forged.zip"
     with zipfile.ZipFile(dest) as src, zipfile.ZipFile(forged, "w") as out:
         for info in src.infolist():
