@@ -40,6 +40,7 @@ def item(ref: str) -> Any:
     record = case_record(archive().db, ref, classifications=visible_classifications(p.roles))
     if not p.can("record.unmask"):
         for party in record["parties"]:
-            party["id_number"] = mask_id(party["id_number"])
+            if party["id_type"] == "resident_id":
+                party["id_number"] = mask_id(party["id_number"])
     record.pop("receipt", None)
     return jsonify(record)
