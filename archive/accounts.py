@@ -324,7 +324,7 @@ def _is_locked(user: User, now: datetime) -> bool:
     return user.locked and (user.locked_until is None or user.locked_until > now)
 
 
-def _fail(s: Session, user: User, reason: str, lock_minutes: int | None) -> None:
+def _fail(s: Session, user: User, reason: str, lock_minutes: float | None) -> None:
     user.failed_attempts += 1
     _audit(s, f"user:{user.login}", "user:signin-fail", user.login, reason=reason,
            failed_attempts=user.failed_attempts)
@@ -344,34 +344,42 @@ def _refuse_if_unusable(user: User, now: datetime) -> None:
 
 
 def check_password(db: Database, login: str, password: str, *,
-                   lock_minutes: int | None = None) -> Principal:
+                   lock_minutes: float | None = None) -> Principal:
     """First step of sign-in. A locked account stays locked even with the right password.
 
     Failures are counted (and logged); at ``LOCKOUT_THRESHOLD`` the account locks, until
-    an administrator unlocks it (or for ``lock_minutes`` when configured).
+    an administrator unlocks it (or for ``lock_minutes`` when configured). The argon2
+    check runs outside the serialised audit-log window, so sign-ins never hold up filing.
     """
     now = utcnow()
+    with db.session() as s:
+        user = s.scalar(select(User).where(User.login == login))
+        stored = None if user is None else (user.id, user.password_hash)
+        if user is not None and not (user.locked and not _is_locked(user, now)):
+            _refuse_if_unusable(user, now)
+    if stored is None:
+        try:  # same cost as a real check: no user enumeration by timing
+            _hasher.verify(_DUMMY_HASH, password)
+        except VerificationError:
+            pass
+        raise SignInFailed("登录名或口令不正确")
+    try:
+        _hasher.verify(stored[1], password)
+        failed = False
+    except (VerifyMismatchError, InvalidHashError, VerificationError):
+        failed = True
     with db.filing_session() as s:
-        user = s.scalar(select(User).where(User.login == login)
+        user = s.scalar(select(User).where(User.id == stored[0])
                         .options(selectinload(User.grants)))
-        if user is None:
-            try:  # same cost as a real check: no user enumeration by timing
-                _hasher.verify(_DUMMY_HASH, password)
-            except VerificationError:
-                pass
+        if user is None or user.password_hash != stored[1]:  # changed meanwhile: try again
             raise SignInFailed("登录名或口令不正确")
-        if user.locked and not _is_locked(user, now):
+        if user.locked and not _is_locked(user, now):  # a timed lock has expired
             user.locked, user.locked_until, user.failed_attempts = False, None, 0
         _refuse_if_unusable(user, now)
-        try:
-            _hasher.verify(user.password_hash, password)
-        except (VerifyMismatchError, InvalidHashError, VerificationError):
+        if failed:
             _fail(s, user, "password", lock_minutes)
-            failed = True
-        else:
-            failed = False
-            if _hasher.check_needs_rehash(user.password_hash):
-                user.password_hash = _hasher.hash(password)
+        elif _hasher.check_needs_rehash(stored[1]):
+            user.password_hash = _hasher.hash(password)
         principal = _principal(user)
     if failed:
         raise SignInFailed("登录名或口令不正确")
@@ -394,7 +402,7 @@ def _totp_step(secret: str, code: str, last_step: int | None, at: float) -> int 
 
 
 def verify_second_factor(db: Database, user_id: int, code: str, *,
-                         lock_minutes: int | None = None, at: float | None = None) -> Principal:
+                         lock_minutes: float | None = None, at: float | None = None) -> Principal:
     """Second step of sign-in: the TOTP code of an enrolled user (a code is used once)."""
     now = utcnow()
     with db.filing_session() as s:

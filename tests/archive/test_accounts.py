@@ -132,3 +132,22 @@ def test_weak_passwords_and_bad_logins_refused(archive):
     accounts.create_user(archive.db, "a", "甲", password="long-enough-1", by=None)
     with pytest.raises(accounts.LoginTaken):
         accounts.create_user(archive.db, "a", "乙", password="long-enough-1", by=None)
+
+
+def test_a_timed_lock_expires_when_configured(archive):
+    make(archive, "clerk", "clerk")
+    for _ in range(accounts.LOCKOUT_THRESHOLD):
+        with pytest.raises(accounts.SignInFailed):
+            accounts.check_password(archive.db, "clerk", "wrong-password-1", lock_minutes=0.02)
+    with pytest.raises(accounts.AccountLocked):
+        accounts.check_password(archive.db, "clerk", "correct-horse-9", lock_minutes=0.02)
+    time.sleep(1.5)
+    assert accounts.check_password(archive.db, "clerk", "correct-horse-9").login == "clerk"
+
+
+def test_disabled_account_cannot_sign_in_and_its_session_ends(archive):
+    p = make(archive, "clerk", "clerk")
+    accounts.disable_user(archive.db, "clerk", by=None)
+    with pytest.raises(accounts.AccountDisabled):
+        accounts.check_password(archive.db, "clerk", "correct-horse-9")
+    assert accounts.get_principal(archive.db, p.id) is None

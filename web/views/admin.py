@@ -42,7 +42,10 @@ def create_user() -> Any:
             request.form.get("display_name", ""), by=principal())
     except accounts.AccountError as exc:
         return _fail(exc)
-    return _back(f"已创建用户 {view.login}，初始口令：{password}（请当面交给本人）")
+    # rendered, not flashed: the password must not travel in the (readable) session cookie
+    return render_template("users.html", users=accounts.list_users(archive().db, by=principal()),
+                           grantable=[r for r in ROLES if r in BUSINESS_ROLES],
+                           created=(view.login, password))
 
 
 @bp.route("/users/<login>/unlock", methods=["POST"])
