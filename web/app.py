@@ -32,12 +32,11 @@ from .render import STEP_NAMES
 from .views import access
 from .views.admin import bp as admin_bp
 from .views.api import bp as api_bp
+from .views.audit import bp as audit_bp
 from .views.auth import bp as auth_bp
 from .views.case import bp as case_bp
-from .views.display import local_time, mask_id
+from .views.display import CLASSIFICATION_NAMES, ID_TYPE_NAMES, local_time, mask_id, value_name
 from .views.search import bp as search_bp
-
-CLASSIFICATION_NAMES = {"public": "公开", "internal": "内部", "restricted": "受控"}
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
@@ -96,7 +95,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     login.user_loader(lambda uid: access.load_user(archive, uid))
     login.unauthorized_handler(access.unauthorized)
 
-    for bp in (auth_bp, search_bp, case_bp, admin_bp, api_bp):
+    for bp in (auth_bp, search_bp, case_bp, admin_bp, audit_bp, api_bp):
         app.register_blueprint(bp)
     app.view_functions["static"] = access.public(app.view_functions["static"])
 
@@ -111,6 +110,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.jinja_env.globals.update(
         ROLES=ROLES, PERMISSIONS=PERMISSIONS, FACET_NAMES=FACETS, STEP_NAMES=STEP_NAMES,
         RETENTION_NAMES=RETENTION_NAMES, CLASSIFICATION_NAMES=CLASSIFICATION_NAMES,
+        ID_TYPE_NAMES=ID_TYPE_NAMES, value_name=value_name,
         DANGAN_ORGANIZATION=archive.settings.organization)
     return app
 

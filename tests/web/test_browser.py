@@ -157,3 +157,15 @@ def test_a_locked_account_stays_locked_even_with_the_right_password(page, server
     shot(page, "07-locked")
     page.goto(f"{server}/search")
     assert "/auth/login" in page.url
+
+
+def test_auditor_reads_the_audit_log_and_sysadmin_cannot(page, server, web):
+    sign_in(page, server, web, "auditor1")
+    assert "/audit/" in page.url
+    table = page.locator("table.audit").inner_text()
+    assert "role:grant" in table and "user:signin" in table and "auditor1" in table
+    assert page.locator("form button", has_text="授予").count() == 0  # changes nothing
+    shot(page, "08-audit-log")
+    page.context.clear_cookies()
+    sign_in(page, server, web, "sysadmin1")
+    assert page.goto(f"{server}/audit/").status == 403

@@ -55,6 +55,8 @@ def home() -> Any:
         return redirect(url_for("search.search"))
     if p.can("user.manage") or p.can("role.grant"):
         return redirect(url_for("admin.users"))
+    if p.can("audit.read"):
+        return redirect(url_for("audit.entries"))
     return render_template("home.html")
 
 
