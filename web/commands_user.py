@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from dangan.archive import accounts
+from dangan.archive import accounts, second_factor
 from dangan.archive.permissions import ROLES
 from dangan.archive.timeutil import local
 
@@ -121,7 +121,7 @@ def user_totp(ctx: click.Context, login: str, png_path: Path | None) -> None:
     import segno
 
     archive = open_archive(ctx)
-    uri = accounts.enrol_totp_at_console(archive.db, login, by=None, console_actor=cli_actor())
+    uri = second_factor.enrol_totp_at_console(archive.db, login, by=None, console_actor=cli_actor())
     qr = segno.make(uri, error="m")
     click.echo(f"otpauth 地址：{uri}")
     click.echo(_qr_text(qr))

@@ -7,7 +7,7 @@ import time
 import pyotp
 import pytest
 
-from dangan.archive import accounts, audit_log
+from dangan.archive import accounts, audit_log, second_factor
 from dangan.archive.account_models import User
 from dangan.archive.permissions import ADMIN_ROLES, BUSINESS_ROLES, ROLES, allows
 
@@ -106,22 +106,22 @@ def test_unknown_login_and_wrong_password_look_the_same(archive):
 def test_totp_enrolment_verification_and_replay(archive):
     p = make(archive, "arch", "archivist")
     assert not p.totp_enrolled
-    uri = accounts.begin_totp_enrolment(archive.db, p.id)
-    assert uri == accounts.begin_totp_enrolment(archive.db, p.id)  # same until confirmed
+    uri = second_factor.begin_totp_enrolment(archive.db, p.id)
+    assert uri == second_factor.begin_totp_enrolment(archive.db, p.id)  # same until confirmed
     totp = pyotp.parse_uri(uri)
     now = time.time()
     with pytest.raises(accounts.SecondFactorFailed):
-        accounts.confirm_totp_enrolment(archive.db, p.id, "000000" if totp.at(now) != "000000"
+        second_factor.confirm_totp_enrolment(archive.db, p.id, "000000" if totp.at(now) != "000000"
                                         else "111111", at=now)
-    signed = accounts.confirm_totp_enrolment(archive.db, p.id, totp.at(now), at=now)
+    signed = second_factor.confirm_totp_enrolment(archive.db, p.id, totp.at(now), at=now)
     assert signed.totp_enrolled
     # the same code cannot be used twice (replay), the next one works
     with pytest.raises(accounts.SecondFactorFailed):
-        accounts.verify_second_factor(archive.db, p.id, totp.at(now), at=now)
+        second_factor.verify_second_factor(archive.db, p.id, totp.at(now), at=now)
     later = now + 30
-    assert accounts.verify_second_factor(archive.db, p.id, totp.at(later), at=later).login == "arch"
+    assert second_factor.verify_second_factor(archive.db, p.id, totp.at(later), at=later).login == "arch"
     with pytest.raises(accounts.SecondFactorFailed):
-        accounts.begin_totp_enrolment(archive.db, p.id)
+        second_factor.begin_totp_enrolment(archive.db, p.id)
 
 
 def test_weak_passwords_and_bad_logins_refused(archive):

@@ -13,7 +13,7 @@ from typing import Any
 
 import pyotp
 
-from dangan.archive import accounts, keys
+from dangan.archive import accounts, keys, second_factor
 from dangan.archive.instance import Archive
 from dangan.archive.permissions import ROLES
 from dangan.packages import signing
@@ -60,7 +60,7 @@ def add_user(web: WebArchive, login: str, role: str) -> None:
     db = web.archive.db
     accounts.create_user(db, login, f"测试{ROLES[role]}", password=PASSWORD, by=None)
     accounts.grant_role(db, login, role, by=None)
-    web.totp[login] = pyotp.parse_uri(accounts.enrol_totp_at_console(db, login, by=None))
+    web.totp[login] = pyotp.parse_uri(second_factor.enrol_totp_at_console(db, login, by=None))
 
 
 def file_one_case(archive: Archive, out: Path) -> dict[str, Any]:

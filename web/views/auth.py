@@ -21,7 +21,7 @@ from flask import (
 )
 from flask_login import current_user, login_user, logout_user
 
-from dangan.archive import accounts
+from dangan.archive import accounts, second_factor
 from dangan.archive.permissions import second_factor_required
 
 from .access import WebUser, archive, public, safe_next
@@ -89,7 +89,7 @@ def totp() -> Any:
     if request.method == "GET":
         return render_template("totp.html")
     try:
-        p = accounts.verify_second_factor(archive().db, pending["uid"],
+        p = second_factor.verify_second_factor(archive().db, pending["uid"],
                                           request.form.get("code", ""),
                                           lock_minutes=current_app.config["DANGAN_LOCK_MINUTES"])
     except accounts.AccountError as exc:
@@ -104,11 +104,11 @@ def enrol() -> Any:
     if pending is None:
         flash("登录已超时，请重新输入口令")
         return redirect(url_for("auth.login"))
-    uri = accounts.begin_totp_enrolment(archive().db, pending["uid"])
+    uri = second_factor.begin_totp_enrolment(archive().db, pending["uid"])
     if request.method == "GET":
         return render_template("enrol.html", secret=_secret_of(uri))
     try:
-        p = accounts.confirm_totp_enrolment(archive().db, pending["uid"],
+        p = second_factor.confirm_totp_enrolment(archive().db, pending["uid"],
                                             request.form.get("code", ""))
     except accounts.AccountError as exc:
         return _refused(exc, "enrol.html", secret=_secret_of(uri))
@@ -121,7 +121,7 @@ def enrol_qr() -> Any:
     pending = _pending()
     if pending is None:
         return Response(status=404)
-    uri = accounts.begin_totp_enrolment(archive().db, pending["uid"])
+    uri = second_factor.begin_totp_enrolment(archive().db, pending["uid"])
     buf = io.BytesIO()
     segno.make(uri, error="m").save(buf, kind="png", scale=6, border=4)
     return Response(buf.getvalue(), mimetype="image/png")
