@@ -15,6 +15,8 @@ import click
 from dangan.packages.errors import DanganError
 
 from . import commands_archive, commands_audit, commands_ingest, commands_search, commands_verify
+from .commands_serve import register as register_serve_command
+from .commands_user import register as register_user_commands
 from .render import emit_json
 
 
@@ -50,6 +52,8 @@ commands_ingest.register(main)
 commands_search.register(main)
 commands_audit.register(main)
 commands_verify.register(main)
+register_user_commands(main)
+register_serve_command(main)
 
 
 if __name__ == "__main__":  # pragma: no cover

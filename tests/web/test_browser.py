@@ -1,0 +1,171 @@
+"""The web UI in a real browser: Debian's Chromium driven by Playwright, against the app
+served on a loopback port. Screenshots go to tests/artifacts/ (gitignored)."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from dangan.web.app import create_app
+from tests.web.webkit import PASSWORD, build
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync", "--no-first-run"]
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def web(tmp_path_factory):
+    w = build(tmp_path_factory.mktemp("browser") / "home")
+    yield w
+    w.archive.close()
+
+
+@pytest.fixture(scope="module")
+def server(web):
+    from werkzeug.serving import make_server
+
+    app = create_app({"DANGAN_ARCHIVE": web.archive, "SECRET_KEY": "browser-test",
+                      "SESSION_COOKIE_SECURE": False})
+    srv = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{srv.server_port}"
+    srv.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.exists():
+        pytest.skip("/usr/bin/chromium is absent: run .ci/install-system-packages as root")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 860})
+    p = context.new_page()
+    yield p
+    context.close()
+
+
+def shot(page, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def sign_in(page, server, web, login: str, password: str = PASSWORD) -> None:
+    page.goto(f"{server}/auth/login")
+    page.fill("input[name=login]", login)
+    page.fill("input[name=password]", password)
+    page.click("button[type=submit]")
+    if page.url.endswith("/auth/totp"):
+        page.fill("input[name=code]", web.code(login))
+        page.click("main button[type=submit]")
+
+
+def test_archivist_signs_in_with_totp_searches_and_opens_the_case(page, server, web):
+    page.goto(f"{server}/auth/login")
+    shot(page, "01-login")
+    page.fill("input[name=login]", "archivist1")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    assert page.url.endswith("/auth/totp")
+    shot(page, "02-totp")
+    page.fill("input[name=code]", web.code("archivist1"))
+    page.click("main button[type=submit]")
+    assert "/search" in page.url
+    assert page.locator("header .who").inner_text().startswith("测试档案管理")
+    name = web.case["parties"][0]["name"]
+    page.fill("input[name=q]", name)
+    page.click("form.searchbox button")
+    assert page.locator(".total strong").inner_text() == "1"
+    shot(page, "03-search-results")
+    page.click(".hit a.title")
+    assert f"/case/{web.case['aip_id']}" in page.url
+    assert page.locator("h1").inner_text() == web.case["title"]
+    assert page.locator(".timeline .step").count() == len(web.case["events"])
+    # the archivist may see the full resident ID
+    person = next(p for p in web.case["parties"] if p["id_type"] == "resident_id")
+    assert person["id_number"] in page.locator("table.meta").inner_text()
+    shot(page, "04-case")
+
+
+def test_clerk_signs_in_without_second_factor_sees_masked_ids_and_is_refused_admin(
+        page, server, web):
+    sign_in(page, server, web, "clerk1")
+    assert "/search" in page.url
+    page.goto(f"{server}/case/{web.case['aip_id']}")
+    person = next(p for p in web.case["parties"] if p["id_type"] == "resident_id")
+    number = person["id_number"]
+    shown = page.locator(".idno").nth(web.case["parties"].index(person)).inner_text()
+    assert shown != number and shown.endswith(number[-4:]) and "*" in shown
+    response = page.goto(f"{server}/admin/users")
+    assert response.status == 403
+    assert page.locator("h1").inner_text() == "您没有权限访问此页面"
+    assert page.locator("[data-code]").first.get_attribute("data-code") == "web.forbidden"
+    shot(page, "05-clerk-forbidden")
+
+
+@pytest.mark.parametrize("login,refused", [
+    ("sysadmin1", "/search"),          # users and configuration, never records
+    ("secadmin1", "/search"),          # grants roles, cannot use them
+    ("auditor1", "/admin/users"),      # reads the audit log, changes nothing
+    ("appraiser1", "/admin/users"),
+    ("inspector1", "/admin/users"),
+    ("archivist1", "/admin/users"),
+])
+def test_one_refused_action_per_role(page, server, web, login, refused):
+    sign_in(page, server, web, login)
+    assert "/auth/" not in page.url, page.url
+    response = page.goto(f"{server}{refused}")
+    assert response.status == 403
+    assert "您没有权限访问此页面" in page.content()
+
+
+def test_sysadmin_manages_users_in_the_admin_page(page, server, web):
+    sign_in(page, server, web, "sysadmin1")
+    assert "/admin/users" in page.url
+    page.fill("form.card input[name=login]", "zhangsan")
+    page.fill("form.card input[name=display_name]", "张三")
+    page.click("form.card button[type=submit]")
+    assert "已创建用户 zhangsan" in page.locator(".flash").inner_text()
+    assert page.locator("table.users").get_by_text("张三").count() == 1
+    shot(page, "06-admin-users")
+
+
+def test_a_locked_account_stays_locked_even_with_the_right_password(page, server, web):
+    web.add_user("clerk9", "clerk")
+    for _ in range(5):
+        sign_in(page, server, web, "clerk9", password="wrong-password-1")
+        assert page.locator("[data-code]").first.get_attribute("data-code") == \
+            "account.signin_failed"
+    sign_in(page, server, web, "clerk9")
+    assert "/auth/login" in page.url
+    assert page.locator(".error").get_attribute("data-code") == "account.locked"
+    assert "锁定" in page.locator(".error").inner_text()
+    shot(page, "07-locked")
+    page.goto(f"{server}/search")
+    assert "/auth/login" in page.url
+
+
+def test_auditor_reads_the_audit_log_and_sysadmin_cannot(page, server, web):
+    sign_in(page, server, web, "auditor1")
+    assert "/audit/" in page.url
+    table = page.locator("table.audit").inner_text()
+    assert "role:grant" in table and "user:signin" in table and "auditor1" in table
+    assert page.locator("form button", has_text="授予").count() == 0  # changes nothing
+    shot(page, "08-audit-log")
+    page.context.clear_cookies()
+    sign_in(page, server, web, "sysadmin1")
+    assert page.goto(f"{server}/audit/").status == 403
