@@ -19,7 +19,7 @@ from dangan.packages.case_limits import CaseLimits, case_limit_problem
 from dangan.packages.case_schema import colliding_names
 from dangan.packages.checks.context import CASE_JSON, CASE_SIG, FILES_DIR, FileFacts
 from dangan.packages.digests import Digests, copy_and_digest, digest_file, sha256_hex
-from dangan.packages.errors import UnsafeContainer
+from dangan.packages.errors import NameClash, UnsafeContainer
 from dangan.packages.safezip import ZipLimits, extract_zip
 
 from .errors import CaseTextInvalid, CaseTooLarge, NameCollision, UnusableSubmission
@@ -59,6 +59,8 @@ def receive(
     elif source.is_file():
         try:
             extract_zip(source, dest, limits)
+        except NameClash as exc:
+            raise NameCollision(f"提交包 {source.name}：{exc.message}", exc.details) from exc
         except UnsafeContainer as exc:
             raise UnusableSubmission(f"提交包 {source.name} 不能安全打开：{exc.message}") from exc
         root = _submission_root(dest)
