@@ -148,7 +148,7 @@ def read_case(case_path: Path, limits: CaseLimits) -> tuple[bytes, dict[str, Any
     if too_big:
         raise CaseTooLarge(f"{too_big}：请拆分办件或精简后重新提交", [{"path": CASE_JSON, "note": too_big}])
     try:
-        case = json.loads(text)
+        case = json.loads(text, parse_constant=_no_constant)
     except json.JSONDecodeError as exc:
         raise UnusableSubmission(
             f"{CASE_JSON} 不是合法的 JSON：第 {exc.lineno} 行第 {exc.colno} 列 {exc.msg}"
@@ -166,6 +166,11 @@ def read_case(case_path: Path, limits: CaseLimits) -> tuple[bytes, dict[str, Any
             [{"path": where, "found": f"U+{ord(char):04X}"}],
         )
     return case_bytes, case
+
+
+def _no_constant(name: str) -> Any:
+    """NaN and Infinity are not JSON (RFC 8259), and no catalogue column can hold them."""
+    raise ValueError(f"含非标准的数值 {name}（JSON 不允许 NaN、Infinity）")
 
 
 _BAD_CHAR = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
