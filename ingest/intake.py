@@ -168,6 +168,19 @@ def read_case(case_path: Path, limits: CaseLimits) -> tuple[bytes, dict[str, Any
     return case_bytes, case
 
 
+MAX_SIGNATURE_BYTES = 64 << 10  # an Ed25519/ECDSA/SM2 signature in JSON is a few hundred
+
+
+def _read_signature(path: Path) -> bytes | None:
+    if not path.is_file():
+        return None
+    size = path.stat().st_size
+    if size > MAX_SIGNATURE_BYTES:
+        raise CaseTooLarge(f"{CASE_SIG} 大小 {size} 字节，超过上限 {MAX_SIGNATURE_BYTES} 字节，不是签名文件",
+                           [{"path": CASE_SIG, "expected": f"≤ {MAX_SIGNATURE_BYTES}", "found": size}])
+    return path.read_bytes()
+
+
 def _no_constant(name: str) -> Any:
     """NaN and Infinity are not JSON (RFC 8259), and no catalogue column can hold them."""
     raise ValueError(f"含非标准的数值 {name}（JSON 不允许 NaN、Infinity）")
@@ -218,7 +231,7 @@ def _describe(
         root=root,
         case_bytes=case_bytes,
         case=case,
-        signature_bytes=sig_path.read_bytes() if sig_path.is_file() else None,
+        signature_bytes=_read_signature(sig_path),
         files=files,
         extra_entries=extra,
         digests=digests,

@@ -42,6 +42,8 @@ def test_hostile_intake_input_is_refused(name, archive, make_case, sender_key, t
     entry.build(sub)
     sub.finish()
     sign_case(root, sender_key)
+    if sub.after_signing is not None:
+        sub.after_signing(root)
     target = zip_tree(root, tmp_path / "sub.zip") if sub.zip_instead else root
     started = time.monotonic()
     result = CliRunner().invoke(main, ["--home", str(archive.home), "ingest", str(target),

@@ -79,3 +79,30 @@ def test_pdf_limits_come_from_dangan_toml(archive, make_case, sender_key):
     report = {c["code"]: c for c in json.loads(out)["checks"]}
     assert report["GD-3-4"]["result"] == "fail"
     assert "页数 30" in report["GD-3-4"]["evidence"][0]["note"]
+
+
+def test_colliding_names_are_refused_naming_both(archive, make_case, sender_key, tmp_path):
+    """Item 5: ``café.pdf`` composed and decomposed, in a folder and in a .zip."""
+    import unicodedata
+
+    import pytest
+
+    from dangan.ingest.errors import NameCollision
+    from dangan.ingest.service import ingest
+    from tests.casekit import sign_case
+    from tests.hostile.intake.kit import Submission, zip_tree
+
+    root = make_case()
+    sub = Submission(root)
+    pdf = next((root / "files").rglob("*.pdf")).read_bytes()
+    composed, decomposed = (unicodedata.normalize(f, "café.pdf") for f in ("NFC", "NFD"))
+    sub.add_file(composed, pdf)
+    sub.add_file(decomposed, pdf + b"\n")
+    sub.finish()
+    sign_case(root, sender_key)
+    for target in (root, zip_tree(root, tmp_path / "sub.zip")):
+        with pytest.raises(NameCollision) as refused:
+            ingest(archive, target)
+        assert refused.value.code == "ingest.name_collision"
+        assert f"files/{composed}" in refused.value.message
+        assert f"files/{decomposed}" in refused.value.message

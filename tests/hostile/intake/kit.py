@@ -23,6 +23,7 @@ class Submission:
         self.case: dict[str, Any] = json.loads((root / "case.json").read_text("utf-8"))
         self.raw_case: bytes | None = None  # set to write these exact bytes instead
         self.zip_instead = False  # send the submission as a .zip of the tree
+        self.after_signing = None  # callable(root): a change made after case.json is signed
 
     def add_file(self, rel: str, data: bytes, *, media_type: str = "application/pdf",
                  kind: str = "evidence", listed: bool = True) -> None:
