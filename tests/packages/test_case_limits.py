@@ -26,7 +26,7 @@ def test_a_million_events_are_counted_not_built():
     assert len(data) < CaseLimits().max_bytes  # the byte cap alone would let it through
     why, seconds, peak = _measured(lambda: case_limit_problem(data, CaseLimits()))
     assert why and "events" in why
-    assert seconds < 2 and peak < 5 << 20, (seconds, peak)
+    assert seconds < 10 and peak < 5 << 20, (seconds, peak)  # it once took over 300 s and 2 GB
 
 
 def test_each_count_and_the_depth_have_their_own_cap():
@@ -51,7 +51,7 @@ def test_a_pdf_of_100000_pages_is_refused_in_a_moment(tmp_path):
     path.write_bytes(pdfgen.many_pages(100_000))
     info, seconds, peak = _measured(lambda: inspect_pdf(path, with_text=False))
     assert not info.readable and info.over_limit and "对象" in info.over_limit
-    assert seconds < 2 and peak < 20 << 20, (seconds, peak)
+    assert seconds < 10 and peak < 20 << 20, (seconds, peak)  # once 40 s and 360 MB
 
 
 def test_pdf_limits_on_pages_objects_and_depth(tmp_path):
@@ -67,4 +67,4 @@ def test_pdf_limits_on_pages_objects_and_depth(tmp_path):
     assert inspect_pdf(chain, with_text=False).readable
     info, seconds, _ = _measured(
         lambda: inspect_pdf(chain, with_text=False, limits=PdfLimits(max_depth=50)))
-    assert not info.readable and "嵌套" in info.over_limit and seconds < 2
+    assert not info.readable and "嵌套" in info.over_limit and seconds < 10
