@@ -41,6 +41,13 @@ class Settings:
     max_submission_bytes: int = 4 << 30
     max_entries: int = 10_000
     max_ratio: float = 200.0
+    max_case_json_bytes: int = 16 << 20
+    max_case_events: int = 1000
+    max_case_parties: int = 1001
+    max_case_files: int = 10_000
+    pdf_max_pages: int = 5_000
+    pdf_max_objects: int = 50_000
+    pdf_max_depth: int = 1_000
     ocr_at_ingest: bool = True  # OCR scans when a single case is indexed at filing
 
     @property
@@ -103,6 +110,13 @@ ocr_at_ingest = {str(self.ocr_at_ingest).lower()}  # else scans wait for dangan 
 max_submission_bytes = {self.max_submission_bytes}
 max_entries = {self.max_entries}
 max_ratio = {self.max_ratio}
+max_case_json_bytes = {self.max_case_json_bytes}  # case.json is refused unparsed beyond these
+max_case_events = {self.max_case_events}
+max_case_parties = {self.max_case_parties}          # applicant + subjects
+max_case_files = {self.max_case_files}
+pdf_max_pages = {self.pdf_max_pages}               # a PDF beyond these is refused (GD-3-4)
+pdf_max_objects = {self.pdf_max_objects}
+pdf_max_depth = {self.pdf_max_depth}
 """
 
 
@@ -139,6 +153,9 @@ _FIELDS: dict[tuple[str, str], tuple[str, type]] = {
     ("limits", "max_submission_bytes"): ("max_submission_bytes", int),
     ("limits", "max_entries"): ("max_entries", int),
     ("limits", "max_ratio"): ("max_ratio", float),
+    **{("limits", name): (name, int) for name in (
+        "max_case_json_bytes", "max_case_events", "max_case_parties", "max_case_files",
+        "pdf_max_pages", "pdf_max_objects", "pdf_max_depth")},
     ("search", "ocr_at_ingest"): ("ocr_at_ingest", bool),
 }
 

@@ -13,3 +13,21 @@ class UnusableSubmission(IngestError):
     """Not a case submission, unreadable, or unsafe to open: nothing can be checked."""
 
     code = "ingest.unusable_submission"
+
+
+class CaseTooLarge(UnusableSubmission):
+    """case.json exceeds the configured bytes, counts or nesting: refused unparsed."""
+
+    code = "ingest.case_too_large"
+
+
+class CaseTextInvalid(UnusableSubmission):
+    """case.json holds text no archive format can carry (control characters, lone surrogates)."""
+
+    code = "ingest.case_invalid_text"
+
+
+class NameCollision(UnusableSubmission):
+    """Two names in the submission that one file system would take for the same file."""
+
+    code = "ingest.name_collision"

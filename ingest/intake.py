@@ -9,17 +9,20 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from dangan.packages.case_limits import CaseLimits, case_limit_problem
+from dangan.packages.case_schema import colliding_names
 from dangan.packages.checks.context import CASE_JSON, CASE_SIG, FILES_DIR, FileFacts
 from dangan.packages.digests import Digests, copy_and_digest, digest_file, sha256_hex
-from dangan.packages.errors import UnsafeContainer
+from dangan.packages.errors import NameClash, UnsafeContainer
 from dangan.packages.safezip import ZipLimits, extract_zip
 
-from .errors import UnusableSubmission
+from .errors import CaseTextInvalid, CaseTooLarge, NameCollision, UnusableSubmission
 
 
 @dataclass
@@ -42,7 +45,9 @@ class ReceivedSubmission:
         return sum(f.size for f in self.files.values())
 
 
-def receive(source: Path, staging: Path, limits: ZipLimits) -> ReceivedSubmission:
+def receive(
+    source: Path, staging: Path, limits: ZipLimits, case_limits: CaseLimits | None = None
+) -> ReceivedSubmission:
     """Stage ``source`` under ``staging/submission`` and describe it."""
     if not source.exists():
         raise UnusableSubmission(f"找不到提交包 {source}")
@@ -54,6 +59,8 @@ def receive(source: Path, staging: Path, limits: ZipLimits) -> ReceivedSubmissio
     elif source.is_file():
         try:
             extract_zip(source, dest, limits)
+        except NameClash as exc:
+            raise NameCollision(f"提交包 {source.name}：{exc.message}", exc.details) from exc
         except UnsafeContainer as exc:
             raise UnusableSubmission(f"提交包 {source.name} 不能安全打开：{exc.message}") from exc
         root = _submission_root(dest)
@@ -64,7 +71,22 @@ def receive(source: Path, staging: Path, limits: ZipLimits) -> ReceivedSubmissio
         }
     else:
         raise UnusableSubmission(f"{source} 既不是目录也不是文件")
-    return _describe(source.name, root, digests)
+    _refuse_colliding_names(digests)
+    return _describe(source.name, root, digests, case_limits or CaseLimits())
+
+
+def _refuse_colliding_names(digests: dict[str, Digests]) -> None:
+    """Two names one file system would take for one file (``café`` composed and decomposed,
+    ``A.pdf`` and ``a.pdf``) cannot both be archived: on an NTFS share or a normalising
+    file system one would overwrite the other."""
+    pairs = colliding_names(digests)
+    if pairs:
+        a, b = pairs[0]
+        raise NameCollision(
+            f"提交包中 {a!r} 与 {b!r} 两个文件名在 Unicode 规范化（NFC）或忽略大小写后相同，"
+            "在部分文件系统上会互相覆盖：请改用不同的文件名后重新提交",
+            [{"path": a, "collides_with": b} for a, b in pairs],
+        )
 
 
 def _submission_root(extracted: Path) -> Path:
@@ -107,23 +129,93 @@ def _copy_tree(source: Path, dest: Path, limits: ZipLimits) -> dict[str, Digests
     return digests
 
 
-def _describe(name: str, root: Path, digests: dict[str, Digests]) -> ReceivedSubmission:
+def read_case(case_path: Path, limits: CaseLimits) -> tuple[bytes, dict[str, Any]]:
+    """case.json's bytes and object, refused before parsing when it is too big.
+
+    Every way a case.json can be unusable ends here as an ``UnusableSubmission``
+    (exit 2) with a stable code, never as a parser's own exception.
+    """
+    size = case_path.stat().st_size
+    if size > limits.max_bytes:
+        raise CaseTooLarge(f"{CASE_JSON} 大小 {size} 字节，超过上限 {limits.max_bytes} 字节，未予解析",
+                           [{"path": CASE_JSON, "expected": f"≤ {limits.max_bytes}", "found": size}])
+    case_bytes = case_path.read_bytes()
+    try:
+        text = case_bytes.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise UnusableSubmission(f"{CASE_JSON} 不是 UTF-8 编码：第 {exc.start} 字节处 {exc.reason}") from exc
+    too_big = case_limit_problem(case_bytes, limits)
+    if too_big:
+        raise CaseTooLarge(f"{too_big}：请拆分办件或精简后重新提交", [{"path": CASE_JSON, "note": too_big}])
+    try:
+        case = json.loads(text, parse_constant=_no_constant)
+    except json.JSONDecodeError as exc:
+        raise UnusableSubmission(
+            f"{CASE_JSON} 不是合法的 JSON：第 {exc.lineno} 行第 {exc.colno} 列 {exc.msg}"
+        ) from exc
+    except (ValueError, RecursionError) as exc:  # e.g. an integer of 5,000 digits
+        raise UnusableSubmission(f"{CASE_JSON} 不是可接受的 JSON：{exc}") from exc
+    if not isinstance(case, dict):
+        raise UnusableSubmission(f"{CASE_JSON} 应为 JSON 对象，实际为 {type(case).__name__}")
+    bad = _bad_text(case, "$")
+    if bad:
+        where, char = bad
+        raise CaseTextInvalid(
+            f"{CASE_JSON} 的 {where} 含不可存档的字符 U+{ord(char):04X}（控制字符或孤立代理项），"
+            "请去除后重新签名提交",
+            [{"path": where, "found": f"U+{ord(char):04X}"}],
+        )
+    return case_bytes, case
+
+
+MAX_SIGNATURE_BYTES = 64 << 10  # an Ed25519/ECDSA/SM2 signature in JSON is a few hundred
+
+
+def _read_signature(path: Path) -> bytes | None:
+    if not path.is_file():
+        return None
+    size = path.stat().st_size
+    if size > MAX_SIGNATURE_BYTES:
+        raise CaseTooLarge(f"{CASE_SIG} 大小 {size} 字节，超过上限 {MAX_SIGNATURE_BYTES} 字节，不是签名文件",
+                           [{"path": CASE_SIG, "expected": f"≤ {MAX_SIGNATURE_BYTES}", "found": size}])
+    return path.read_bytes()
+
+
+def _no_constant(name: str) -> Any:
+    """NaN and Infinity are not JSON (RFC 8259), and no catalogue column can hold them."""
+    raise ValueError(f"含非标准的数值 {name}（JSON 不允许 NaN、Infinity）")
+
+
+_BAD_CHAR = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
+def _bad_text(value: Any, where: str) -> tuple[str, str] | None:
+    """The first string (key or value) with a character XML 1.0 and UTF-8 cannot carry."""
+    if isinstance(value, str):
+        m = _BAD_CHAR.search(value)
+        return (where, m.group()) if m else None
+    if isinstance(value, dict):
+        for k, v in value.items():
+            found = _bad_text(k, f"{where}.{k!r}") or _bad_text(v, f"{where}.{k}")
+            if found:
+                return found
+    elif isinstance(value, list):
+        for n, v in enumerate(value):
+            found = _bad_text(v, f"{where}[{n}]")
+            if found:
+                return found
+    return None
+
+
+def _describe(
+    name: str, root: Path, digests: dict[str, Digests], limits: CaseLimits
+) -> ReceivedSubmission:
     case_path = root / CASE_JSON
     if not case_path.is_file():
         raise UnusableSubmission(
             f"{name} 不是办件提交包：根目录下没有 {CASE_JSON}（应包含 case.json、case.json.sig、files/）"
         )
-    case_bytes = case_path.read_bytes()
-    try:
-        case = json.loads(case_bytes.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise UnusableSubmission(f"{CASE_JSON} 不是 UTF-8 编码：第 {exc.start} 字节处 {exc.reason}") from exc
-    except json.JSONDecodeError as exc:
-        raise UnusableSubmission(
-            f"{CASE_JSON} 不是合法的 JSON：第 {exc.lineno} 行第 {exc.colno} 列 {exc.msg}"
-        ) from exc
-    if not isinstance(case, dict):
-        raise UnusableSubmission(f"{CASE_JSON} 应为 JSON 对象，实际为 {type(case).__name__}")
+    case_bytes, case = read_case(case_path, limits)
     sig_path = root / CASE_SIG
     files: dict[str, FileFacts] = {}
     extra: list[str] = []
@@ -139,7 +231,7 @@ def _describe(name: str, root: Path, digests: dict[str, Digests]) -> ReceivedSub
         root=root,
         case_bytes=case_bytes,
         case=case,
-        signature_bytes=sig_path.read_bytes() if sig_path.is_file() else None,
+        signature_bytes=_read_signature(sig_path),
         files=files,
         extra_entries=extra,
         digests=digests,

@@ -10,7 +10,7 @@ from dangan.archive.filing_config import ServiceItem
 from dangan.archive.models import Item, ItemEvent, ItemFile, Party
 from dangan.archive.timeutil import iso, parse_iso
 from dangan.packages.aip import AIPInput
-from dangan.packages.checks.context import FILES_DIR
+from dangan.packages.case_schema import submission_path
 
 from .intake import ReceivedSubmission
 
@@ -106,7 +106,7 @@ def build_item(
     ]
     item.files = []
     for seq, f in enumerate(files, start=1):
-        rel = f"{FILES_DIR}/{f['path']}"
+        rel = submission_path(f["path"])
         facts = sub.files[rel]
         tech = identified.get(rel, {})
         item.files.append(

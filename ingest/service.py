@@ -25,7 +25,9 @@ from dangan.archive.models import Rejection
 from dangan.archive.receipts import make_receipt
 from dangan.archive.store import remove_tree
 from dangan.archive.timeutil import iso, utcnow
+from dangan.packages.case_limits import CaseLimits
 from dangan.packages.checks import CheckContext, CheckReport, Stage, run_checks
+from dangan.packages.formats.pdf import PdfLimits
 from dangan.packages.safezip import ZipLimits
 
 from . import failpoints, records, sealing
@@ -43,6 +45,18 @@ def _limits(archive: Archive) -> ZipLimits:
         max_entry_bytes=s.max_submission_bytes,
         max_ratio=s.max_ratio,
     )
+
+
+def _case_limits(archive: Archive) -> CaseLimits:
+    s = archive.settings
+    return CaseLimits(max_bytes=s.max_case_json_bytes, max_events=s.max_case_events,
+                      max_parties=s.max_case_parties, max_files=s.max_case_files)
+
+
+def _pdf_limits(archive: Archive) -> PdfLimits:
+    s = archive.settings
+    return PdfLimits(max_pages=s.pdf_max_pages, max_objects=s.pdf_max_objects,
+                     max_depth=s.pdf_max_depth)
 
 
 def recover(archive: Archive) -> list[str]:
@@ -76,7 +90,7 @@ def ingest(
     recover(archive)
     staging = archive.store.new_staging()
     try:
-        sub = receive(Path(source), staging, _limits(archive))
+        sub = receive(Path(source), staging, _limits(archive), _case_limits(archive))
         outcome = _file(archive, sub, staging, received_at, actor or default_actor())
     finally:
         remove_tree(staging)
@@ -106,6 +120,7 @@ def _context(archive: Archive, sub: ReceivedSubmission) -> CheckContext:
         catalogue=facts,
         allowed_media_types=frozenset(s.allowed_media_types),
         min_scan_dpi=s.min_scan_dpi,
+        pdf_limits=_pdf_limits(archive),
         archival_code_rule=archive.code_rule,
     )
 

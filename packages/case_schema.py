@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+import unicodedata
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -360,3 +361,39 @@ def _describe(err: Any) -> list[dict[str, Any]]:
 def _row(path: str, keyword: str, expected: Any, found: Any, note: str) -> dict[str, Any]:
     return {"path": path, "element": element_name(path), "keyword": keyword,
             "expected": expected, "found": found, "note": note}
+
+
+# --- file paths: the one reading of ``files[].path`` -----------------------------------
+
+FILES_DIR = "files"
+
+
+def submission_path(entry_path: Any) -> str | None:
+    """The submission-relative path (``files/…``) that a ``files[].path`` names, or None.
+
+    The contract allows both ``files/01-登记表.pdf`` and ``01-登记表.pdf`` for the same
+    file. Every consumer (checks, AIP description, catalogue rows) must resolve a path
+    through this function so that the two readings can never diverge.
+    """
+    if not isinstance(entry_path, str) or not entry_path:
+        return None
+    prefix = f"{FILES_DIR}/"
+    return entry_path if entry_path.startswith(prefix) else prefix + entry_path
+
+
+def name_key(path: str) -> str:
+    """The key under which two names collide on a normalising or case-insensitive file system."""
+    return unicodedata.normalize("NFC", path).casefold()
+
+
+def colliding_names(paths: Iterable[str]) -> list[tuple[str, str]]:
+    """Pairs of distinct names that are equal after NFC normalisation and case folding."""
+    first: dict[str, str] = {}
+    pairs: list[tuple[str, str]] = []
+    for path in paths:
+        key = name_key(path)
+        seen = first.setdefault(key, path)
+        if seen != path:
+            pairs.append((seen, path))
+    return pairs
+

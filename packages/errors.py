@@ -36,6 +36,12 @@ class UnsafeContainer(PackageError):
     code = "package.unsafe_container"
 
 
+class NameClash(UnsafeContainer):
+    """Two entries whose names are equal after NFC normalisation or case folding."""
+
+    code = "package.name_clash"
+
+
 class FormatError(PackageError):
     """A file that does not decode as the format it claims or was identified as."""
 

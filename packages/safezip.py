@@ -16,7 +16,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from .errors import UnsafeContainer
+from .errors import NameClash, UnsafeContainer
 
 
 @dataclass(frozen=True)
@@ -53,7 +53,7 @@ def inspect_zip(zf: zipfile.ZipFile, limits: ZipLimits = ZipLimits()) -> list[zi
     infos = zf.infolist()
     if len(infos) > limits.max_entries:
         raise UnsafeContainer(f"压缩包条目过多：{len(infos)} 个，上限 {limits.max_entries}")
-    seen: set[str] = set()
+    seen: dict[str, str] = {}
     files: list[zipfile.ZipInfo] = []
     total = 0
     total_compressed = 0
@@ -61,8 +61,12 @@ def inspect_zip(zf: zipfile.ZipFile, limits: ZipLimits = ZipLimits()) -> list[zi
         name = safe_member_name(info.filename.rstrip("/") if info.is_dir() else info.filename)
         key = unicodedata.normalize("NFC", name).casefold()
         if key in seen:
-            raise UnsafeContainer(f"压缩包中有重名条目：{info.filename!r}")
-        seen.add(key)
+            if seen[key] == name:
+                raise UnsafeContainer(f"压缩包中有重名条目：{info.filename!r}")
+            raise NameClash(
+                f"压缩包中 {seen[key]!r} 与 {name!r} 在 Unicode 规范化（NFC）或忽略大小写后同名，"
+                "在部分文件系统上会互相覆盖", [{"path": seen[key], "collides_with": name}])
+        seen[key] = name
         if _is_link_or_special(info):
             raise UnsafeContainer(f"压缩包条目是符号链接或特殊文件，不予接收：{info.filename!r}")
         if info.flag_bits & 0x1:

@@ -14,6 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from ..case_schema import submission_path
 from ..digests import Digests
 from . import labels as L
 from .bag import CASE_JSON, CASE_SIG, FILES_PREFIX, software_agent
@@ -82,9 +83,8 @@ def payload_path(submission_rel: str) -> str:
 
 
 def submission_rel(entry_path: Any) -> str | None:
-    if not isinstance(entry_path, str) or not entry_path:
-        return None
-    return entry_path if entry_path.startswith("files/") else f"files/{entry_path}"
+    """Where a ``files[].path`` points in the submission (the one rule, in case_schema)."""
+    return submission_path(entry_path)
 
 
 def check_item(r: dict) -> dict:

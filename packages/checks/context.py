@@ -14,13 +14,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from ..case_schema import FILES_DIR as FILES_DIR  # re-exported: the submission layout
+from ..case_schema import submission_path
 from .engine import Stage
 
 T = TypeVar("T")
 
 CASE_JSON = "case.json"
 CASE_SIG = "case.json.sig"
-FILES_DIR = "files"
 
 DEFAULT_MEDIA_TYPES = frozenset(
     {
@@ -107,6 +108,7 @@ class CheckContext:
     now: datetime = field(default_factory=lambda: datetime.now(UTC))
     min_scan_dpi: int = 200
     virus_scanner: Any = None  # packages.formats.virus.VirusScanner
+    pdf_limits: Any = None  # packages.formats.pdf.PdfLimits; None: its defaults
     archival_code: str | None = None
     archival_code_rule: Any = None  # packages.archival_code.ArchivalCodeRule
     aip_root: Path | None = None
@@ -125,10 +127,7 @@ class CheckContext:
 
     def listed_path(self, entry: dict[str, Any]) -> str | None:
         """The submission-relative path (``files/…``) of a case.json file entry."""
-        path = entry.get("path")
-        if not isinstance(path, str) or not path:
-            return None
-        return f"{FILES_DIR}/{path}" if not path.startswith(f"{FILES_DIR}/") else path
+        return submission_path(entry.get("path"))
 
     def use_aip(self, root: Path, archival_code: str, public_key_pem: bytes | None) -> None:
         """Point the package checks at a (re)built AIP, forgetting what was read of another."""

@@ -42,7 +42,8 @@ def fmt_of(ctx: CheckContext, ff: FileFacts) -> FormatId:
 
 
 def pdf_of(ctx: CheckContext, ff: FileFacts) -> PdfInfo:
-    return ctx.memoized(f"pdf:{ff.rel_path}", lambda: inspect_pdf(ff.abs_path, with_text=False))
+    return ctx.memoized(f"pdf:{ff.rel_path}", lambda: inspect_pdf(ff.abs_path, with_text=False,
+                                                                 limits=ctx.pdf_limits))
 
 
 def ofd_of(ctx: CheckContext, ff: FileFacts) -> OfdInfo:

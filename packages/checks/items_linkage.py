@@ -11,6 +11,7 @@ import re
 from pathlib import PurePosixPath
 from typing import Any
 
+from ..case_schema import name_key
 from .context import CASE_JSON, CASE_SIG, CheckContext
 from .engine import Nature, Result, Verdict, check
 from .items_metadata import listed_files, problem, unreadable
@@ -113,8 +114,29 @@ def metadata_links_content(ctx: CheckContext) -> Verdict:
         if rel not in ctx.files:
             problems.append(problem(f"{jp}.path", "计算机文件名", "文件存在", rel,
                                     f"文件 {fid} 登记的 {rel} 不在提交中"))
+    problems.extend(_same_file_twice(ctx, entries))
     return Verdict.from_problems(problems, f"{len(entries)} 条文件元数据均关联到实际存在的文件",
                                  "元数据未关联到内容数据")
+
+
+def _same_file_twice(ctx: CheckContext, entries: list[tuple[str, Any]]) -> list[dict[str, Any]]:
+    """Entries that name one file twice, or two names one file system takes for one file
+    (equal after Unicode NFC normalisation or case folding: ``café`` composed/decomposed)."""
+    out = []
+    first: dict[str, tuple[str, str]] = {}
+    for jp, entry in entries:
+        rel = ctx.listed_path(entry)
+        if rel is None or path_problem(entry["path"]):
+            continue
+        key = name_key(rel)
+        if key not in first:
+            first[key] = (jp, rel)
+            continue
+        other_jp, other = first[key]
+        why = "登记的是同一文件" if other == rel else "在 Unicode 规范化（NFC）或忽略大小写后相同，会互相覆盖"
+        out.append(problem(f"{jp}.path", "计算机文件名", "互不相同的文件名", rel,
+                           f"{jp} 的 {rel!r} 与 {other_jp} 的 {other!r} {why}"))
+    return out
 
 
 @check("GD-4-3", Nature.SECURITY, "载体中多余文件检测")

@@ -24,6 +24,7 @@ from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObj
 
 MAX_OBJECTS = 200_000
 _TAIL = 2048
+_SIZE_RE = re.compile(rb"/Size\s+(\d{1,12})")
 _STARTXREF_RE = re.compile(rb"startxref\s+(\d+)\s*%%EOF", re.DOTALL)
 _XREF_AT_RE = re.compile(rb"xref|\d+\s+\d+\s+obj")
 _XREF_SLACK = 64
@@ -49,6 +50,20 @@ ACTIVE_NAMES = {
 logging.getLogger("pypdf").setLevel(logging.ERROR)
 
 
+@dataclass(frozen=True)
+class PdfLimits:
+    """How big a PDF the archive agrees to open (``[limits] pdf_*`` in dangan.toml).
+
+    A 100,000-page PDF once took 40 s and 360 MB to inspect and was archived; past these
+    bounds a file is refused with a message instead of being read to the end.
+    ``max_depth`` bounds the chain of objects from the catalogue to any object.
+    """
+
+    max_pages: int = 5_000
+    max_objects: int = 50_000
+    max_depth: int = 1_000
+
+
 @dataclass
 class PdfInfo:
     readable: bool
@@ -64,6 +79,7 @@ class PdfInfo:
     page_image_dpi: list[tuple[float, float] | None] = field(default_factory=list)
     objects_walked: int = 0
     walk_complete: bool = True
+    over_limit: str | None = None  # why the file exceeds PdfLimits (then readable is False)
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -122,8 +138,10 @@ def _name(obj: Any) -> str | None:
 class _Walker:
     """Bounded walk over the object graph from the catalogue, noting active content."""
 
-    def __init__(self, limit: int | None = None) -> None:
+    def __init__(self, limit: int | None = None, max_depth: int | None = None) -> None:
         self.limit = limit or MAX_OBJECTS
+        self.max_depth = max_depth
+        self.too_deep = False
         self.seen: set[tuple[int, int]] = set()
         self.found: dict[str, int] = {}
         self.signatures = 0
@@ -165,9 +183,12 @@ class _Walker:
             yield from obj
 
     def walk(self, root: Any) -> None:
-        stack = [root]
+        stack: list[tuple[Any, int]] = [(root, 0)]
         while stack:
-            obj = stack.pop()
+            obj, depth = stack.pop()
+            if self.max_depth is not None and depth > self.max_depth:
+                self.complete, self.too_deep = False, True
+                return
             if isinstance(obj, IndirectObject):
                 ref = (obj.idnum, obj.generation)
                 if ref in self.seen:
@@ -184,7 +205,7 @@ class _Walker:
             if isinstance(obj, DictionaryObject):
                 self._inspect(obj)
             if isinstance(obj, DictionaryObject | ArrayObject):
-                stack.extend(self._children(obj))
+                stack.extend((child, depth + 1) for child in self._children(obj))
 
 
 def _page_image_dpi(page: Any) -> tuple[float, float] | None:
@@ -254,34 +275,90 @@ def _open(path: Path, info: PdfInfo) -> PdfReader | None:
     return reader
 
 
-def inspect_pdf(path: Path | str, *, with_text: bool = True) -> PdfInfo:
-    """Everything the checks need to know about one PDF (never raises on bad input)."""
+def _declared_size(path: Path) -> int | None:
+    """The object count the trailer (or xref stream) near the end declares, unparsed."""
+    size = path.stat().st_size
+    with open(path, "rb") as f:
+        f.seek(max(0, size - _TAIL))
+        found = _SIZE_RE.findall(f.read())
+    return max(int(n) for n in found) if found else None
+
+
+def _refuse(info: PdfInfo, why: str) -> PdfInfo:
+    info.readable, info.over_limit = False, why
+    info.problems.append(why)
+    return info
+
+
+def _declared_pages(reader: PdfReader) -> int | None:
+    try:
+        pages = _resolve(_resolve(reader.trailer["/Root"]).get("/Pages"))
+        count = _resolve(pages.get("/Count"))
+        return int(count)
+    except Exception:  # noqa: BLE001 - a broken page tree is reported when it is read
+        return None
+
+
+def _over_limits(p: Path, reader: PdfReader | None, limits: PdfLimits) -> str | None:
+    """Why the PDF is too big to inspect, checked cheapest first, before the page tree."""
+    if reader is None:
+        declared = _declared_size(p)
+        if declared is not None and declared > limits.max_objects:
+            return f"PDF 声明含 {declared} 个对象，超过上限 {limits.max_objects}，未予解析"
+        return None
+    objects = sum(len(v) for v in reader.xref.values()) + len(reader.xref_objStm)
+    if objects > limits.max_objects:
+        return f"PDF 含 {objects} 个对象，超过上限 {limits.max_objects}，未予解析"
+    pages = _declared_pages(reader)
+    if pages is not None and pages > limits.max_pages:
+        return f"PDF 页数 {pages}，超过上限 {limits.max_pages} 页"
+    return None
+
+
+def inspect_pdf(
+    path: Path | str, *, with_text: bool = True, limits: PdfLimits | None = None
+) -> PdfInfo:
+    """Everything the checks need to know about one PDF (never raises on bad input).
+
+    A PDF beyond ``limits`` comes back unreadable with ``over_limit`` saying why, after
+    reading only its tail, cross-reference and page-tree root.
+    """
+    limits = limits or PdfLimits()
     p = Path(path)
     info = PdfInfo(readable=True)
     try:
         tail_problem = check_tail(p)
+        too_big = _over_limits(p, None, limits)
     except OSError as exc:
         return PdfInfo(readable=False, problems=[f"无法读取文件：{exc}"])
+    if too_big:
+        return _refuse(info, too_big)
     if tail_problem:
         info.truncated = True
         info.problems.append(tail_problem)
     reader = _open(p, info)
     if reader is None:
         return info
+    if too_big := _over_limits(p, reader, limits):
+        return _refuse(info, too_big)
     try:
         info.pages = len(reader.pages)
     except Exception as exc:  # noqa: BLE001
         info.readable = False
         info.problems.append(f"无法读取页面树：{exc}")
         return info
+    if info.pages > limits.max_pages:
+        return _refuse(info, f"PDF 页数 {info.pages}，超过上限 {limits.max_pages} 页")
     if info.pages == 0:
         info.problems.append("PDF 没有页面")
-    walker = _Walker()
+    walker = _Walker(min(MAX_OBJECTS, limits.max_objects), limits.max_depth)
     try:
         walker.walk(reader.trailer.raw_get("/Root"))
     except Exception as exc:  # noqa: BLE001
         walker.complete = False
         info.problems.append(f"遍历 PDF 对象时出错：{exc}")
+    if walker.too_deep:
+        return _refuse(info, f"PDF 对象嵌套超过 {limits.max_depth} 层，超过上限，未予解析")
     info.active_content = walker.found
     info.signatures = walker.signatures
     info.objects_walked = walker.visited
