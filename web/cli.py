@@ -14,7 +14,14 @@ import click
 
 from dangan.packages.errors import DanganError
 
-from . import commands_archive, commands_audit, commands_ingest, commands_search, commands_verify
+from . import (
+    commands_archive,
+    commands_audit,
+    commands_ingest,
+    commands_retention,
+    commands_search,
+    commands_verify,
+)
 from .render import emit_json
 
 
@@ -50,6 +57,7 @@ commands_ingest.register(main)
 commands_search.register(main)
 commands_audit.register(main)
 commands_verify.register(main)
+commands_retention.register(main)
 
 
 if __name__ == "__main__":  # pragma: no cover
