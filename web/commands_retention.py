@@ -18,6 +18,7 @@ from dangan.archive.timeutil import SHANGHAI, utcnow
 from dangan.packages.archival_code import RETENTION_NAMES
 from dangan.retention import holds as hold_service
 from dangan.retention import schedule as schedule_service
+from dangan.retention import stats as stats_service
 from dangan.retention.errors import RetentionInputError, RetentionRefused
 from dangan.retention.models import HOLD_KINDS, HOLD_SCOPES
 
@@ -29,6 +30,7 @@ T = TypeVar("T")
 def register(main: click.Group) -> None:
     main.add_command(retention)
     main.add_command(hold)
+    main.add_command(stats)
 
 
 def _open(ctx: click.Context) -> Archive:
@@ -189,3 +191,54 @@ def hold_list(ctx: click.Context, include_lifted: bool, as_json: bool) -> None:
                    f"{state}\t{v.authority}\t{v.reason}")
 
 
+
+
+@click.group()
+def stats() -> None:
+    """统计：馆藏、接收、保管期限与处置（表格或 CSV）。"""
+
+
+def _print_table(table: stats_service.StatsTable, as_csv: bool, as_json: bool) -> None:
+    if as_json:
+        emit_json(table.to_dict())
+    elif as_csv:
+        click.echo(table.to_csv(), nl=False)
+    else:
+        click.echo(table.title)
+        click.echo("\t".join(t for _, t in table.columns))
+        for row in table.rows:
+            click.echo("\t".join(str(row[k]) for k, _ in table.columns))
+        if not table.rows:
+            click.echo("（无数据）")
+
+
+@stats.command("holdings")
+@click.option("--csv", "as_csv", is_flag=True, help="输出 CSV")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def stats_holdings(ctx: click.Context, as_csv: bool, as_json: bool) -> None:
+    """馆藏：按类别、年度、保管期限、状态统计件数、文件数、页数、字节数。"""
+    with _open(ctx).db.session() as s:
+        _print_table(stats_service.holdings_stats(s), as_csv, as_json)
+
+
+@stats.command("intake")
+@click.option("--csv", "as_csv", is_flag=True, help="输出 CSV")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def stats_intake(ctx: click.Context, as_csv: bool, as_json: bool) -> None:
+    """接收：每月归档件数、文件数、字节数与拒收件数。"""
+    with _open(ctx).db.session() as s:
+        _print_table(stats_service.intake_stats(s), as_csv, as_json)
+
+
+@stats.command("retention")
+@click.option("--as-of", "as_of", metavar="YYYY-MM-DD", help="按此日期计算到期（默认今天）")
+@click.option("--csv", "as_csv", is_flag=True, help="输出 CSV")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def stats_retention(ctx: click.Context, as_of: str | None, as_csv: bool, as_json: bool) -> None:
+    """保管期限：在库、到期、冻结、鉴定、销毁、移交件数。"""
+    day = _as_of(as_of)
+    with _open(ctx).db.session() as s:
+        _print_table(stats_service.retention_stats(s, day), as_csv, as_json)
