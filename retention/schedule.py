@@ -130,36 +130,41 @@ class DueList:
 
 def due_list(session: Session, config: FilingConfig, as_of: date, *,
              limit: int | None = 1000) -> DueList:
-    """Everything due on ``as_of`` (due date on or before it) still in custody."""
-    held = held_aip_ids().subquery()
+    """Everything due on ``as_of`` (due date on or before it) still in custody.
+
+    Three queries, none proportional to the catalogue: the groups, read from the
+    ``ix_items_due`` index alone; the held due items, driven from the (few) active holds;
+    the first ``limit`` items in index order (``None``: all of them).
+    """
     due = (Item.due_on <= as_of, Item.status.in_(CUSTODY_STATES))
-    rows = session.execute(
-        select(Item.service_item_code, Item.category, Item.year, func.count(),
-               func.count(held.c.aip_id))
-        .outerjoin(held, held.c.aip_id == Item.aip_id)
-        .where(*due)
-        .group_by(Item.service_item_code, Item.category, Item.year)
-        .order_by(Item.category, Item.service_item_code, Item.year)
-    ).all()
+    keys = (Item.service_item_code, Item.category, Item.year)
+    counts = session.execute(select(*keys, func.count()).where(*due).group_by(*keys)).all()
+    held = held_aip_ids().subquery()
+    held_rows = session.execute(
+        select(Item.aip_id, *keys).join(held, held.c.aip_id == Item.aip_id).where(*due)).all()
+    held_ids = {r[0] for r in held_rows}
+    held_per_group: dict[tuple[str, str, int], int] = {}
+    for _, *key in held_rows:
+        held_per_group[tuple(key)] = held_per_group.get(tuple(key), 0) + 1  # type: ignore
     groups = []
-    for code, category, year, n, n_held in rows:
+    for code, category, year, n in sorted(counts, key=lambda r: (r[1], r[0], r[2])):
         service = config.get(code)
         groups.append(DueGroup(code, service.name if service else code, category, year,
-                               service.retention if service else None, n, n_held))
+                               service.retention if service else None, n,
+                               held_per_group.get((code, category, year), 0)))
     items: list[DueItem] = []
     total = sum(g.items for g in groups)
     if limit is None or limit > 0:
         q = (select(Item.aip_id, Item.archival_code, Item.title, Item.service_item_code,
-                    Item.year, Item.retention, Item.due_on, Item.status,
-                    held.c.aip_id.is_not(None))
-             .outerjoin(held, held.c.aip_id == Item.aip_id).where(*due)
-             .order_by(Item.due_on, Item.service_item_code, Item.year, Item.archival_code,
-                       Item.version))
+                    Item.year, Item.retention, Item.due_on, Item.status)
+             .where(*due)
+             .order_by(Item.due_on, Item.service_item_code, Item.category, Item.year,
+                       Item.archival_code, Item.version))
         if limit is not None:
             q = q.limit(limit)
-        items = [DueItem(a, c, t, s, y, r, d.isoformat(), st, bool(h))
-                 for a, c, t, s, y, r, d, st, h in session.execute(q)]
-    return DueList(as_of=as_of.isoformat(), total=total, held=sum(g.held for g in groups),
+        items = [DueItem(a, c, t, s, y, r, d.isoformat(), st, a in held_ids)
+                 for a, c, t, s, y, r, d, st in session.execute(q)]
+    return DueList(as_of=as_of.isoformat(), total=total, held=len(held_ids),
                    groups=groups, items=items,
                    items_truncated=limit is not None and total > len(items))
 
