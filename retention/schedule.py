@@ -24,6 +24,7 @@ from dangan.packages.archival_code import RETENTION_NAMES, RETENTION_YEARS
 
 from .errors import NotFound, PeriodUnknown
 from .holds import CUSTODY_STATES, held_aip_ids, holds_on
+from .models import Appraisal, AppraisalItem
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,8 @@ class Schedule:
     due_on: str | None
     legal_basis: str
     configured_retention: str | None
+    extended_by_appraisal: int | None = None
+    effective_retention: str | None = None
     holds: list[int] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
@@ -62,12 +65,18 @@ def schedule_of(session: Session, config: FilingConfig, ref: str) -> Schedule:
     item = catalogue.resolve_reference(session, ref)
     if item is None:
         raise NotFound(f"未找到档案 {ref}", [{"field": "ref", "found": ref}])
-    due = compute_due(item.year, item.retention)
+    extension = session.execute(
+        select(Appraisal.id, Appraisal.new_retention).join(AppraisalItem)
+        .where(AppraisalItem.aip_id == item.aip_id, Appraisal.action == "extend",
+               Appraisal.state == "approved")
+        .order_by(Appraisal.id.desc()).limit(1)).first()
+    effective = extension.new_retention if extension else item.retention
+    due = compute_due(item.year, effective)
     stored = item.due_on
-    if stored != due and not _extended(item, due):
+    if stored != due:
         raise PeriodUnknown(
-            f"{item.archival_code} 目录中的到期日 {stored} 与规则计算的 {due} 不符，"
-            "且没有延长保管期限的鉴定记录：请核查目录",
+            f"{item.archival_code} 目录中的到期日 {stored} 与按{RETENTION_NAMES[effective]}"
+            f"计算的 {due} 不符：请核查目录（不会按任何一方猜测到期日）",
             [{"field": "due_on", "expected": str(due), "found": str(stored)}])
     service = config.get(item.service_item_code)
     basis = service.legal_basis if service else (
@@ -80,15 +89,10 @@ def schedule_of(session: Session, config: FilingConfig, ref: str) -> Schedule:
         completed_year=item.year, starts_on=period_starts(item.year).isoformat(),
         due_on=stored.isoformat() if stored else None, legal_basis=basis,
         configured_retention=service.retention if service else None,
+        extended_by_appraisal=extension.id if extension else None,
+        effective_retention=effective,
         holds=[h.id for h in holds_on(session, item.aip_id)],
     )
-
-
-def _extended(item: Item, rule_due: date | None) -> bool:
-    """A stored date later than the rule's (or none: 永久) is an approved keep-longer."""
-    if rule_due is None:
-        return False
-    return item.due_on is None or item.due_on > rule_due
 
 
 @dataclass

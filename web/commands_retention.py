@@ -16,11 +16,12 @@ from dangan.archive.actor import default_actor
 from dangan.archive.instance import Archive
 from dangan.archive.timeutil import SHANGHAI, utcnow
 from dangan.packages.archival_code import RETENTION_NAMES
+from dangan.retention import appraisal as appraisal_service
 from dangan.retention import holds as hold_service
 from dangan.retention import schedule as schedule_service
 from dangan.retention import stats as stats_service
 from dangan.retention.errors import RetentionInputError, RetentionRefused
-from dangan.retention.models import HOLD_KINDS, HOLD_SCOPES
+from dangan.retention.models import APPRAISAL_ACTIONS, APPRAISAL_STATES, HOLD_KINDS, HOLD_SCOPES
 
 from .render import emit_json, local_time
 
@@ -115,10 +116,118 @@ def retention_schedule(ctx: click.Context, ref: str, as_json: bool) -> None:
     click.echo(f"服务事项  {sch.service_item_name}（{sch.service_item_code}），{sch.category}")
     click.echo(f"保管期限  {sch.retention_name}，办结年度 {sch.completed_year}，"
                f"自 {sch.starts_on} 起算")
+    if sch.extended_by_appraisal:
+        click.echo(f"延长      经鉴定 {sch.extended_by_appraisal} 延长为"
+                   f"{_ret(sch.effective_retention)}")
     click.echo(f"到期日    {sch.due_on or '永久保管，不到期'}")
     click.echo(f"依据      {sch.legal_basis}")
     if sch.holds:
         click.echo(f"冻结      {', '.join(str(h) for h in sch.holds)}（冻结期间不得销毁或移交）")
+
+
+@retention.group("appraisal")
+def appraisal() -> None:
+    """鉴定：提议（销毁、延长保管期限、移交）、小组意见、决定。"""
+
+
+def _print_appraisal(v: appraisal_service.AppraisalView, as_json: bool) -> None:
+    if as_json:
+        emit_json(v.to_dict())
+        return
+    state = APPRAISAL_STATES.get(v.state, v.state)
+    extra = f"，新期限 {_ret(v.new_retention)}" if v.new_retention else ""
+    click.echo(f"鉴定 {v.id}：{v.action_name}{extra}（{state}），提议人 {v.proposed_by}，"
+               f"{local_time(v.proposed_at)}")
+    click.echo(f"  理由：{v.reason}")
+    for i in v.items:
+        click.echo(f"  {i['archival_code']}  到期日 {i['due_on'] or '-'}")
+    for o in v.opinions:
+        click.echo(f"  意见 {o['member']}：{'同意' if o['opinion'] == 'agree' else '不同意'}，"
+                   f"{o['comment']}")
+    if v.decided_at:
+        click.echo(f"  决定 {v.decided_by} {local_time(v.decided_at)}：{v.conclusion}"
+                   f"（记录摘要 {v.record_sha256}）")
+
+
+@appraisal.command("propose")
+@click.argument("refs", nargs=-1, required=True)
+@click.option("--action", type=click.Choice(list(APPRAISAL_ACTIONS)), required=True,
+              help="destroy 销毁 / extend 延长保管期限 / transfer 移交")
+@click.option("--new-retention", help="延长后的保管期限代码（Y、D100、D50、D30）")
+@click.option("--reason", required=True, help="提议理由")
+@click.option("--as-of", "as_of", metavar="YYYY-MM-DD", help="按此日期判断是否到期（默认今天）")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def appraisal_propose(ctx: click.Context, refs: tuple[str, ...], action: str,
+                      new_retention: str | None, reason: str, as_of: str | None,
+                      as_json: bool) -> None:
+    """对到期档案（档号或 AIP 标识，可多件）提出鉴定提议。"""
+    archive = _open(ctx)
+    day = _as_of(as_of)
+    v = _refusable(ctx, lambda: appraisal_service.propose(
+        archive, action=action, refs=list(refs), reason=reason, actor=default_actor(),
+        new_retention=new_retention, as_of=day))
+    _print_appraisal(v, as_json)
+
+
+@appraisal.command("opinion")
+@click.argument("appraisal_id", type=int)
+@click.option("--agree/--disagree", required=True, help="同意或不同意")
+@click.option("--comment", required=True, help="意见说明")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def appraisal_opinion(ctx: click.Context, appraisal_id: int, agree: bool, comment: str,
+                      as_json: bool) -> None:
+    """鉴定小组成员对鉴定 APPRAISAL_ID 发表意见（提议人不得参与）。"""
+    archive = _open(ctx)
+    v = _refusable(ctx, lambda: appraisal_service.opinion(
+        archive, appraisal_id, member=default_actor(), agree=agree, comment=comment))
+    _print_appraisal(v, as_json)
+
+
+@appraisal.command("decide")
+@click.argument("appraisal_id", type=int)
+@click.option("--conclusion", required=True, help="鉴定意见")
+@click.option("--as-of", "as_of", metavar="YYYY-MM-DD", help="按此日期复核是否到期（默认今天）")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def appraisal_decide(ctx: click.Context, appraisal_id: int, conclusion: str, as_of: str | None,
+                     as_json: bool) -> None:
+    """记录鉴定小组的决定与鉴定意见（全体同意方为通过）。"""
+    archive = _open(ctx)
+    day = _as_of(as_of)
+    v = _refusable(ctx, lambda: appraisal_service.decide(
+        archive, appraisal_id, conclusion=conclusion, actor=default_actor(), as_of=day))
+    _print_appraisal(v, as_json)
+
+
+@appraisal.command("show")
+@click.argument("appraisal_id", type=int)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def appraisal_show(ctx: click.Context, appraisal_id: int, as_json: bool) -> None:
+    """显示一项鉴定：提议、意见、决定。"""
+    with _open(ctx).db.session() as s:
+        v = appraisal_service.get(s, appraisal_id)
+    _print_appraisal(v, as_json)
+
+
+@appraisal.command("list")
+@click.option("--state", type=click.Choice(list(APPRAISAL_STATES)))
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def appraisal_list(ctx: click.Context, state: str | None, as_json: bool) -> None:
+    """列出鉴定。"""
+    with _open(ctx).db.session() as s:
+        views = appraisal_service.list_appraisals(s, state=state)
+    if as_json:
+        emit_json([v.to_dict() for v in views])
+        return
+    if not views:
+        click.echo("没有鉴定")
+    for v in views:
+        click.echo(f"{v.id}\t{v.action_name}\t{APPRAISAL_STATES.get(v.state, v.state)}\t"
+                   f"{len(v.items)} 件\t{v.proposed_by}\t{len(v.opinions)} 条意见")
 
 
 @click.group()
