@@ -63,3 +63,20 @@ def test_a_period_that_cannot_be_computed_is_an_error_not_a_guess(archive, file_
     with archive.db.session() as s, pytest.raises(PeriodUnknown) as exc:
         schedule.schedule_of(s, archive.filing_config, outcome.aip_id)
     assert "D15" in exc.value.message
+
+
+def test_migration_gives_items_filed_before_it_their_due_dates(archive, file_case):
+    from alembic import command
+
+    from dangan.archive.db import alembic_config, migrate
+
+    ten, forever = file_case("D10", 2015), file_case("Y", 2015)
+    cfg = alembic_config(archive.db.url)
+    with archive.db.engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0003")  # the catalogue as it was before retention
+    migrate(archive.db.engine)
+    with archive.db.session() as s:
+        assert s.get(Item, ten.aip_id).due_on == date(2026, 1, 1)
+        assert s.get(Item, forever.aip_id).due_on is None
+        assert schedule.due_list(s, archive.filing_config, date(2026, 1, 1)).total == 1
