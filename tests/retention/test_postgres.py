@@ -11,7 +11,8 @@ import pytest
 from dangan.archive import audit_log
 from dangan.ingest.demo.generator import generate_submission
 from dangan.ingest.service import ingest
-from dangan.retention import holds, schedule, stats
+from dangan.retention import appraisal, holds, schedule, stats
+from dangan.retention.errors import ItemHeld, SelfApproval
 from tests.casekit import KEY_ID, SYSTEM
 
 pytestmark = pytest.mark.postgres
@@ -57,3 +58,26 @@ def test_due_list_holds_and_statistics_on_postgresql(pg_archive, pg_sender_key, 
             "hold:place", "hold:lift"]
         months = stats.intake_stats(s)
     assert sum(r["items"] for r in months.rows) == 3
+
+
+def test_appraisal_on_postgresql(pg_archive, pg_sender_key, tmp_path):
+    a, _ = _file(pg_archive, pg_sender_key, tmp_path, 4, "D10", 2015)
+    b, _ = _file(pg_archive, pg_sender_key, tmp_path, 5, "D10", 2015)
+    holds.place(pg_archive, scope="item", target=a.aip_id, kind="audit", reason="稽核",
+                authority="稽核通知", actor="archivist-li")
+    with pytest.raises(ItemHeld):
+        appraisal.propose(pg_archive, action="destroy", refs=[a.aip_id, b.aip_id],
+                          reason="期满", actor="archivist-li", as_of=date(2026, 6, 1))
+    p = appraisal.propose(pg_archive, action="extend", refs=[b.aip_id], new_retention="D50",
+                          reason="待遇追溯", actor="archivist-li", as_of=date(2026, 6, 1))
+    with pytest.raises(SelfApproval):
+        appraisal.opinion(pg_archive, p.id, member="archivist-li", agree=True, comment="同意")
+    for member in ("expert-zhao", "hrss-wang"):
+        appraisal.opinion(pg_archive, p.id, member=member, agree=True, comment="同意")
+    decided = appraisal.decide(pg_archive, p.id, conclusion="延长至50年", actor="hrss-wang",
+                               as_of=date(2026, 6, 1))
+    assert decided.state == "approved"
+    with pg_archive.db.session() as s:
+        assert schedule.schedule_of(s, pg_archive.filing_config, b.aip_id).due_on == "2066-01-01"
+        [entry] = audit_log.find_entries(s, action="appraisal:decide")
+    assert entry.object_digest == decided.record_sha256
