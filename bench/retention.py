@@ -54,6 +54,12 @@ def _build(home: Path, n: int, n_holds: int, seed: int) -> dict[str, float]:
             "agency_code", "agency_name", "channel", "outcome", "accepted_at", "completed_at",
             "year", "due_on", "security_classification", "personal_info", "file_count",
             "total_bytes", "received_at", "archived_at", "store_key", "receipt")
+    # Bulk load as a DBA would: drop the catalogue's indexes, insert in key order, rebuild
+    # the very same indexes (their SQL is read back from the schema Alembic created).
+    indexes = conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND "
+                           "tbl_name IN ('items', 'parties') AND sql IS NOT NULL").fetchall()
+    for name, _ in indexes:
+        conn.execute(f'DROP INDEX "{name}"')
     item_sql = f"INSERT INTO items ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})"
     party_sql = ("INSERT INTO parties (aip_id, role, seq, kind, name, id_type, id_number) "
                  "VALUES (?, 'applicant', 1, 'person', '张三', 'resident_id', ?)")
@@ -80,6 +86,11 @@ def _build(home: Path, n: int, n_holds: int, seed: int) -> dict[str, float]:
         conn.executemany(item_sql, items)
         conn.executemany(party_sql, parties)
         conn.commit()
+    t_index = time.perf_counter()
+    for _, sql in indexes:
+        conn.execute(sql)
+    conn.commit()
+    index_s = time.perf_counter() - t_index
     hold_sql = ("INSERT INTO retention_holds (kind, scope, target, reason, authority, placed_by,"
                 " placed_at) VALUES ('legal', ?, ?, '基准测试', '基准测试', 'bench', "
                 "'2026-01-01 00:00:00.000000')")
@@ -87,7 +98,7 @@ def _build(home: Path, n: int, n_holds: int, seed: int) -> dict[str, float]:
     conn.commit()
     conn.execute("ANALYZE")
     conn.close()
-    return {"insert_s": time.perf_counter() - t0, "holds": len(people) + 1}
+    return {"insert_s": time.perf_counter() - t0, "index_s": index_s, "holds": len(people) + 1}
 
 
 def _measure(home: Path, as_of: date) -> dict[str, float]:
@@ -136,7 +147,8 @@ def main() -> None:
         db_mb = (home / "catalogue.sqlite3").stat().st_size / 1e6
     rows = [("measure", "value"),
             ("items catalogued", f"{args.items:,}"),
-            ("bulk insert (items + parties)", f"{built['insert_s']:.1f} s"),
+            ("bulk load (items + parties)", f"{built['insert_s']:.1f} s, of which "
+                                            f"{built['index_s']:.1f} s index builds"),
             ("catalogue size", f"{db_mb:.0f} MB"),
             ("active holds", f"{built['holds']:.0f}"),
             (f"due on {args.as_of}", f"{m['due']:,} items in {m['groups']} groups, "
