@@ -6,15 +6,17 @@ only mutable columns are the status and superseded-by links of the catalogue.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -106,6 +108,9 @@ class Item(Base):
     accepted_at: Mapped[datetime] = mapped_column(UTCDateTime)
     completed_at: Mapped[datetime] = mapped_column(UTCDateTime)
     year: Mapped[int] = mapped_column(Integer)
+    # 1 Jan of year+1+N (archive.schedule); NULL = 永久. Mutable like status: an approved
+    # keep-longer appraisal moves it. Indexed (ix_items_due) so the due list is one query.
+    due_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     security_classification: Mapped[str] = mapped_column(String(16))
     personal_info: Mapped[bool] = mapped_column(Boolean)
     file_count: Mapped[int] = mapped_column(Integer)
@@ -128,6 +133,10 @@ class Item(Base):
     events: Mapped[list[ItemEvent]] = relationship(
         back_populates="item", order_by="ItemEvent.seq", cascade="all, delete-orphan"
     )
+
+
+# The due list: a range on due_on, grouped for appraisal, answered from the index alone.
+Index("ix_items_due", Item.due_on, Item.service_item_code, Item.category, Item.year, Item.status)
 
 
 class Party(Base):

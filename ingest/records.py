@@ -8,6 +8,7 @@ from typing import Any
 from dangan.archive.config import Settings
 from dangan.archive.filing_config import ServiceItem
 from dangan.archive.models import Item, ItemEvent, ItemFile, Party
+from dangan.archive.schedule import due_on
 from dangan.archive.timeutil import iso, parse_iso
 from dangan.packages.aip import AIPInput
 from dangan.packages.case_schema import submission_path
@@ -86,6 +87,7 @@ def build_item(
         accepted_at=parse_iso(case["accepted_at"]),
         completed_at=completed,
         year=datetime.fromisoformat(case["completed_at"]).year,
+        due_on=due_on(datetime.fromisoformat(case["completed_at"]).year, filing.retention),
         security_classification=case["security"]["classification"],
         personal_info=bool(case["security"].get("personal_info")),
         file_count=len(files),
