@@ -152,11 +152,18 @@ def refuse_if_catalogue_lost(session: Session, source_system: str, case_id: str)
               "audit_index": filed.audit_index}])
 
 
-def _log_side(session: Session, problems: list[Problem]) -> dict[str, tuple[int, str | None]]:
-    """Log ↔ index ↔ catalogue; returns the filed AIPs: aip id → (log index, archival code)."""
-    items = dict(session.execute(select(Item.aip_id, Item.archival_code)).tuples().all())
+Filings = dict[str, tuple[int, str | None]]  # aip id → (log index, archival code)
+
+
+def _catalogued(session: Session) -> dict[str, str]:
+    return {aip_id: code for aip_id, code in session.execute(
+        select(Item.aip_id, Item.archival_code))}
+
+
+def _log_side(session: Session, items: dict[str, str], problems: list[Problem]) -> Filings:
+    """Log ↔ index ↔ catalogue; returns the AIPs the log says were filed."""
     index = {r.audit_index: r for r in session.scalars(select(FiledCase))}
-    filed: dict[str, tuple[int, str | None]] = {}
+    filed: Filings = {}
     for entry in session.scalars(select(AuditEntryRow).where(AuditEntryRow.action == FILE_ACTION)
                                  .order_by(AuditEntryRow.idx)):
         code = _details(entry.details).get("archival_code")
@@ -185,11 +192,10 @@ def _log_side(session: Session, problems: list[Problem]) -> dict[str, tuple[int,
     return filed
 
 
-def _store_side(archive: Archive, session: Session, filed: dict[str, tuple[int, str | None]],
+def _store_side(archive: Archive, items: dict[str, str], filed: Filings,
                 problems: list[Problem]) -> None:
     from .replica import COPY_NAMES, PRIMARY, stores  # replica imports the instance
 
-    items = dict(session.execute(select(Item.aip_id, Item.archival_code)).tuples().all())
     for name, store in stores(archive).items():
         for aip_id in store.iter_aip_ids():
             if aip_id in items or (store.pending / aip_id).exists():
@@ -213,14 +219,15 @@ def check(archive: Archive, *, store: bool = True) -> list[Problem]:
     """Every disagreement between log, catalogue and (with ``store``) the stored copies."""
     problems: list[Problem] = []
     with archive.db.session() as session:
-        filed = _log_side(session, problems)
-        if store:
-            _store_side(archive, session, filed, problems)
+        items = _catalogued(session)
+        filed = _log_side(session, items, problems)
+    if store:
+        _store_side(archive, items, filed, problems)
     return problems
 
 
 def check_log(session: Session) -> list[Problem]:
     """The log-side checks alone (for ``dangan audit verify``)."""
     problems: list[Problem] = []
-    _log_side(session, problems)
+    _log_side(session, _catalogued(session), problems)
     return problems
