@@ -11,13 +11,15 @@ cases reads each entry once (``verify --all`` costs one pass over the log).
 
 from __future__ import annotations
 
+import json
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dangan.packages.merkle import MemoryStore, MerkleLog, leaf_hash
 from dangan.packages.tree_head import TreeHead
 
-from .audit_log import canonical_json, row_body
+from .audit_log import canonical_json, entry_body
 from .audit_models import AuditEntryRow
 
 
@@ -33,22 +35,25 @@ class LogPrefix:
         """Recompute entries up to ``size`` (exclusive); stops at the first missing one."""
         if self.log.size >= size or self.gap is not None:
             return
-        rows = session.scalars(
-            select(AuditEntryRow).where(AuditEntryRow.idx >= self.log.size,
-                                        AuditEntryRow.idx < size)
-            .order_by(AuditEntryRow.idx).execution_options(yield_per=5000))
-        for row in rows:
-            if row.idx != self.log.size:
+        e = AuditEntryRow
+        rows = session.execute(  # plain tuples: no ORM objects for a pass over the log
+            select(e.idx, e.time, e.actor, e.action, e.object_id, e.object_digest, e.details,
+                   e.leaf_hash)
+            .where(e.idx >= self.log.size, e.idx < size)
+            .order_by(e.idx).execution_options(yield_per=5000))
+        for idx, time, actor, action, object_id, digest, details, stored in rows:
+            if idx != self.log.size:
                 self.gap = self.log.size
                 return
             try:
-                leaf = leaf_hash(canonical_json(row_body(row)))
+                body = entry_body(idx, time, actor, action, object_id, digest, json.loads(details))
+                leaf = leaf_hash(canonical_json(body))
             except ValueError:
-                leaf = leaf_hash(row.details.encode("utf-8"))
-                self.edited.append(row.idx)
+                leaf = leaf_hash(details.encode("utf-8"))
+                self.edited.append(idx)
             else:
-                if leaf.hex() != row.leaf_hash:
-                    self.edited.append(row.idx)
+                if leaf.hex() != stored:
+                    self.edited.append(idx)
             self.log.append(leaf)
         if self.log.size < size:
             self.gap = self.log.size
