@@ -24,6 +24,7 @@ from dangan.packages.errors import FormatError, SignatureError
 from dangan.packages.merkle import EMPTY_ROOT, MemoryStore, MerkleLog, leaf_hash
 from dangan.packages.tree_head import SignedTreeHead, TreeHead, verify_extends, verify_tree_head
 
+from . import crosscheck
 from .audit_log import ACTIONS, canonical_json, row_body
 from .audit_models import AuditEntryRow, AuditHeadRow, AuditSubtree
 from .timestamping import TimestampError, tsa_config, verify_timestamp
@@ -290,6 +291,9 @@ def verify_audit_log(
     report.root_hex = log.root().hex()
     _check_subtrees(session, log, report)
     _check_heads(session, archive, log, public_pem, report)
+    for p in crosscheck.check_log(session):  # each aip:file entry has its record, and back
+        report.fail(p.kind, p.message, index=p.audit_index, aip_id=p.aip_id,
+                    archival_code=p.archival_code)
     if report.heads == 0 and log.size:
         report.warn("no_heads", "日志尚无签名树头：请运行 dangan audit sign-head")
     if against is not None:

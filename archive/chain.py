@@ -43,6 +43,7 @@ from .chain_facts import (
 )
 from .fixity_measure import MEASURE_BATCH, Measured, measure
 from .instance import Archive
+from .log_prefix import LogPrefix
 from .models import Item, TrustedSystemKey
 from .receipts import verify_receipt
 from .timeutil import iso
@@ -81,8 +82,9 @@ class _Copy:
 
 
 def _head_problems(archive: Archive, session: Session, item: Item, index: int, leaf: bytes,
-                   public_pem: bytes, ev: dict[str, Any]) -> list[str]:
-    """Inclusion of the entry in the newest signed head; that head extends the receipt's."""
+                   public_pem: bytes, ev: dict[str, Any], prefix: LogPrefix) -> list[str]:
+    """Inclusion of the entry in the newest signed head; that head extends the receipt's;
+    the log up to the entry, recomputed, is what the receipt's head signed."""
     stored = tree_heads.latest_stored(session)
     if stored is None:
         return ["尚无签名树头，无法证明本件的审计记录已被承诺"]
@@ -106,10 +108,13 @@ def _head_problems(archive: Archive, session: Session, item: Item, index: int, l
         problems.append(f"第 {index} 条记录不在签名树头（{sth.head.size} 条，根 {sth.head.root_hex[:16]}…）"
                         "之中：包含证明不成立")
     raw = dig(item.receipt, "audit", "signed_tree_head")
+    base, base_label = sth, f"最新签名树头 #{stored.seq}"
     if raw is not None:
         try:
             old = SignedTreeHead.from_dict(raw)
             verify_tree_head(old, public_pem)
+            if index < old.head.size <= sth.head.size:
+                base, base_label = old, "回执中的签名树头"
             cons = (audit_log.consistency_proof(session, old.head.size, sth.head.size)
                     if 0 < old.head.size <= sth.head.size else [])
             extends = verify_extends(old, sth, cons)
@@ -119,11 +124,13 @@ def _head_problems(archive: Archive, session: Session, item: Item, index: int, l
         ev["receipt_head_size"] = dig(raw, "tree_head", "size")
         if not extends:
             problems.append("当前签名树头不是回执中树头的追加延续：日志曾被回滚或改写")
+    problems += prefix.problems(session, base.head, base_label)
+    ev["prefix_verified"] = {"size": base.head.size, "head": base_label}
     return problems
 
 
 def _audit_step(archive: Archive, session: Session, item: Item, aip_digest: str | None,
-                public_pem: bytes) -> Step:
+                public_pem: bytes, prefix: LogPrefix) -> Step:
     _, entry = reference_digest(session, item)
     if entry is None:
         return Step("audit_log", False, "审计日志中没有本件的归档入库记录（aip:file）", None)
@@ -139,12 +146,14 @@ def _audit_step(archive: Archive, session: Session, item: Item, aip_digest: str 
                       ("source_system", item.source_system)):
         if entry.details.get(key) != want:
             problems.append(f"审计记录中的 {key} 为 {entry.details.get(key)!r}，目录中为 {want!r}")
-    problems += _head_problems(archive, session, item, entry.index, leaf, public_pem, ev)
+    problems += _head_problems(archive, session, item, entry.index, leaf, public_pem, ev, prefix)
     if problems:
         return Step("audit_log", False, "审计日志证据不成立：" + "；".join(problems), ev)
     head = ev["signed_tree_head"]["tree_head"]
     return Step("audit_log", True, f"审计日志第 {entry.index} 条记录了本件归档，包含在最新签名树头"
-                f"（{head['size']} 条，{head['timestamp']}）之中，包含证明成立", ev)
+                f"（{head['size']} 条，{head['timestamp']}）之中，包含证明成立；前 "
+                f"{ev['prefix_verified']['size']} 条记录逐条重算，与{ev['prefix_verified']['head']}一致",
+                ev)
 
 
 def _source_step(session: Session, item: Item, copy: _Copy) -> Step:
@@ -297,12 +306,15 @@ def _replica_step(archive: Archive, item: Item, primary_digest: str | None,
 
 
 def verify_item(archive: Archive, session: Session, item: Item, public_pem: bytes,
-                measured: Measured | None = None) -> ItemVerification:
+                measured: Measured | None = None, prefix: LogPrefix | None = None
+                ) -> ItemVerification:
     """Every step for one catalogued item; never stops at the first failure.
 
     ``measured``: digests of the copies' payload just taken by ``fixity_measure.measure``
     (several items hashed together); files not in it are read and hashed here.
+    ``prefix``: the audit log rebuilt so far, shared by the items of one run.
     """
+    prefix = prefix if prefix is not None else LogPrefix()
     out = ItemVerification(item.aip_id, item.archival_code, item.version, item.source_system,
                            item.case_id)
     path = archive.store.path(item.aip_id)
@@ -311,7 +323,7 @@ def verify_item(archive: Archive, session: Session, item: Item, public_pem: byte
         out.steps += [Step(s, False, gone, {"path": str(path)}) for s in
                       ("source_signature", "process_trail", "manifest_digests", "aip_signature",
                        "catalogue")]
-        out.steps.append(_audit_step(archive, session, item, None, public_pem))
+        out.steps.append(_audit_step(archive, session, item, None, public_pem, prefix))
         out.steps.append(_replica_step(archive, item, None, public_pem, measured))
         return out
     validation, view = inspect_aip(path, public_pem, (measured or {}).get(replica.PRIMARY))
@@ -321,7 +333,8 @@ def verify_item(archive: Archive, session: Session, item: Item, public_pem: byte
     out.steps.append(_digest_step(copy))
     out.steps.append(_signature_step(copy))
     out.steps.append(_catalogue_step(session, item, copy, public_pem))
-    out.steps.append(_audit_step(archive, session, item, validation.aip_digest, public_pem))
+    out.steps.append(_audit_step(archive, session, item, validation.aip_digest, public_pem,
+                                 prefix))
     out.steps.append(_replica_step(archive, item, validation.aip_digest, public_pem, measured))
     return out
 
@@ -338,7 +351,9 @@ def verify_ref(archive: Archive, ref: str, public_pem: bytes | None = None
         found = catalogue.lookup(session, ref)
         items = found.versions if found.matched_by != "aip_id" else [found.item]
         measured = measure(archive, [i.aip_id for i in items])
-        return [verify_item(archive, session, i, pem, measured.get(i.aip_id)) for i in items]
+        prefix = LogPrefix()
+        return [verify_item(archive, session, i, pem, measured.get(i.aip_id), prefix)
+                for i in items]
 
 
 def verify_all(archive: Archive, public_pem: bytes | None = None
@@ -347,10 +362,11 @@ def verify_all(archive: Archive, public_pem: bytes | None = None
     pem = public_pem or public_key(archive)
     with archive.db.session() as session:
         ids = list(session.scalars(select(Item.aip_id).order_by(Item.archived_at, Item.aip_id)))
+    prefix = LogPrefix()
     for start in range(0, len(ids), MEASURE_BATCH):
         batch = ids[start:start + MEASURE_BATCH]
         measured = measure(archive, batch)
         for aip_id in batch:
             with archive.db.session() as session:
                 yield verify_item(archive, session, catalogue.get_item(session, aip_id), pem,
-                                  measured.get(aip_id))
+                                  measured.get(aip_id), prefix)

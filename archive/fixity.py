@@ -30,7 +30,7 @@ from dangan.packages.aip.validate_parts import BagView
 from dangan.packages.checks import CheckContext, Result, Stage, run_checks
 from dangan.packages.digests import sha256_hex
 
-from . import audit_log, catalogue, chain, replica
+from . import audit_log, catalogue, chain, crosscheck, replica
 from .errors import NotFound
 from .fixity_measure import MEASURE_BATCH, Measured, measure
 from .fixity_models import FixityResult, FixityRun
@@ -45,7 +45,8 @@ BOTH_DAMAGED = "两个副本均损坏，无法自动修复"
 GOOD_OUTCOMES = ("ok", "repaired")
 OUTCOME_NAMES = {"ok": "完好", "repaired": "已修复", "catalogue_mismatch": "目录不符",
                  "unrepairable": "无法修复", "reference_mismatch": "与归档记录不符",
-                 "repair_failed": "修复失败", "content_problem": "内容检测未通过"}
+                 "repair_failed": "修复失败", "content_problem": "内容检测未通过",
+                 "catalogue_missing": "目录记录缺失", "log_mismatch": "与审计日志不符"}
 STATUS_NAMES = {"ok": "完好", "damaged": "损坏", "missing": "缺失", "mismatch": "不符",
                 "unchecked": "未核对"}
 
@@ -268,6 +269,27 @@ def audit_item(archive: Archive, item_id: str, *, content: bool = True,
     return audit
 
 
+def crosscheck_audits(archive: Archive) -> list[ItemAudit]:
+    """Log, catalogue and stores against each other: what a per-item audit cannot see
+    (an AIP or ``aip:file`` entry whose catalogue record is gone), one audit per AIP id."""
+    found: dict[str, list[crosscheck.Problem]] = {}
+    for p in crosscheck.check(archive):
+        if p.kind != "aip_missing":  # the item's own audit reports a missing copy
+            found.setdefault(p.aip_id or "", []).append(p)
+    out = []
+    for aip_id, problems in found.items():
+        copies = {n: CopyAudit(n, "unchecked" if s.exists(aip_id) else "missing", str(s.path(aip_id)))
+                  for n, s in replica.stores(archive).items()}
+        lost = any(p.kind in ("catalogue_missing", "uncatalogued_aip") for p in problems)
+        out.append(ItemAudit(
+            aip_id, next((p.archival_code for p in problems if p.archival_code), "") or "", None,
+            copies, outcome="catalogue_missing" if lost else "log_mismatch",
+            message="；".join(p.message for p in problems),
+            catalogue_status="missing" if lost else "mismatch",
+            catalogue_problems=[p.to_dict() for p in problems]))
+    return out
+
+
 def _record(archive: Archive, run_id: int, audit: ItemAudit, actor: str) -> None:
     details = {"run": run_id, "outcome": audit.outcome,
                "copies": {n: c.status for n, c in audit.copies.items()},
@@ -340,6 +362,10 @@ def audit(archive: Archive, *, sample: int | None = None, cycle_days: int = 365,
         for aip_id in batch:
             item_audit = audit_item(archive, aip_id, content=content, actor=actor,
                                     measured=measured.get(aip_id))
+            _record(archive, run.run_id, item_audit, actor)
+            run.items.append(item_audit)
+    if mode == "cycle":  # a full cycle also proves nothing is filed that is not catalogued
+        for item_audit in crosscheck_audits(archive):
             _record(archive, run.run_id, item_audit, actor)
             run.items.append(item_audit)
     run.finished_at = utcnow()

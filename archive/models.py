@@ -208,3 +208,45 @@ class Rejection(Base):
     submission_name: Mapped[str] = mapped_column(Text)
     reason: Mapped[str] = mapped_column(Text)
     checks: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+
+
+class FiledCase(Base):
+    """The audit log's ``aip:file`` entries indexed by case, written in the filing transaction.
+
+    Why: idempotency and the "same case id" rule must not trust the catalogue alone (an
+    insider can delete an item's rows). This table lets the filing window find, in one
+    indexed read, every AIP the log says was filed for a case; each row is checked
+    against its audit entry before it is believed, and ``crosscheck`` reports rows and
+    entries that do not match each other.
+    """
+
+    __tablename__ = "filed_cases"
+    __table_args__ = (Index("ix_filed_cases_case", "source_system", "case_id"),)
+
+    audit_index: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    aip_id: Mapped[str] = mapped_column(String(40), index=True)
+    source_system: Mapped[str] = mapped_column(String(64))
+    case_id: Mapped[str] = mapped_column(String(64))
+    case_sha256: Mapped[str] = mapped_column(String(64))
+
+
+class Followup(Base):
+    """Post-commit work of a filing (outbox): written in the filing transaction, deleted when done.
+
+    ``kind``: ``replica`` (write the second copy) or ``index`` (search index entry).
+    ``owner`` (``host:pid``) and ``lease_until`` say who is doing it; a row whose owner
+    died or whose lease ran out is finished by the next ingest, worker start or writing
+    command.
+    """
+
+    __tablename__ = "followups"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    aip_id: Mapped[str] = mapped_column(String(40), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    params: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    owner: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)

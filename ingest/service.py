@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from dangan.archive import audit_log, catalogue, tree_heads
+from dangan.archive import audit_log, catalogue, crosscheck, tree_heads
 from dangan.archive.actor import default_actor
 from dangan.archive.instance import Archive
 from dangan.archive.keys import trusted_keys_for
@@ -30,8 +30,7 @@ from dangan.packages.checks import CheckContext, CheckReport, Stage, run_checks
 from dangan.packages.formats.pdf import PdfLimits
 from dangan.packages.safezip import ZipLimits
 
-from . import failpoints, records, sealing
-from .followup import index_filed, replicate_filed
+from . import failpoints, followup, records, sealing
 from .intake import ReceivedSubmission, receive
 from .outcome import IngestOutcome
 from .technical import identify_files
@@ -88,14 +87,18 @@ def ingest(
     """
     received_at = utcnow()
     recover(archive)
+    followup.drain(archive)
+    index_ocr = (archive.settings.ocr_on_ingest if ocr is None else ocr) if index else None
     staging = archive.store.new_staging()
     try:
         sub = receive(Path(source), staging, _limits(archive), _case_limits(archive))
-        outcome = _file(archive, sub, staging, received_at, actor or default_actor())
+        outcome = _file(archive, sub, staging, received_at, actor or default_actor(), index_ocr)
     finally:
         remove_tree(staging)
-    if outcome.status == "archived" and index:
-        index_filed(archive, outcome, archive.settings.ocr_on_ingest if ocr is None else ocr)
+    if outcome.status == "archived":
+        if index_ocr is not None:
+            followup.index_filed(archive, outcome, index_ocr)
+        followup.finish(archive, outcome)
     return outcome
 
 
@@ -126,8 +129,10 @@ def _context(archive: Archive, sub: ReceivedSubmission) -> CheckContext:
 
 
 def _file(
-    archive: Archive, sub: ReceivedSubmission, staging: Path, received_at: datetime, actor: str
+    archive: Archive, sub: ReceivedSubmission, staging: Path, received_at: datetime, actor: str,
+    index_ocr: bool | None,
 ) -> IngestOutcome:
+    _refuse_lost_filing(archive, sub)
     ctx = _context(archive, sub)
     report = run_checks(ctx, Stage.GD, group="submission")
     if not report.accepted:
@@ -139,7 +144,7 @@ def _file(
     archive.store.flush()
     try:
         return _register(archive, sub, ctx, report, identified, staging, received_at, aip_id,
-                         actor, draft)
+                         actor, draft, index_ocr)
     except sealing.PackageRejected as rejected:
         return _reject(archive, sub, rejected.report, received_at, actor)
 
@@ -155,11 +160,12 @@ def _register(
     aip_id: str,
     actor: str,
     draft: sealing.Sealed | None,
+    index_ocr: bool | None,
 ) -> IngestOutcome:
     try:
         with archive.db.filing_session() as session:
             outcome = _in_window(archive, session, sub, ctx, report, identified, staging,
-                                 received_at, aip_id, actor, draft)
+                                 received_at, aip_id, actor, draft, index_ocr)
     except BaseException:
         # The catalogue did not commit: an AIP already moved into the store is undone.
         if archive.store.exists(aip_id):
@@ -168,8 +174,19 @@ def _register(
     if outcome.status == "archived":
         failpoints.reach("committed")
         archive.store.acknowledge(aip_id)
-        replicate_filed(archive, outcome, actor)
+        followup.replicate_filed(archive, outcome, actor)
     return outcome
+
+
+def _refuse_lost_filing(archive: Archive, sub: ReceivedSubmission) -> None:
+    """Before any work: a case the log says was filed must still be in the catalogue.
+
+    The filing window asks again (authoritatively); this early read spares the sealing.
+    """
+    system, case_id = sub.case.get("source_system"), sub.case.get("case_id")
+    if isinstance(system, str) and isinstance(case_id, str):
+        with archive.db.session() as session:
+            crosscheck.refuse_if_catalogue_lost(session, system, case_id)
 
 
 def _in_window(
@@ -184,7 +201,10 @@ def _in_window(
     aip_id: str,
     actor: str,
     draft: sealing.Sealed | None,
+    index_ocr: bool | None,
 ) -> IngestOutcome:
+    # The log, not the catalogue alone, says whether this case was filed before.
+    crosscheck.refuse_if_catalogue_lost(session, sub.case["source_system"], sub.case["case_id"])
     first = catalogue.find_identical(
         session, sub.case["source_system"], sub.case["case_id"], sub.case_sha256
     )
@@ -209,6 +229,10 @@ def _in_window(
                  "case_sha256": sub.case_sha256,
                  "supersedes": inp.supersedes["aip_id"] if inp.supersedes else None},
     )
+    crosscheck.index_filed(session, entry.index, aip_id, sub.case["source_system"],
+                           sub.case["case_id"], sub.case_sha256)
+    followup.plan(session, aip_id, actor=actor, index_ocr=index_ocr,
+                  replaces=inp.supersedes["aip_id"] if inp.supersedes else None)
     head = tree_heads.sign_head(session, archive, anchor=False)
     receipt = make_receipt(
         {

@@ -7,9 +7,11 @@ Filing enqueues ``dangan.search.index`` here when a broker is configured; withou
 
 from __future__ import annotations
 
+import logging
 import os
 
 from celery import Celery
+from celery.signals import worker_ready
 
 from dangan.archive.instance import Archive
 from dangan.archive.tasks import BROKER_ENV, make_celery
@@ -39,6 +41,32 @@ def make_worker_app(broker_url: str | None = None, *, queue: str | None = None) 
 def queued() -> bool:
     """Whether background work goes to workers (a broker is configured)."""
     return bool(os.environ.get(BROKER_ENV))
+
+
+def finish_pending(home: str | None = None, *, rounds: int = 50) -> int:
+    """Finish the follow-ups of filings whose process died (bounded); return how many."""
+    from .followup import drain  # followup imports this module
+
+    archive = Archive.open(home, upgrade=False)
+    done = 0
+    try:
+        for _ in range(rounds):
+            batch = drain(archive)
+            done += sum(1 for d in batch if d.ok)
+            if not batch:
+                break
+    finally:
+        archive.close()
+    return done
+
+
+@worker_ready.connect
+def _on_worker_ready(**_kwargs: object) -> None:
+    """A worker starting up first finishes what dead filing processes left pending."""
+    try:
+        finish_pending(os.environ.get("DANGAN_HOME"))
+    except Exception:  # noqa: BLE001 - a worker must start even when this fails; logged
+        logging.getLogger(__name__).exception("could not finish pending follow-ups")
 
 
 app = make_worker_app()

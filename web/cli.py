@@ -41,7 +41,8 @@ class DanganGroup(click.Group):
                 click.echo(f"错误 [{exc.code}]：{exc.message}", err=True)
                 for d in exc.details[:20]:
                     click.echo(f"  - {d}", err=True)
-            code = 1 if exc.code in ("archive.store", "archive.error") else 2
+            code = getattr(exc, "exit_code", None) or (
+                1 if exc.code in ("archive.store", "archive.error") else 2)
             ctx.exit(code)
 
 

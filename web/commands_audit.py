@@ -16,6 +16,7 @@ from dangan.archive import audit_log, keys, tree_heads
 from dangan.archive.audit_verify import AuditVerifyReport, load_saved_head, verify_audit_log
 from dangan.archive.instance import Archive
 from dangan.archive.timeutil import local
+from dangan.ingest.followup import drain
 
 from .render import emit_json
 
@@ -62,6 +63,7 @@ def heads_cmd(ctx: click.Context, since: int, as_json: bool) -> None:
 def sign_head_cmd(ctx: click.Context, max_age: float | None, no_tsa: bool, as_json: bool) -> None:
     """签署当前日志的树头（档案馆密钥签名；配置了 DANGAN_TSA_URL 时加盖时间戳）。"""
     archive = _open(ctx)
+    drain(archive)  # first finish what dead filing processes left (replicas, index)
     if max_age is not None:
         sth = tree_heads.sign_head_if_stale(archive, max_age=max_age)
     else:

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import click
 
-from dangan.archive import chain, fixity, replica
+from dangan.archive import chain, crosscheck, fixity, replica
 from dangan.archive.evidence import CHAIN_STEP_NAMES, build_evidence
+from dangan.ingest.followup import drain
 from dangan.packages.evidence import (
     UNAUTHENTICATED,
     VERIFIED,
@@ -59,17 +60,23 @@ def verify(ctx: click.Context, ref: str | None, all_items: bool, key_path: Path 
     pem = read_public_key(key_path) if key_path else None
     results = (list(chain.verify_all(archive, pem)) if all_items
                else chain.verify_ref(archive, ref or "", pem))
-    ok = all(r.ok for r in results)
+    problems = crosscheck.check(archive) if all_items else []
+    ok = all(r.ok for r in results) and not problems
     if as_json:
-        emit_json({"status": "ok" if ok else "failed", "items": [r.to_dict() for r in results]})
+        emit_json({"status": "ok" if ok else "failed", "items": [r.to_dict() for r in results],
+                   "crosscheck": [p.to_dict() for p in problems]})
     else:
         for r in results:
             click.echo(f"{r.archival_code}（第 {r.version} 版，AIP {r.aip_id}）："
                        f"{'全部验证通过' if r.ok else '验证不通过'}")
             for s in r.steps:
                 click.echo(f"  [{MARK[s.ok]}] {CHAIN_STEP_NAMES.get(s.step, s.step)}：{s.message}")
+        for p in problems:
+            click.echo(f"[日志、目录与存储不符] {p.message}")
         bad = sum(1 for r in results if not r.ok)
-        click.echo(f"共 {len(results)} 件，{len(results) - bad} 件通过，{bad} 件不通过")
+        click.echo(f"共 {len(results)} 件，{len(results) - bad} 件通过，{bad} 件不通过"
+                   + (f"；日志、目录与存储交叉核对发现 {len(problems)} 个问题" if problems
+                      else ("；日志、目录与存储交叉核对一致" if all_items else "")))
     ctx.exit(0 if ok else 3)
 
 
@@ -104,6 +111,7 @@ def fixity_run(ctx: click.Context, sample: int | None, all_items: bool, cycle_da
     if sample is not None and all_items:
         raise click.UsageError("--sample 与 --all 不能同时使用")
     archive = open_archive(ctx)
+    drain(archive)  # first finish what dead filing processes left (replicas, index)
     run = fixity.audit(archive, sample=sample, cycle_days=0 if all_items else cycle_days,
                        content=not no_content, actor=cli_actor())
     if as_json:
@@ -153,6 +161,7 @@ def fixity_report(ctx: click.Context, cycle_days: int, problems: int, as_json: b
 def fixity_backfill(ctx: click.Context, as_json: bool) -> None:
     """为尚无副本的条目写入副本（先校验复制件，再原子发布）。"""
     archive = open_archive(ctx)
+    drain(archive)
     written = replica.backfill(archive, actor=cli_actor())
     if as_json:
         emit_json({"written": written})

@@ -68,14 +68,16 @@ def rederive(archive: Archive) -> None:
 
 @pytest.fixture
 def logged(archive: Archive) -> Archive:
-    """Ten ingests, each with its signed head, as the filing path leaves them: head #k
-    (seq k) covers the key's creation and aip-0 … aip-(k-1), K + k entries."""
+    """Ten events, each with its signed head, as the filing path leaves them: head #k
+    (seq k) covers the key's creation and aip-0 … aip-(k-1), K + k entries. (Catalogue
+    edits, not filings: an ``aip:file`` entry without its catalogue record is itself a
+    problem ``audit verify`` reports, see tests/web/test_cli_crosscheck.py.)"""
     with archive.db.session() as s:
         assert [e.action for e in audit_log.entries(s)] == ["key:create"] * K
         assert tree_heads.latest_head(s) is None
     for i in range(10):
         with archive.db.filing_session() as s:
-            audit_log.append(s, actor="archivist-01", action="aip:file", object_id=f"aip-{i}",
+            audit_log.append(s, actor="archivist-01", action="metadata:edit", object_id=f"aip-{i}",
                              object_digest=DIGEST, details={"archival_code": f"Z109-SB·2024-Y-{i:05d}"})
         tree_heads.publish_head(archive, anchor=False)
     return archive
@@ -110,7 +112,7 @@ def test_edited_entry_is_named_even_when_hashes_are_recomputed(logged: Archive) 
     code, report = verify(logged)
     assert code == 3
     assert any(p["kind"] == "entry_edited" and p["index"] == K + 2 for p in report["problems"])
-    assert f"第 {K + 2} 条审计记录（aip:file aip-2）的内容与其叶子哈希不符" in messages(report)
+    assert f"第 {K + 2} 条审计记录（metadata:edit aip-2）的内容与其叶子哈希不符" in messages(report)
     rederive(logged)  # leaf hashes and subtrees now agree with the edit...
     code, report = verify(logged)
     assert code == 3 and kinds(report) == {"head_root"}  # ...but the signed heads do not
