@@ -41,21 +41,21 @@ from .errors import ArchiveError
 
 ENTRY_TYPE = "dangan-audit-entry/v1"
 
+# Append refuses any other tag, so this lists what the archive writes (or an area of it
+# being built, e.g. holds, appraisal, destruction) and a new kind of event adds its tag
+# here. A tag is never renamed: logged entries keep it forever.
 ACTIONS: dict[str, str] = {
     "aip:file": "归档入库",
     "aip:reject": "拒收",
     "aip:access": "利用（访问内容）",
     "aip:export": "导出",
-    "metadata:edit": "著录更正",
     "hold:place": "冻结（保全）",
-    "hold:release": "解除冻结",
     "appraisal:decide": "鉴定决定",
     "aip:destroy": "销毁",
     "aip:transfer": "移交",
     "key:create": "创建密钥",
     "trust:add": "登记信任密钥",
     "trust:revoke": "吊销信任密钥",
-    "user:change": "用户与角色变更",
     "fixity:audit": "固定性检查",
     "replica:repair": "副本修复",
     "replica:write": "写入副本",
