@@ -41,14 +41,15 @@ from .errors import ArchiveError
 
 ENTRY_TYPE = "dangan-audit-entry/v1"
 
+# Append refuses any other tag, so this lists what the archive writes (or an area of it
+# being built, e.g. holds, appraisal, destruction) and a new kind of event adds its tag
+# here. A tag is never renamed: logged entries keep it forever.
 ACTIONS: dict[str, str] = {
     "aip:file": "归档入库",
     "aip:reject": "拒收",
     "aip:access": "利用（访问内容）",
     "aip:export": "导出",
-    "metadata:edit": "著录更正",
     "hold:place": "冻结（保全）",
-    "hold:release": "解除冻结",
     "hold:lift": "解除冻结",
     "appraisal:propose": "鉴定提议",
     "appraisal:opinion": "鉴定小组意见",
@@ -58,7 +59,6 @@ ACTIONS: dict[str, str] = {
     "key:create": "创建密钥",
     "trust:add": "登记信任密钥",
     "trust:revoke": "吊销信任密钥",
-    "user:change": "用户与角色变更",
     "user:create": "创建用户",
     "user:disable": "停用用户",
     "user:enable": "启用用户",

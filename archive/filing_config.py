@@ -45,9 +45,6 @@ DOCUMENT_KINDS = (
 )
 INSURANCES = {"pension": "养老", "injury": "工伤", "unemployment": "失业"}
 INSURANCE_CODES = {"YL": ("pension",), "GS": ("injury",), "SY": ("unemployment",), "ZH": ()}
-CHANNELS = ("window", "online", "self_service", "mobile", "home_visit")
-ORIGINS = ("born_digital", "digitized")
-PARTY_KINDS = ("person", "unit")
 CATEGORY_BY_NAME = {name: code for code, name in CATEGORY_CODES.items()}
 
 _CODE_RE = re.compile(r"^[A-Z0-9]+(?:-[A-Z0-9]+){1,5}$")
@@ -59,15 +56,6 @@ class FilingConfigError(DanganError, ValueError):
     """The filing configuration cannot be used; ``details`` lists every problem found."""
 
     code = "config.filing"
-
-
-@dataclass(frozen=True)
-class Material:
-    """One material the seeds list for an item, and which document kind it is."""
-
-    title: str
-    kind: str
-    origin: str = "born_digital"
 
 
 @dataclass(frozen=True)
@@ -83,12 +71,7 @@ class ServiceItem:
     legal_basis: str
     classification_code: str
     required_documents: Mapping[str, tuple[str, ...]]
-    subject_kind: str = "person"
-    applicant_kind: str = "person"
-    channels: tuple[str, ...] = ("window", "online")
-    materials: tuple[Material, ...] = ()
-    decision_titles: Mapping[str, str] = field(default_factory=dict)
-    seed: Mapping[str, str] = field(default_factory=dict)
+    seed: Mapping[str, str] = field(default_factory=dict)  # where the item is defined
 
     def rule(self) -> FilingRule:
         return FilingRule(
@@ -102,9 +85,6 @@ class ServiceItem:
             legal_basis=self.legal_basis,
         )
 
-    def materials_of(self, kind: str) -> list[Material]:
-        return [m for m in self.materials if m.kind == kind]
-
     def to_dict(self) -> dict[str, Any]:
         return {
             "code": self.code,
@@ -115,14 +95,7 @@ class ServiceItem:
             "retention": self.retention,
             "legal_basis": self.legal_basis,
             "classification_code": self.classification_code,
-            "subject_kind": self.subject_kind,
-            "applicant_kind": self.applicant_kind,
-            "channels": list(self.channels),
             "seed": dict(self.seed),
-            "materials": [
-                {"title": m.title, "kind": m.kind, "origin": m.origin} for m in self.materials
-            ],
-            "decision_titles": dict(self.decision_titles),
             "required_documents": {k: list(v) for k, v in self.required_documents.items()},
         }
 
@@ -304,23 +277,7 @@ def _item(raw: Any, index: int, problems: list[dict[str, Any]]) -> ServiceItem |
     elif insurance and INSURANCE_CODES[m.group(1)] and set(insurance) != set(INSURANCE_CODES[m.group(1)]):
         bad("classification_code", f"分类号中的险种 {m.group(1)} 与 insurance {insurance} 不一致",
             classification)
-    subject_kind = raw.get("subject_kind", "person")
-    applicant_kind = raw.get("applicant_kind", subject_kind)
-    for fld, value in (("subject_kind", subject_kind), ("applicant_kind", applicant_kind)):
-        if value not in PARTY_KINDS:
-            bad(fld, "应为 person 或 unit", value)
-    channels = _str_list(raw.get("channels", list(CHANNELS[:2])))
-    if not channels or any(c not in CHANNELS for c in channels):
-        bad("channels", f"办理渠道应取自 {'/'.join(CHANNELS)}", raw.get("channels"))
-        channels = []
-    materials = _materials(raw.get("materials", []), bad)
-    required = _required(raw.get("required_documents"), materials, bad)
-    titles = raw.get("decision_titles", {})
-    if not isinstance(titles, dict) or any(
-        k not in OUTCOMES or not isinstance(v, str) for k, v in titles.items()
-    ):
-        bad("decision_titles", "应为 {结果: 决定书题名} 对象，结果取自 " + "/".join(OUTCOMES), titles)
-        titles = {}
+    required = _required(raw.get("required_documents"), bad)
     seed = raw.get("seed", {})
     return ServiceItem(
         code=code,
@@ -332,36 +289,11 @@ def _item(raw: Any, index: int, problems: list[dict[str, Any]]) -> ServiceItem |
         legal_basis=legal_basis if isinstance(legal_basis, str) else "",
         classification_code=classification if isinstance(classification, str) else "",
         required_documents=required,
-        subject_kind=str(subject_kind),
-        applicant_kind=str(applicant_kind),
-        channels=tuple(channels),
-        materials=tuple(materials),
-        decision_titles=dict(titles),
         seed={str(k): str(v) for k, v in seed.items()} if isinstance(seed, dict) else {},
     )
 
 
-def _materials(raw: Any, bad: Any) -> list[Material]:
-    if not isinstance(raw, list):
-        bad("materials", "应为材料列表 [{title, kind, origin}]")
-        return []
-    out: list[Material] = []
-    for n, entry in enumerate(raw, 1):
-        if not isinstance(entry, dict) or not isinstance(entry.get("title"), str):
-            bad(f"materials[{n}]", "每项材料应为含 title 的对象", entry)
-            continue
-        kind, origin = entry.get("kind"), entry.get("origin", "born_digital")
-        if kind not in DOCUMENT_KINDS:
-            bad(f"materials[{n}].kind", f"文件类型应取自 {'/'.join(DOCUMENT_KINDS)}", kind)
-            continue
-        if origin not in ORIGINS:
-            bad(f"materials[{n}].origin", "来源应为 born_digital 或 digitized", origin)
-            continue
-        out.append(Material(entry["title"], kind, origin))
-    return out
-
-
-def _required(raw: Any, materials: list[Material], bad: Any) -> dict[str, tuple[str, ...]]:
+def _required(raw: Any, bad: Any) -> dict[str, tuple[str, ...]]:
     if not isinstance(raw, dict):
         bad("required_documents", "应为 {结果: [文件类型…]} 对象")
         return {}
@@ -369,7 +301,6 @@ def _required(raw: Any, materials: list[Material], bad: Any) -> dict[str, tuple[
     for outcome in raw:
         if outcome not in OUTCOMES:
             bad(f"required_documents.{outcome}", f"未知的办理结果，应取自 {'/'.join(OUTCOMES)}", outcome)
-    have = {m.kind for m in materials}
     for outcome in OUTCOMES:
         fld = f"required_documents.{outcome}"
         kinds = _str_list(raw.get(outcome))
@@ -384,9 +315,5 @@ def _required(raw: Any, materials: list[Material], bad: Any) -> dict[str, tuple[
             bad(fld, "文件类型重复", kinds)
         if outcome == "not_accepted" and "refusal_notice" not in kinds:
             bad(fld, "不予受理的办件须含不予受理决定书 refusal_notice", kinds)
-        if materials:
-            missing = [k for k in kinds if k not in have]
-            if missing:
-                bad(fld, f"要求的文件类型 {', '.join(missing)} 在 materials 中没有对应材料", missing)
         out[outcome] = tuple(kinds)
     return out

@@ -32,15 +32,8 @@ from dangan.packages.aip.model import payload_path
 from dangan.packages.checks import CheckContext, CheckReport, Stage, run_checks
 
 from . import records
+from .errors import PackageRejected
 from .intake import ReceivedSubmission
-
-
-class PackageRejected(Exception):
-    """The built AIP failed a package check: leave the filing window without a trace."""
-
-    def __init__(self, report: CheckReport) -> None:
-        super().__init__("package checks failed")
-        self.report = report
 
 
 @dataclass(frozen=True)

@@ -53,7 +53,6 @@ DOCUMENT_KIND_NAMES = {
 }
 ORIGIN_NAMES = {"born_digital": "原生电子", "digitized": "纸质材料数字化副本"}
 CLASSIFICATION_NAMES = {"public": "公开", "internal": "内部", "restricted": "受限"}
-CONSTRAINT_NAMES = {"M": "必选", "C": "条件选", "O": "可选"}
 
 IDENTIFIER_RE = r"^[A-Za-z0-9._-]{1,64}$"
 DATETIME_RE = (

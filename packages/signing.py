@@ -22,7 +22,6 @@ from .errors import KeyError_, SignatureError
 
 ED25519 = "ed25519"
 ECDSA_P256 = "ecdsa-p256-sha256"
-SM2_SM3 = "sm2-sm3"
 ALGORITHMS = (ED25519, ECDSA_P256)
 
 PrivateKey = ed25519.Ed25519PrivateKey | ec.EllipticCurvePrivateKey

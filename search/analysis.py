@@ -139,10 +139,6 @@ class JiebaTokenizer(Tokenizer):
             yield t
 
 
-def jieba_analyzer(search_mode: bool = True) -> JiebaTokenizer:
-    return JiebaTokenizer(search_mode=search_mode)
-
-
 class BigramTokenizer(Tokenizer):
     """Overlapping pairs of characters (letters/digits runs kept whole), with positions:
     a quoted phrase becomes a phrase of bigrams, i.e. an exact substring match that does

@@ -62,3 +62,10 @@ class DerivedTextCorrupt(SearchError):
     """A stored derived-text file whose digests no longer match its texts."""
 
     code = "search.derived_text_corrupt"
+
+
+class OcrError(SearchError):
+    """Tesseract failed or timed out on one image: that page is indexed without its
+    text and the index says so (the file itself is filed and kept all the same)."""
+
+    code = "search.ocr"

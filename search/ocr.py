@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .analysis import tidy
+from .errors import OcrError
 
 LANGS = ("chi_sim", "eng")
 DEFAULT_TIMEOUT = 180.0
@@ -45,10 +46,6 @@ def ocr_status() -> OcrStatus:
         return OcrStatus(False, "Tesseract 未安装简体中文模型 chi_sim，扫描件仅按元数据索引", binary)
     use = "+".join(lang for lang in LANGS if lang in langs)
     return OcrStatus(True, "", binary, use)
-
-
-class OcrError(Exception):
-    """Tesseract failed or timed out on one image (message in Chinese)."""
 
 
 def ocr_image(path: Path | str, *, timeout: float = DEFAULT_TIMEOUT) -> str:

@@ -1,9 +1,7 @@
 """The search facade used by the CLI, the web layer, ingest and retention.
 
-It owns the choice of engine and an optional identifier resolver: an exact look-up
-(full ID number, case id, archival code) may be answered by the catalogue's own indexes;
-the engine then only applies access rules, facets and highlights to those items, and the
-caller cannot tell the difference.
+It owns the choice of engine and checks every query and filter before the engine sees
+it, so an engine never has to defend itself against a malformed or oversized request.
 """
 
 from __future__ import annotations
@@ -13,33 +11,24 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 from .document import IndexDocument
 from .errors import QuerySyntaxError, QueryTooManyTerms
 from .interface import FACETS, Access, SearchEngine, SearchResult
-from .query import LIMITS, Word, check_text, classify, parse
-
-
-class IdentifierResolver(Protocol):
-    """Answers exact identifier look-ups, e.g. from the catalogue's SQL indexes."""
-
-    def resolve(self, kind: str, value: str) -> list[str] | None:
-        """AIP ids for ``kind`` ("id" or "code") = ``value``; None when it cannot say."""
+from .query import LIMITS, check_text, parse
 
 
 class SearchService:
-    def __init__(self, engine: SearchEngine, resolver: IdentifierResolver | None = None) -> None:
+    def __init__(self, engine: SearchEngine) -> None:
         self.engine = engine
-        self.resolver = resolver
 
     @classmethod
-    def at(cls, index_dir: Path | str, resolver: IdentifierResolver | None = None,
-           **engine_options: Any) -> SearchService:
+    def at(cls, index_dir: Path | str, **engine_options: Any) -> SearchService:
         """The embedded default: a Whoosh index in ``index_dir``."""
         from .whoosh_engine import WhooshEngine
 
-        return cls(WhooshEngine(index_dir, **engine_options), resolver)
+        return cls(WhooshEngine(index_dir, **engine_options))
 
     # writing: ingest indexes what it files, retention removes what it destroys
     def index(self, doc: IndexDocument) -> None:
@@ -61,26 +50,10 @@ class SearchService:
                page: int = 1, page_size: int = 10, access: Access) -> SearchResult:
         """One page of hits. A malformed or oversized query or filter raises a
         ``QuerySyntaxError`` (with its own code) before the engine is touched."""
-        tree = parse(query)
+        parse(query)  # raises before the engine is touched
         check_filters(filters)
-        return self.engine.search(self._resolved(query, tree), filters=filters, page=page,
+        return self.engine.search(query, filters=filters, page=page,
                                   page_size=page_size, access=access)
-
-    def _resolved(self, query: str, tree: object) -> str:
-        """A lone identifier answered by the resolver becomes a look-up by AIP id."""
-        if self.resolver is None:
-            return query
-        if not isinstance(tree, Word) or tree.field is not None or tree.phrase:
-            return query
-        kind = classify(tree.text)
-        if kind not in ("id", "code"):
-            return query
-        aip_ids = self.resolver.resolve(kind, tree.text)
-        if aip_ids is None:
-            return query
-        if not aip_ids:
-            return 'aip:""'
-        return " OR ".join(f'aip:"{a}"' for a in aip_ids)
 
 
 def check_filters(filters: Mapping[str, str | list[str]] | None) -> None:

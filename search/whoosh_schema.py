@@ -20,8 +20,6 @@ from .analysis import BigramTokenizer, JiebaTokenizer, name_pinyin
 from .document import ExtractedText, IndexDocument
 from .interface import SECURITY_LEVELS
 
-SCHEMA_VERSION = 1
-
 # facet name (interface.FACETS) → index field
 FACET_FIELDS = {
     "item": "item", "category": "category", "retention": "retention", "year": "year",

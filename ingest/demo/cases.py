@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from dangan.archive.filing_config import Material
 from dangan.packages.digests import sha256_hex, sm3_hex
 
 from . import documents as D
@@ -23,6 +22,7 @@ from .facts import Facts
 from .layout import Doc, render_pdf
 from .ofd import render_ofd
 from .plan import CasePlan, PlannedFile
+from .profiles import Material
 from .scans import image_pdf, render_scans, to_jpeg, to_tiff
 
 SCHEMA = "dangan/case-submission/1"

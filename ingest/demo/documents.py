@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from dangan.archive.filing_config import Material
-
 from .facts import Facts
 from .layout import Doc
 from .people import Person, Unit
+from .profiles import Material
 from .sheet import Sheet
 
 REMEDY = ("如对本决定不服，可以自收到本决定书之日起六十日内依法申请行政复议，"

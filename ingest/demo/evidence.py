@@ -11,11 +11,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from xml.sax.saxutils import escape
 
-from dangan.archive.filing_config import Material
-
 from .facts import Facts
 from .layout import Doc, Rule, Text
 from .people import Person
+from .profiles import Material
 from .sheet import LEFT, RIGHT, Sheet
 
 

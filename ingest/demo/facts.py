@@ -10,9 +10,10 @@ import random
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from dangan.archive.filing_config import INSURANCES, ServiceItem
+from dangan.archive.filing_config import INSURANCES
 
 from .people import Agency, Person, Unit
+from .profiles import DemoItem
 
 REJECT_REASONS = {
     "ZF": ("经核查，申请人累计缴费年限（含视同缴费年限）不足15年，不符合按月领取待遇的条件",
@@ -36,7 +37,7 @@ WITHDRAW_REASONS = ("申请人因个人原因申请撤回", "参保单位申报�
 
 @dataclass
 class Facts:
-    item: ServiceItem
+    item: DemoItem
     agency: Agency
     case_id: str
     outcome: str

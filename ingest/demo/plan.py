@@ -13,10 +13,11 @@ import random
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 
-from dangan.archive.filing_config import Material, ServiceItem
+from dangan.archive.filing_config import ServiceItem
 
 from .facts import NOT_ACCEPTED_REASONS, REJECT_REASONS, WITHDRAW_REASONS, Facts, decide_amounts
 from .people import AGENCIES, REGIONS, Agency, PeopleFactory, Person, Staff
+from .profiles import DemoItem, Material, demo_item
 
 CST = timezone(timedelta(hours=8), "Asia/Shanghai")
 OUTCOME_WEIGHTS = {"approved": 82, "rejected": 7, "not_accepted": 6, "withdrawn": 5}
@@ -68,11 +69,11 @@ def _pick(weights: dict[str, int], allowed: tuple[str, ...] | None, rng: random.
     return rng.choices(keys, [weights[k] for k in keys])[0]
 
 
-def _is_survivor_item(item: ServiceItem) -> bool:
+def _is_survivor_item(item: DemoItem) -> bool:
     return any(w in item.name for w in ("丧葬", "抚恤", "工亡", "供养亲属"))
 
 
-def _parties(item: ServiceItem, pf: PeopleFactory, on: date, rng: random.Random):
+def _parties(item: DemoItem, pf: PeopleFactory, on: date, rng: random.Random):
     person = unit = None
     if item.subject_kind == "unit":
         unit = pf.unit(institution="机关事业" in item.name)
@@ -111,7 +112,7 @@ def _counterpart(agency: Agency, rng: random.Random) -> str:
     return f"{city}社会保险事业管理中心" if rng.random() < 0.6 else f"{city}{region[3]}社会保险经办中心"
 
 
-def _materials_for(item: ServiceItem, outcome: str, rng: random.Random) -> list[Material]:
+def _materials_for(item: DemoItem, outcome: str, rng: random.Random) -> list[Material]:
     """One material per required kind (the withdrawal letter for a withdrawn ``other``)."""
     chosen: list[Material] = []
     for kind in item.required_documents[outcome]:
@@ -134,6 +135,7 @@ def _materials_for(item: ServiceItem, outcome: str, rng: random.Random) -> list[
 def plan_case(item: ServiceItem, rng: random.Random, *, outcome: str | None = None,
               year: int | None = None, case_id: str | None = None,
               agency: Agency | None = None, case_seq: int | None = None) -> CasePlan:
+    item = demo_item(item)
     agency = agency or rng.choice(AGENCIES)
     pf = PeopleFactory(rng, agency)
     outcome = outcome or _pick(OUTCOME_WEIGHTS, None, rng)

@@ -24,7 +24,6 @@ FORMAT_DESCRIPTION = (
     "以 BagIt 1.0（RFC 8493）承载，由 Dangan 生成"
 )
 DESCRIPTION_VERSION = "1"
-CHECK_FIELDS = ("code", "nature", "name", "stage", "result", "blocking", "message", "evidence")
 
 
 @dataclass

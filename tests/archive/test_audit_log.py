@@ -60,10 +60,10 @@ def test_new_archive_log_starts_with_the_creation_of_its_key(archive: Archive) -
 def test_leaf_bytes_are_the_documented_canonical_json(archive: Archive) -> None:
     b = start(archive)
     with archive.db.filing_session() as s:
-        e = audit_log.append(s, actor="张三", action="metadata:edit", object_id="Z109-SB·2024-Y-0001",
+        e = audit_log.append(s, actor="张三", action="aip:access", object_id="Z109-SB·2024-Y-0001",
                              object_digest=None, details={"b": [1, 2.5], "a": {"题名": "更正"}})
     expected = (
-        '{"action":"metadata:edit","actor":"张三","details":{"a":{"题名":"更正"},"b":[1,2.5]},'
+        '{"action":"aip:access","actor":"张三","details":{"a":{"题名":"更正"},"b":[1,2.5]},'
         f'"index":{b},"object_digest":null,"object_id":"Z109-SB·2024-Y-0001",'
         f'"time":"{e.time}","type":"dangan-audit-entry/v1"}}'
     ).encode()

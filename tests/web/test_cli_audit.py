@@ -77,7 +77,7 @@ def logged(archive: Archive) -> Archive:
         assert tree_heads.latest_head(s) is None
     for i in range(10):
         with archive.db.filing_session() as s:
-            audit_log.append(s, actor="archivist-01", action="metadata:edit", object_id=f"aip-{i}",
+            audit_log.append(s, actor="archivist-01", action="aip:access", object_id=f"aip-{i}",
                              object_digest=DIGEST, details={"archival_code": f"Z109-SB·2024-Y-{i:05d}"})
         tree_heads.publish_head(archive, anchor=False)
     return archive
@@ -112,7 +112,7 @@ def test_edited_entry_is_named_even_when_hashes_are_recomputed(logged: Archive) 
     code, report = verify(logged)
     assert code == 3
     assert any(p["kind"] == "entry_edited" and p["index"] == K + 2 for p in report["problems"])
-    assert f"第 {K + 2} 条审计记录（metadata:edit aip-2）的内容与其叶子哈希不符" in messages(report)
+    assert f"第 {K + 2} 条审计记录（aip:access aip-2）的内容与其叶子哈希不符" in messages(report)
     rederive(logged)  # leaf hashes and subtrees now agree with the edit...
     code, report = verify(logged)
     assert code == 3 and kinds(report) == {"head_root"}  # ...but the signed heads do not
