@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from dangan.packages import vocabulary as V
 from dangan.packages.aip.bag import CASE_JSON, CASE_SIG
 from dangan.packages.aip.validate import AIPValidation
 from dangan.packages.aip.validate_parts import BagView
@@ -101,10 +102,11 @@ def catalogue_differences(item: Item, desc: dict[str, Any], aip_digest: str | No
         ("category", "类别", d.get("category"), item.category),
         ("classification_code", "分类号", d.get("classification_code"), item.classification_code),
         ("agency_code", "经办机构代码", dig(d, "agency", "code"), item.agency_code),
-        ("channel", "办理渠道", d.get("channel"), item.channel),
-        ("outcome", "办理结论", d.get("outcome"), item.outcome),
+        ("channel", V.FIELDS["channel"], d.get("channel"), item.channel),
+        ("outcome", V.FIELDS["outcome"], d.get("outcome"), item.outcome),
         ("decision_no", "决定文号", d.get("decision_no") or None, item.decision_no),
-        ("security_classification", "开放范围", d.get("classification"), item.security_classification),
+        ("security_classification", V.FIELDS["security_classification"], d.get("classification"),
+         item.security_classification),
         ("personal_info", "含个人信息", d.get("personal_info"), item.personal_info),
         ("year", "年度", d.get("year"), item.year),
         ("insurance", "险种", d.get("insurance"), item.insurance),

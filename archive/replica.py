@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from dangan.packages import vocabulary as V
 from dangan.packages.aip import AIPValidation, inspect_aip
 from dangan.packages.digests import Digests, copy_and_digest
 
@@ -32,7 +33,7 @@ from .timeutil import utcnow
 
 PRIMARY = "primary"
 REPLICA = "replica"
-COPY_NAMES = {PRIMARY: "主存储", REPLICA: "副本"}
+COPY_NAMES = V.COPIES
 QUARANTINE = "quarantine"
 SYSTEM_ACTOR = "system:replica"
 

@@ -60,7 +60,7 @@ def electronic_properties(ctx: CheckContext) -> Verdict:
     entries = listed_files(ctx)
     if not entries:
         return Verdict.fail("case.json 未列出任何文件，无法核对电子属性",
-                            [{"path": "$.files", "note": "文件清单为空或缺失"}])
+                            [Problem("linkage.no_files", "$.files", note="文件清单为空或缺失")])
     failures, warnings = [], []
     for jp, entry in entries:
         rel, fid = ctx.listed_path(entry), entry.get("id", jp)
@@ -100,7 +100,7 @@ def metadata_links_content(ctx: CheckContext) -> Verdict:
     entries = listed_files(ctx)
     if not entries:
         return Verdict.fail("case.json 未列出任何文件，元数据没有关联的内容数据",
-                            [{"path": "$.files", "note": "文件清单为空或缺失"}])
+                            [Problem("linkage.no_files", "$.files", note="文件清单为空或缺失")])
     problems = []
     for jp, entry in entries:
         path, fid = entry.get("path"), entry.get("id", jp)
@@ -129,7 +129,8 @@ def no_extra_files(ctx: CheckContext) -> Verdict:
                         expected=f"仅 {CASE_JSON}、{CASE_SIG} 与 files/", found=e,
                         note=f"{e} 不属于办件提交的组成部分") for e in sorted(ctx.extra_entries)]
     if unreadable(ctx) is not None:
-        problems.append({"path": CASE_JSON, "note": "case.json 无法读取，无法判断 files/ 下哪些文件未登记"})
+        problems.append(Problem("linkage.case_unreadable", CASE_JSON,
+                                note="case.json 无法读取，无法判断 files/ 下哪些文件未登记"))
         return Verdict.from_problems(problems, "", "无法完成多余文件检测")
     listed = {ctx.listed_path(e) for _, e in listed_files(ctx)}
     for rel in sorted(ctx.files):
@@ -152,11 +153,12 @@ def file_count(ctx: CheckContext) -> Verdict:
     listed = _listed_array(ctx)
     if listed is None:
         return Verdict.fail("case.json 的 files 缺失或不是数组，无法核对文件数",
-                            [{"path": "$.files", "note": "文件清单缺失"}])
+                            [Problem("linkage.no_files", "$.files", note="文件清单缺失")])
     ev = {"path": "$.files", "field": "文件数", "expected": len(listed), "found": len(ctx.files)}
+    count = Problem("linkage.count_mismatch", note="文件数不符", **ev)
     if len(listed) != len(ctx.files):
         return Verdict.fail(f"登记文件 {len(listed)} 个，实际收到 {len(ctx.files)} 个",
-                            [{**ev, "note": "文件数不符"}])
+                            [count])
     return Verdict.ok(f"登记与实际文件数均为 {len(listed)} 个", [ev])
 
 
@@ -167,7 +169,7 @@ def total_bytes(ctx: CheckContext) -> Verdict:
     listed = _listed_array(ctx)
     if listed is None:
         return Verdict.fail("case.json 的 files 缺失或不是数组，无法核对总字节数",
-                            [{"path": "$.files", "note": "文件清单缺失"}])
+                            [Problem("linkage.no_files", "$.files", note="文件清单缺失")])
     unusable = [Problem("linkage.size_unusable", f"$.files[{n}].size", field="计算机文件大小",
                         expected="整数", found=e.get("size") if isinstance(e, dict) else e,
                         note=f"$.files[{n}] 没有可用的文件大小，无法统计总字节数")
@@ -178,6 +180,7 @@ def total_bytes(ctx: CheckContext) -> Verdict:
     declared = sum(e["size"] for e in listed)
     actual = sum(f.size for f in ctx.files.values())
     ev = {"path": "$.files", "field": "总字节数", "expected": declared, "found": actual}
+    total = Problem("linkage.bytes_mismatch", note="总字节数不符", **ev)
     if declared != actual:
-        return Verdict.fail(f"登记总字节数 {declared}，实际收到 {actual}", [{**ev, "note": "总字节数不符"}])
+        return Verdict.fail(f"登记总字节数 {declared}，实际收到 {actual}", [total])
     return Verdict.ok(f"登记与实际总字节数均为 {declared}", [ev])

@@ -30,6 +30,7 @@ from ..case_schema import (
 )
 from ..identity import ID_TYPE_NAMES, validate_party_id
 from ..problem import Problem
+from ..vocabulary import PARTY_ROLES
 from .context import CheckContext
 from .engine import Nature, Result, Stage, Verdict, check
 
@@ -347,8 +348,10 @@ def mask_id(number: str) -> str:
 def party_id_check_digits(ctx: CheckContext) -> Verdict:
     if (v := unreadable(ctx)) is not None:
         return v
-    parties = [(jp, "申请人", p) for jp, p in instances(ctx.case, "applicant") if isinstance(p, dict)]
-    parties += [(jp, "业务对象", p) for jp, p in instances(ctx.case, "subjects[]") if isinstance(p, dict)]
+    parties = [(jp, PARTY_ROLES["applicant"], p) for jp, p in instances(ctx.case, "applicant")
+               if isinstance(p, dict)]
+    parties += [(jp, PARTY_ROLES["subject"], p) for jp, p in instances(ctx.case, "subjects[]")
+                if isinstance(p, dict)]
     if not parties:
         return Verdict.fail("case.json 中没有可读的申请人或业务对象，无法校验证件号码",
                             [Problem("case.no_party", "$.applicant", note="申请人与业务对象均缺失或格式错误")])

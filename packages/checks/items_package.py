@@ -40,7 +40,7 @@ def _unassessable(ctx: CheckContext) -> Verdict | None:
     """A failing verdict when there is no AIP to look at (never a silent pass)."""
     if ctx.aip_root is None:
         return Verdict.fail("尚未生成归档信息包，无法检测本项，不能判定为通过",
-                            [{"path": None, "note": "ctx.aip_root 为空"}])
+                            [Problem("aip.unreadable", None, note="ctx.aip_root 为空")])
     result, view = inspection(ctx)
     if view is None:
         return Verdict.fail("归档信息包无法打开，本项无法检测", result.problems)
@@ -96,7 +96,7 @@ def archival_code_rule(ctx: CheckContext) -> Verdict:
     if rule is None or expected is None:
         missing = "档号规则" if rule is None else "登记的档号"
         return Verdict.warn(f"未提供{missing}，档号规范性无法完全判定", problems + [
-            {"path": None, "field": missing, "note": f"检测上下文缺少{missing}"}])
+            Problem("archival_code.unassessed", None, field=missing, note=f"检测上下文缺少{missing}")])
     return Verdict.from_problems(problems, f"档号 {expected} 符合规则，信息包内各处一致",
                                  "档号不规范或不一致")
 
@@ -211,7 +211,7 @@ def package_consistency(ctx: CheckContext) -> Verdict:
     key_note = "（签名用信息包内附公钥验证，仅证明完整性）" if result.key_source == "embedded" else ""
     if not problems and not assessed:
         return Verdict.warn("清单与内容一致，但无法确认 case.json 即来源系统所签（缺少接收时的 case.json 与来源公钥）",
-                            [{"path": CASE_JSON, "note": "无法比对来源签名"}])
+                            [Problem("case.signature", CASE_JSON, note="无法比对来源签名")])
     return Verdict.from_problems(problems, f"清单、标签清单、描述与内容逐字节一致，签名有效{key_note}；case.json 与来源所签一致",
                                  "信息包与封装时记录不一致")
 

@@ -41,7 +41,7 @@ def _label(jp: str, event: Any) -> str:
 
 def _no_trail(what: str) -> Verdict:
     return Verdict.fail(f"case.json 的 events 缺失或不是数组，无法检测{what}",
-                        [{"path": "$.events", "note": "过程信息缺失"}])
+                        [Problem("process.no_events", "$.events", note="过程信息缺失")])
 
 
 @check("GD-2-5", Nature.INTEGRITY, "过程信息完整性检测", stages=TRAIL_STAGES)
@@ -116,12 +116,12 @@ def _order_problems(steps: list[tuple[str, str, str]], case: dict[str, Any]) -> 
     if count["handle"] == 0 and outcome != "not_accepted":
         out.append(Problem("process.handle_missing", "$.events", field="业务环节",
                            expected="至少 1 个办理", found=0,
-                           note=f"缺少办理环节（办理结论为{OUTCOME_NAMES.get(outcome, outcome)}）"))
+                           note=f"缺少办理环节（办理结果为{OUTCOME_NAMES.get(outcome, outcome)}）"))
     if count["handle"] and outcome == "not_accepted":
         labels = "、".join(lb for _, lb, st in steps if st == "handle")
         out.append(Problem("process.handle_on_refusal", "$.events", field="业务环节",
                            expected="不予受理的办件无办理环节", found=count["handle"],
-                           note=f"办理结论为不予受理，却有办理环节（{labels}）"))
+                           note=f"办理结果为不予受理，却有办理环节（{labels}）"))
     if count["feedback"] == 0:
         out.append(Problem("process.feedback_missing", "$.events", field="业务环节",
                            expected="恰好 1 个反馈且在最后", found=0, note="缺少反馈环节"))
@@ -167,7 +167,7 @@ def _refusal_problems(ctx: CheckContext, events: list[tuple[str, Any]]) -> list[
             if any(kinds.get(fid) == "refusal_notice" for fid in event["files"] if isinstance(fid, str)):
                 return []
     return [Problem("process.refusal_notice_missing", "$.events", field="相关文件",
-                    expected="受理环节附不予受理决定书", found="无", note="办理结论为不予受理，但没有受理环节附有不予受理决定书")]
+                    expected="受理环节附不予受理决定书", found="无", note="办理结果为不予受理，但没有受理环节附有不予受理决定书")]
 
 
 @check("GD-2-6", Nature.INTEGRITY, "连续性元数据项检测", stages=TRAIL_STAGES)
@@ -277,10 +277,12 @@ def filing_scope(ctx: CheckContext) -> Verdict:
     rule = ctx.filing_rules.get(code) if isinstance(code, str) else None
     if rule is None:
         return Verdict.fail(f"事项编码 {code} 不在归档配置中，无法确定归档范围",
-                            [{"path": "$.service_item.code", "found": code, "note": "无归档配置"}])
+                            [Problem("process.no_filing_rule", "$.service_item.code", found=code,
+                                     note="无归档配置")])
     if outcome not in OUTCOME_NAMES:
-        return Verdict.fail(f"办理结论 {outcome!r} 无效，无法确定归档范围",
-                            [{"path": "$.result.outcome", "found": outcome, "note": "办理结论无效"}])
+        return Verdict.fail(f"办理结果 {outcome!r} 无效，无法确定归档范围",
+                            [Problem("process.outcome_invalid", "$.result.outcome", found=outcome,
+                                     note="办理结果无效")])
     required = tuple(rule.required_documents.get(outcome, ()))
     present = {e.get("kind") for _, e in listed_files(ctx)}
     problems = [Problem("process.document_missing", "$.files", field="文件类别", expected=kind,
