@@ -151,8 +151,8 @@ def _examine(archive: Archive, session: Session, item: Item, name: str, expected
     path = replica.stores(archive)[name].path(item.aip_id)
     if inspection is None:
         return CopyAudit(name, "missing", str(path), problems=[
-            {"code": "copy.missing", "path": str(path), "expected": "AIP 目录", "found": None,
-             "note": f"{COPY_NAMES[name]}中没有该 AIP（目录被删除或移走）"}]), None
+            Problem("copy.missing", str(path), expected="AIP 目录",
+                    note=f"{COPY_NAMES[name]}中没有该 AIP（目录被删除或移走）").to_dict()]), None
     validation, view = inspection
     ctx = chain.stored_context(archive, session, item, path, validation, view, pem)
     report = run_checks(ctx, Stage.BC, group="package")
@@ -181,7 +181,8 @@ def _check_catalogue(session: Session, item: Item, audit: ItemAudit, ctx: CheckC
     problems = chain.catalogue_differences(catalogue.get_item(session, item.aip_id),
                                            validation.description or {}, validation.aip_digest,
                                            case_sha)
-    problems += [{"field": r.code, "note": f"{r.code} {r.name}：{r.message}"}
+    problems += [Problem(f"check.{r.code}", None, field=r.code,
+                         note=f"{r.code} {r.name}：{r.message}").to_dict()
                  for r in report.blocking_failures]
     audit.catalogue_problems = problems
     audit.catalogue_status = "mismatch" if problems else "ok"

@@ -23,6 +23,7 @@ from sqlalchemy import select
 from dangan.packages import vocabulary as V
 from dangan.packages.aip import AIPValidation, inspect_aip
 from dangan.packages.digests import Digests, copy_and_digest
+from dangan.packages.problem import Problem
 
 from . import audit_log
 from .errors import ArchiveError, NotFound, StoreError
@@ -71,9 +72,10 @@ class CopyCheck:
         out = list(self.validation.problems)
         found = self.validation.aip_digest
         if self.expected_digest is not None and found != self.expected_digest:
-            out.append({"code": "reference.digest_mismatch", "path": "tagmanifest-sha256.txt",
-                        "expected": self.expected_digest, "found": found,
-                        "note": "副本的清单集摘要（tagmanifest-sha256.txt 的 SHA-256）与归档时登记的不符"})
+            out.append(Problem(
+                "reference.digest_mismatch", "tagmanifest-sha256.txt",
+                expected=self.expected_digest, found=found,
+                note="副本的清单集摘要（tagmanifest-sha256.txt 的 SHA-256）与归档时登记的不符").to_dict())
         return out
 
     @property
