@@ -50,6 +50,9 @@ ID_TYPES = {
 }
 CATEGORIES = {"GL": "管理类", "ZJ": "征缴类", "JL": "记录类", "ZF": "支付类", "QT": "其他类"}
 RETENTIONS = {"Y": "永久", "D100": "100年", "D50": "50年", "D30": "30年", "D10": "10年"}
+# What became of a submission (``dangan ingest``, the sender's receipt).
+INGEST_STATUSES = {"archived": "已归档", "duplicate": "重复提交（已归档，返回首次回执）",
+                   "rejected": "拒收"}
 # The record's place in its version chain (catalogue ``status``).
 RECORD_STATUSES = {"active": "现行", "superseded": "已被更正", "destroyed": "已销毁",
                    "transferred": "已移交"}
