@@ -35,6 +35,8 @@ class Problem:
     def __post_init__(self) -> None:
         if not self.code or not self.note:
             raise ValueError("a problem needs a stable code and a note for people")
+        if self.extra:  # a record, not a view of the caller's dict
+            object.__setattr__(self, "extra", MappingProxyType(dict(self.extra)))
 
     def to_dict(self) -> dict[str, Any]:
         """``{code, path, [field], expected, found, note, **extra}``; ``field`` only

@@ -28,6 +28,12 @@ def test_to_dict_keeps_the_report_shape_and_is_frozen() -> None:
     assert named.to_dict()["field"] == "题名"
     with pytest.raises(dataclasses.FrozenInstanceError):
         p.code = "other"  # type: ignore[misc]
+    facts = {"algorithm": "sha256"}
+    q = Problem("digest.mismatch", "x", note="摘要不符", extra=facts)
+    facts["algorithm"] = "md5"
+    assert q.to_dict()["algorithm"] == "sha256"
+    with pytest.raises(TypeError):
+        q.extra["algorithm"] = "md5"  # type: ignore[index]
     assert as_dicts([p, {"code": "read.back", "note": "x"}]) == [p.to_dict(),
                                                                  {"code": "read.back", "note": "x"}]
 
