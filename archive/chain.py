@@ -30,6 +30,7 @@ from dangan.packages.checks.engine import Result
 from dangan.packages.errors import KeyError_, SignatureError
 from dangan.packages.evidence import EvidenceStep as Step
 from dangan.packages.merkle import verify_inclusion
+from dangan.packages.problem import Problem
 from dangan.packages.signing import DetachedSignature, verify
 from dangan.packages.tree_head import SignedTreeHead, verify_extends, verify_tree_head
 
@@ -258,9 +259,11 @@ def _receipt_problems(item: Item, aip_digest: str | None, public_pem: bytes) -> 
     try:
         verify_receipt(receipt, public_pem)
     except (SignatureError, KeyError_) as exc:
-        return [{"field": "receipt", "note": f"目录中的回执签名无效：{exc.message}"}]
-    return [{"field": f"receipt.{k}", "expected": want, "found": receipt.get(k),
-             "note": f"回执中的 {k} 为 {receipt.get(k)!r}，应为 {want!r}"}
+        return [Problem("receipt.signature", None, field="receipt",
+                        note=f"目录中的回执签名无效：{exc.message}").to_dict()]
+    return [Problem("receipt.mismatch", None, field=f"receipt.{k}", expected=want,
+                    found=receipt.get(k),
+                    note=f"回执中的 {k} 为 {receipt.get(k)!r}，应为 {want!r}").to_dict()
             for k, want in (("aip_id", item.aip_id), ("archival_code", item.archival_code),
                             ("sha256", aip_digest), ("case_sha256", item.case_sha256))
             if receipt.get(k) != want]

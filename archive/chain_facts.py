@@ -13,11 +13,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from dangan.packages import vocabulary as V
 from dangan.packages.aip.bag import CASE_JSON, CASE_SIG
 from dangan.packages.aip.validate import AIPValidation
 from dangan.packages.aip.validate_parts import BagView
 from dangan.packages.checks.context import CheckContext, FileFacts
 from dangan.packages.checks.engine import Stage
+from dangan.packages.problem import Problem
 
 from . import audit_log, keys
 from .instance import Archive
@@ -85,9 +87,10 @@ def catalogue_differences(item: Item, desc: dict[str, Any], aip_digest: str | No
 
     def cmp(fld: str, label: str, want: Any, have: Any) -> None:
         if want != have:
-            out.append({"field": fld, "expected": want if not hasattr(want, "isoformat") else iso(want),
-                        "found": have if not hasattr(have, "isoformat") else iso(have),
-                        "note": f"目录中{label}为 {have!r}，AIP 中为 {want!r}"})
+            out.append(Problem("catalogue.mismatch", None, field=fld,
+                               expected=want if not hasattr(want, "isoformat") else iso(want),
+                               found=have if not hasattr(have, "isoformat") else iso(have),
+                               note=f"目录中{label}为 {have!r}，AIP 中为 {want!r}").to_dict())
 
     for fld, label, want, have in (
         ("aip_id", "AIP 标识", so.get("aip_id"), item.aip_id),
@@ -101,10 +104,11 @@ def catalogue_differences(item: Item, desc: dict[str, Any], aip_digest: str | No
         ("category", "类别", d.get("category"), item.category),
         ("classification_code", "分类号", d.get("classification_code"), item.classification_code),
         ("agency_code", "经办机构代码", dig(d, "agency", "code"), item.agency_code),
-        ("channel", "办理渠道", d.get("channel"), item.channel),
-        ("outcome", "办理结论", d.get("outcome"), item.outcome),
+        ("channel", V.FIELDS["channel"], d.get("channel"), item.channel),
+        ("outcome", V.FIELDS["outcome"], d.get("outcome"), item.outcome),
         ("decision_no", "决定文号", d.get("decision_no") or None, item.decision_no),
-        ("security_classification", "开放范围", d.get("classification"), item.security_classification),
+        ("security_classification", V.FIELDS["security_classification"], d.get("classification"),
+         item.security_classification),
         ("personal_info", "含个人信息", d.get("personal_info"), item.personal_info),
         ("year", "年度", d.get("year"), item.year),
         ("insurance", "险种", d.get("insurance"), item.insurance),
@@ -120,8 +124,8 @@ def catalogue_differences(item: Item, desc: dict[str, Any], aip_digest: str | No
         path = doc.get("path")
         row = rows.pop(path, None)
         if row is None:
-            out.append({"field": "files", "path": path, "expected": path, "found": None,
-                        "note": f"目录中缺少文件 {path}"})
+            out.append(Problem("catalogue.file_missing", path, field="files", expected=path,
+                               note=f"目录中缺少文件 {path}").to_dict())
             continue
         for fld, label, want, have in (
             ("seq", "序号", doc.get("seq"), row.seq), ("file_id", "文件标识", doc.get("id"), row.file_id),
@@ -130,8 +134,8 @@ def catalogue_differences(item: Item, desc: dict[str, Any], aip_digest: str | No
             ("sm3", "SM3", dig(doc, "digests", "sm3"), row.sm3),
         ):
             cmp(f"files[{path}].{fld}", f"文件 {path} 的{label}", want, have)
-    out += [{"field": "files", "path": p, "expected": None, "found": p,
-             "note": f"目录中多出 AIP 没有的文件 {p}"} for p in rows]
+    out += [Problem("catalogue.file_extra", p, field="files", found=p,
+                    note=f"目录中多出 AIP 没有的文件 {p}").to_dict() for p in rows]
     parties = [tuple(p.get(k) for k in ("role", "kind", "name", "id_type", "id_number"))
                for p in dig(so, "content", "record", "parties") or []]
     cmp("parties", "当事人", parties,

@@ -18,32 +18,19 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from dangan.packages import vocabulary as V
 from dangan.packages.archival_code import CATEGORY_CODES, RETENTION_CODES
 from dangan.packages.checks import FilingRule
 from dangan.packages.errors import DanganError
+from dangan.packages.problem import Problem
 
 CONFIG_RESOURCE = "service_items.json"
 
-OUTCOMES = ("approved", "rejected", "not_accepted", "withdrawn")
-OUTCOME_NAMES = {
-    "approved": "准予",
-    "rejected": "不予办理",
-    "not_accepted": "不予受理",
-    "withdrawn": "撤回",
-}
-DOCUMENT_KINDS = (
-    "application_form",
-    "id_document",
-    "acceptance_notice",
-    "guidance_notice",
-    "refusal_notice",
-    "decision",
-    "transfer_letter",
-    "transfer_form",
-    "evidence",
-    "other",
-)
-INSURANCES = {"pension": "养老", "injury": "工伤", "unemployment": "失业"}
+# The codes are the vocabulary's (``dangan.packages.vocabulary``), in its order.
+OUTCOMES = tuple(V.OUTCOMES)
+OUTCOME_NAMES = V.OUTCOMES
+DOCUMENT_KINDS = tuple(V.DOCUMENT_KINDS)
+INSURANCES = V.INSURANCES
 INSURANCE_CODES = {"YL": ("pension",), "GS": ("injury",), "SY": ("unemployment",), "ZH": ()}
 CATEGORY_BY_NAME = {name: code for code, name in CATEGORY_CODES.items()}
 
@@ -168,23 +155,16 @@ def parse_filing_config(text: str, *, origin: str = "<text>") -> FilingConfig:
     except json.JSONDecodeError as exc:
         raise FilingConfigError(
             f"归档配置 {origin} 不是合法 JSON（第 {exc.lineno} 行第 {exc.colno} 列）：{exc.msg}",
-            [{"field": "", "note": exc.msg, "line": exc.lineno}],
+            [Problem("config.not_json", None, field="", note=exc.msg, extra={"line": exc.lineno})],
         ) from exc
-    problems: list[dict[str, Any]] = []
+    problems: list[Problem] = []
     config = _build(doc, problems)
     if problems:
-        notes = "；".join(p["note"] for p in problems[:8])
+        notes = "；".join(p.note for p in problems[:8])
         more = f"；等共 {len(problems)} 处" if len(problems) > 8 else ""
         raise FilingConfigError(f"归档配置 {origin} 有误：{notes}{more}", problems)
     assert config is not None
     return config
-
-
-def _problem(problems: list[dict[str, Any]], item: str, fld: str, note: str, found: Any = None) -> None:
-    entry: dict[str, Any] = {"item": item, "field": fld, "note": note}
-    if found is not None:
-        entry["found"] = found
-    problems.append(entry)
 
 
 def _str_list(value: Any) -> list[str] | None:
@@ -193,23 +173,29 @@ def _str_list(value: Any) -> list[str] | None:
     return None
 
 
-def _build(doc: Any, problems: list[dict[str, Any]]) -> FilingConfig | None:
+def _build(doc: Any, problems: list[Problem]) -> FilingConfig | None:
     if not isinstance(doc, dict):
-        _problem(problems, "", "", "顶层应为 JSON 对象")
+        problems.append(Problem("config.not_object", None, field="", note="顶层应为 JSON 对象",
+                                extra={"item": ""}))
         return None
     for key in ("version", "source"):
         if not isinstance(doc.get(key), str) or not doc.get(key):
-            _problem(problems, "", key, f"缺少顶层字段 {key}（非空字符串）")
+            problems.append(Problem("config.header_missing", None, field=key,
+                                    note=f"缺少顶层字段 {key}（非空字符串）", extra={"item": ""}))
     formats = _str_list(doc.get("allowed_formats"))
     if not formats:
-        _problem(problems, "", "allowed_formats", "allowed_formats 应为非空的媒体类型列表")
+        problems.append(Problem("config.formats_missing", None, field="allowed_formats",
+                                note="allowed_formats 应为非空的媒体类型列表", extra={"item": ""}))
         formats = []
     for fmt in formats:
         if not _MEDIA_RE.match(fmt):
-            _problem(problems, "", "allowed_formats", f"allowed_formats 中的 {fmt!r} 不是媒体类型", fmt)
+            problems.append(Problem("config.format_invalid", None, field="allowed_formats",
+                                    found=fmt, note=f"allowed_formats 中的 {fmt!r} 不是媒体类型",
+                                    extra={"item": ""}))
     raw_items = doc.get("items")
     if not isinstance(raw_items, list) or not raw_items:
-        _problem(problems, "", "items", "items 应为非空的服务事项列表")
+        problems.append(Problem("config.items_missing", None, field="items",
+                                note="items 应为非空的服务事项列表", extra={"item": ""}))
         raw_items = []
     items: list[ServiceItem] = []
     seen: dict[str, int] = {}
@@ -218,8 +204,9 @@ def _build(doc: Any, problems: list[dict[str, Any]]) -> FilingConfig | None:
         if item is None:
             continue
         if item.code in seen:
-            _problem(problems, item.code, "code",
-                     f"事项编码 {item.code} 重复（第 {seen[item.code] + 1} 项与第 {index + 1} 项）")
+            problems.append(Problem("config.duplicate_code", None, field="code",
+                                    note=f"事项编码 {item.code} 重复（第 {seen[item.code] + 1} 项与第 {index + 1} 项）",
+                                    extra={"item": item.code}))
         seen.setdefault(item.code, index)
         items.append(item)
     return FilingConfig(
@@ -231,22 +218,26 @@ def _build(doc: Any, problems: list[dict[str, Any]]) -> FilingConfig | None:
     )
 
 
-def _item(raw: Any, index: int, problems: list[dict[str, Any]]) -> ServiceItem | None:
+def _item(raw: Any, index: int, problems: list[Problem]) -> ServiceItem | None:
     label = f"第 {index + 1} 项"
     if not isinstance(raw, dict):
-        _problem(problems, label, "", f"{label}应为 JSON 对象")
+        problems.append(Problem("config.item_not_object", None, field="",
+                                note=f"{label}应为 JSON 对象", extra={"item": label}))
         return None
     code = raw.get("code")
     if isinstance(code, str) and _CODE_RE.match(code) and len(code) <= 64:
         label = code
     else:
-        _problem(problems, label, "code", f"{label}的事项编码 code 缺失或格式不对（应如 SB-YL-DJ-001）", code)
+        problems.append(Problem("config.item_code_invalid", None, field="code", found=code,
+                                note=f"{label}的事项编码 code 缺失或格式不对（应如 SB-YL-DJ-001）",
+                                extra={"item": label}))
         code = label
     name = raw.get("name")
     who = f"事项 {code}" + (f"（{name}）" if isinstance(name, str) and name else "")
 
     def bad(fld: str, note: str, found: Any = None) -> None:
-        _problem(problems, code, fld, f"{who} 的 {fld}：{note}", found)
+        problems.append(Problem("config.item_field", None, field=fld, found=found,
+                                note=f"{who} 的 {fld}：{note}", extra={"item": code}))
 
     if not isinstance(name, str) or not name.strip():
         bad("name", "事项名称不能为空")

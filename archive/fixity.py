@@ -23,12 +23,14 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
+from dangan.packages import vocabulary as V
 from dangan.packages.aip import inspect_aip
 from dangan.packages.aip.bag import CASE_JSON
 from dangan.packages.aip.validate import AIPValidation
 from dangan.packages.aip.validate_parts import BagView
 from dangan.packages.checks import CheckContext, Result, Stage, run_checks
 from dangan.packages.digests import sha256_hex
+from dangan.packages.problem import Problem
 
 from . import audit_log, catalogue, chain, crosscheck, replica
 from .errors import NotFound
@@ -43,12 +45,8 @@ SYSTEM_ACTOR = "system:fixity"
 Inspection = tuple[AIPValidation, BagView | None]
 BOTH_DAMAGED = "两个副本均损坏，无法自动修复"
 GOOD_OUTCOMES = ("ok", "repaired")
-OUTCOME_NAMES = {"ok": "完好", "repaired": "已修复", "catalogue_mismatch": "目录不符",
-                 "unrepairable": "无法修复", "reference_mismatch": "与归档记录不符",
-                 "repair_failed": "修复失败", "content_problem": "内容检测未通过",
-                 "catalogue_missing": "目录记录缺失", "log_mismatch": "与审计日志不符"}
-STATUS_NAMES = {"ok": "完好", "damaged": "损坏", "missing": "缺失", "mismatch": "不符",
-                "unchecked": "未核对"}
+OUTCOME_NAMES = V.FIXITY_OUTCOMES
+STATUS_NAMES = V.COPY_STATES
 
 
 @dataclass
@@ -153,19 +151,21 @@ def _examine(archive: Archive, session: Session, item: Item, name: str, expected
     path = replica.stores(archive)[name].path(item.aip_id)
     if inspection is None:
         return CopyAudit(name, "missing", str(path), problems=[
-            {"code": "copy.missing", "path": str(path), "expected": "AIP 目录", "found": None,
-             "note": f"{COPY_NAMES[name]}中没有该 AIP（目录被删除或移走）"}]), None
+            Problem("copy.missing", str(path), expected="AIP 目录",
+                    note=f"{COPY_NAMES[name]}中没有该 AIP（目录被删除或移走）").to_dict()]), None
     validation, view = inspection
     ctx = chain.stored_context(archive, session, item, path, validation, view, pem)
     report = run_checks(ctx, Stage.BC, group="package")
     problems = list(validation.problems)
     if validation.aip_digest != expected:
-        problems.append({"code": "reference.digest_mismatch", "path": "tagmanifest-sha256.txt",
-                         "expected": expected, "found": validation.aip_digest,
-                         "note": "清单集摘要与审计日志记录的归档时摘要不符（信息包被整体替换或重新封装）"})
+        problems.append(Problem(
+            "reference.digest_mismatch", "tagmanifest-sha256.txt", expected=expected,
+            found=validation.aip_digest,
+            note="清单集摘要与审计日志记录的归档时摘要不符（信息包被整体替换或重新封装）").to_dict())
     if not problems:
-        problems = [{"code": f"check.{r.code}", "path": None, "expected": "通过", "found": str(r.result),
-                     "note": f"{r.code} {r.name}：{r.message}"} for r in report.blocking_failures]
+        problems = [Problem(f"check.{r.code}", None, expected=V.RESULTS["pass"], found=str(r.result),
+                            note=f"{r.code} {r.name}：{r.message}").to_dict()
+                    for r in report.blocking_failures]
     copy = CopyAudit(name, "damaged" if problems else "ok", str(path), validation.aip_digest,
                      sum(d.size for d in view.actual.values()) if view is not None else 0,
                      problems, _compact(report.results))
@@ -181,7 +181,8 @@ def _check_catalogue(session: Session, item: Item, audit: ItemAudit, ctx: CheckC
     problems = chain.catalogue_differences(catalogue.get_item(session, item.aip_id),
                                            validation.description or {}, validation.aip_digest,
                                            case_sha)
-    problems += [{"field": r.code, "note": f"{r.code} {r.name}：{r.message}"}
+    problems += [Problem(f"check.{r.code}", None, field=r.code,
+                         note=f"{r.code} {r.name}：{r.message}").to_dict()
                  for r in report.blocking_failures]
     audit.catalogue_problems = problems
     audit.catalogue_status = "mismatch" if problems else "ok"

@@ -20,8 +20,10 @@ from typing import Any
 
 from sqlalchemy import select
 
+from dangan.packages import vocabulary as V
 from dangan.packages.aip import AIPValidation, inspect_aip
 from dangan.packages.digests import Digests, copy_and_digest
+from dangan.packages.problem import Problem
 
 from . import audit_log
 from .errors import ArchiveError, NotFound, StoreError
@@ -32,7 +34,7 @@ from .timeutil import utcnow
 
 PRIMARY = "primary"
 REPLICA = "replica"
-COPY_NAMES = {PRIMARY: "主存储", REPLICA: "副本"}
+COPY_NAMES = V.COPIES
 QUARANTINE = "quarantine"
 SYSTEM_ACTOR = "system:replica"
 
@@ -70,9 +72,10 @@ class CopyCheck:
         out = list(self.validation.problems)
         found = self.validation.aip_digest
         if self.expected_digest is not None and found != self.expected_digest:
-            out.append({"code": "reference.digest_mismatch", "path": "tagmanifest-sha256.txt",
-                        "expected": self.expected_digest, "found": found,
-                        "note": "副本的清单集摘要（tagmanifest-sha256.txt 的 SHA-256）与归档时登记的不符"})
+            out.append(Problem(
+                "reference.digest_mismatch", "tagmanifest-sha256.txt",
+                expected=self.expected_digest, found=found,
+                note="副本的清单集摘要（tagmanifest-sha256.txt 的 SHA-256）与归档时登记的不符").to_dict())
         return out
 
     @property

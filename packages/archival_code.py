@@ -12,11 +12,12 @@ import re
 from dataclasses import dataclass
 
 from .errors import PackageError
+from .vocabulary import CATEGORIES, RETENTIONS
 
 RETENTION_CODES = ("Y", "D100", "D50", "D30", "D10")
 RETENTION_YEARS = {"Y": None, "D100": 100, "D50": 50, "D30": 30, "D10": 10}
-RETENTION_NAMES = {"Y": "永久", "D100": "100年", "D50": "50年", "D30": "30年", "D10": "10年"}
-CATEGORY_CODES = {"GL": "管理类", "ZJ": "征缴类", "JL": "记录类", "ZF": "支付类", "QT": "其他类"}
+RETENTION_NAMES = RETENTIONS  # labels: ``vocabulary``
+CATEGORY_CODES = CATEGORIES
 
 
 class ArchivalCodeError(PackageError):

@@ -21,38 +21,23 @@ from typing import Any
 
 from jsonschema import Draft202012Validator, FormatChecker
 
+from . import vocabulary as V
 from .identity import ID_TYPE_NAMES
+from .problem import Problem
 
 SCHEMA_ID = "dangan/case-submission/1"
 SCHEMA_FILE = "case-submission.schema.json"
 
-INSURANCE_NAMES = {"pension": "养老", "injury": "工伤", "unemployment": "失业"}
-CHANNEL_NAMES = {
-    "window": "窗口",
-    "online": "网上",
-    "self_service": "自助终端",
-    "mobile": "移动端",
-    "home_visit": "上门",
-}
-OUTCOME_NAMES = {"approved": "准予", "rejected": "不予", "not_accepted": "不予受理", "withdrawn": "撤回"}
-# ``archive`` is appended by Dangan when it files the case; never part of a submission.
-STEP_NAMES = {"lead": "引导", "accept": "受理", "handle": "办理", "feedback": "反馈", "archive": "存档"}
+# The labels live in ``vocabulary``; these names are what the scheme's users import.
+INSURANCE_NAMES = V.INSURANCES
+CHANNEL_NAMES = V.CHANNELS
+OUTCOME_NAMES = V.OUTCOMES
+STEP_NAMES = V.STEPS
 SUBMISSION_STEPS = ("lead", "accept", "handle", "feedback")
-PARTY_KIND_NAMES = {"person": "个人", "unit": "单位"}
-DOCUMENT_KIND_NAMES = {
-    "application_form": "申请表",
-    "id_document": "身份证明",
-    "acceptance_notice": "受理告知书",
-    "guidance_notice": "业务指引告知书",
-    "refusal_notice": "不予受理决定书",
-    "decision": "核准/决定书",
-    "transfer_letter": "联系函",
-    "transfer_form": "信息表",
-    "evidence": "证明材料",
-    "other": "其他材料",
-}
-ORIGIN_NAMES = {"born_digital": "原生电子", "digitized": "纸质材料数字化副本"}
-CLASSIFICATION_NAMES = {"public": "公开", "internal": "内部", "restricted": "受限"}
+PARTY_KIND_NAMES = V.PARTY_KINDS
+DOCUMENT_KIND_NAMES = V.DOCUMENT_KINDS
+ORIGIN_NAMES = V.ORIGINS
+CLASSIFICATION_NAMES = V.CLASSIFICATIONS
 
 IDENTIFIER_RE = r"^[A-Za-z0-9._-]{1,64}$"
 DATETIME_RE = (
@@ -117,7 +102,7 @@ METADATA: tuple[Element, ...] = (
     *_party("subjects[]", "业务对象"),
     Element("title", "题名", "M", "string", 200),
     Element("result", "办理结果", "M", "object"),
-    Element("result.outcome", "办理结论", "M", "string", values=tuple(OUTCOME_NAMES)),
+    Element("result.outcome", "办理结果", "M", "string", values=tuple(OUTCOME_NAMES)),
     Element("result.decision_no", "文号", "O", "string", 64),
     Element("result.summary", "结果摘要", "M", "string", 2000),
     _dt("accepted_at", "受理时间"),
@@ -298,7 +283,7 @@ def element_name(json_path: str) -> str:
 def schema_errors(case: object) -> list[dict[str, Any]]:
     """Every violation of the JSON Schema by ``case``, each as evidence data.
 
-    Each dict: ``path`` (JSON path of the offending value), ``element`` (Chinese name),
+    Each dict (a ``Problem``'s JSON form): ``code`` (``schema.<keyword>``), ``path`` (JSON path of the offending value), ``element`` (Chinese name),
     ``keyword`` (the JSON Schema keyword), ``expected``, ``found``, ``note`` (Chinese).
     """
     out: list[dict[str, Any]] = []
@@ -358,8 +343,9 @@ def _describe(err: Any) -> list[dict[str, Any]]:
 
 
 def _row(path: str, keyword: str, expected: Any, found: Any, note: str) -> dict[str, Any]:
-    return {"path": path, "element": element_name(path), "keyword": keyword,
-            "expected": expected, "found": found, "note": note}
+    """A schema ``Problem`` (code ``schema.<keyword>``) in its JSON form."""
+    return Problem(f"schema.{keyword}", path, expected=expected, found=found, note=note,
+                   extra={"element": element_name(path), "keyword": keyword}).to_dict()
 
 
 # --- file paths: the one reading of ``files[].path`` -----------------------------------

@@ -1,13 +1,17 @@
 """Errors of the packages layer.
 
 Each error carries a stable ``code`` (for machines: exit codes, JSON errors) and a
-message a person can act on. ``details`` holds small dicts (path, expected, found)
-so callers can report every offending file without parsing messages.
+message a person can act on. ``details`` holds ``Problem`` records (``problem.py``),
+kept in their JSON form, so callers can report every offending file without parsing
+messages.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
+
+from .problem import Problem, as_dicts
 
 
 class DanganError(Exception):
@@ -15,10 +19,11 @@ class DanganError(Exception):
 
     code = "dangan.error"
 
-    def __init__(self, message: str, details: list[dict[str, Any]] | None = None) -> None:
+    def __init__(self, message: str,
+                 details: Iterable[Problem | dict[str, Any]] | None = None) -> None:
         super().__init__(message)
         self.message = message
-        self.details = details or []
+        self.details = as_dicts(details or [])
 
     def to_dict(self) -> dict[str, Any]:
         return {"code": self.code, "message": self.message, "details": self.details}

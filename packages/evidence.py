@@ -47,6 +47,7 @@ from .evidence_trust import (
     vouched_source_key,
 )
 from .merkle import leaf_hash, verify_inclusion
+from .problem import Problem, as_dicts
 from .safezip import ZipLimits, inspect_zip, open_zip, read_member, safe_member_name
 from .signing import DetachedSignature, key_fingerprint, verify
 from .timestamp import TimestampInvalid, verify_token
@@ -242,16 +243,18 @@ def _manifest_step(z: _Zip, r: EvidenceReport, f: _Facts) -> None:
     problems = []
     for name, entry in sorted(files.items()):
         if name not in z.members:
-            problems.append({"path": name, "note": f"清单列出的 {name} 不在证据包中"})
+            problems.append(Problem("evidence.file_missing", name,
+                                    note=f"清单列出的 {name} 不在证据包中"))
         elif z.sha256(name) != (entry or {}).get("sha256"):
-            problems.append({"path": name, "expected": (entry or {}).get("sha256"),
-                             "note": f"{name} 的 SHA-256 与签名清单不符（被改动）"})
-    problems += [{"path": n, "note": f"{n} 未列入签名清单（被加入）"} for n in sorted(z.members)
-                 if n not in files and n not in (MANIFEST, MANIFEST_SIG)]
+            problems.append(Problem("evidence.file_changed", name,
+                                    expected=(entry or {}).get("sha256"), found=z.sha256(name),
+                                    note=f"{name} 的 SHA-256 与签名清单不符（被改动）"))
+    problems += [Problem("evidence.file_added", n, note=f"{n} 未列入签名清单（被加入）")
+                 for n in sorted(z.members) if n not in files and n not in (MANIFEST, MANIFEST_SIG)]
     f.manifest = manifest
     if problems:
-        r.add("manifest", False, "证据包内容与签名清单不符：" + "；".join(p["note"] for p in problems[:10]),
-              problems)
+        r.add("manifest", False, "证据包内容与签名清单不符：" + "；".join(p.note for p in problems[:10]),
+              as_dicts(problems))
     else:
         r.add("manifest", True, f"清单由档案馆密钥签名有效，{len(files)} 个文件的 SHA-256 均相符",
               {"files": len(files)})

@@ -15,6 +15,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from .vocabulary import ID_TYPES
+
 _RESIDENT_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _RESIDENT_CHARS = "10X98765432"
 
@@ -38,14 +40,7 @@ CREDIT_AUTHORITY_TYPES: dict[str, str] = {
     "Y": "1",  # 其他
 }
 
-ID_TYPE_NAMES = {
-    "resident_id": "居民身份证",
-    "credit_code": "统一社会信用代码",
-    "passport": "护照",
-    "hk_macao_permit": "港澳居民来往内地通行证",
-    "foreigner_permit": "外国人永久居留身份证",
-    "other": "其他证件",
-}
+ID_TYPE_NAMES = ID_TYPES  # labels: ``vocabulary``
 
 _RESIDENT_RE = re.compile(r"^[1-9]\d{5}(\d{4})(\d{2})(\d{2})\d{3}[0-9X]$")
 _CREDIT_RE = re.compile(rf"^[{CREDIT_ALPHABET}]{{18}}$")

@@ -10,15 +10,20 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
+from dangan.packages import vocabulary as V
+
 from .document import IndexDocument
 
-SECURITY_LEVELS = ("public", "internal", "restricted")
-# Facet field → what a clerk calls it (UI labels).
-FACETS = {
-    "item": "服务事项", "category": "业务类别", "retention": "保管期限", "year": "年度",
-    "agency": "经办机构", "channel": "办理渠道", "outcome": "办理结果",
-    "classification": "分类号", "security": "密级",
-}
+SECURITY_LEVELS = tuple(V.CLASSIFICATIONS)
+# Facet field → what a clerk calls it (UI labels), from the one vocabulary. The facet
+# ``classification`` is the classification code (分类号); ``security`` the 密级.
+_FACET_FIELD = {"classification": "classification_code", "security": "classification"}
+FACETS = {f: V.FIELDS[_FACET_FIELD.get(f, f)] for f in (
+    "item", "category", "retention", "year", "agency", "channel", "outcome", "classification",
+    "security")}
+# Coded facet values and their labels (item and agency names come from the index).
+VALUE_LABELS = {"category": V.CATEGORIES, "retention": V.RETENTIONS, "channel": V.CHANNELS,
+                "outcome": V.OUTCOMES, "security": V.CLASSIFICATIONS}
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,8 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
+from dangan.packages import vocabulary as V
+
 from .errors import QueryEncoding, QuerySyntaxError, QueryTooDeep, QueryTooLong, QueryTooManyTerms
 
 
@@ -69,16 +71,19 @@ FIELD_ALIASES: dict[str, tuple[str, ...]] = {
 FIELDS = {alias: canon for canon, aliases in FIELD_ALIASES.items() for alias in (canon, *aliases)}
 DATE_FIELDS = ("date", "accepted")
 
+def _words(labels: dict[str, str], **synonyms: str) -> dict[str, str]:
+    """Label → code from the vocabulary, plus the other words clerks type."""
+    return {name: code for code, name in labels.items()} | synonyms
+
+
 # Chinese words for coded values, so "结果:准予" and "渠道:窗口" work.
 VALUE_ALIASES: dict[str, dict[str, str]] = {
-    "outcome": {"准予": "approved", "批准": "approved", "不予": "rejected", "不予办理": "rejected",
-                "不予认定": "rejected", "不予受理": "not_accepted", "撤回": "withdrawn"},
-    "channel": {"窗口": "window", "网上": "online", "网办": "online", "智慧化": "online",
-                "自助": "self_service", "自助终端": "self_service", "移动端": "mobile",
-                "手机": "mobile", "上门": "home_visit"},
-    "security": {"公开": "public", "内部": "internal", "受限": "restricted"},
-    "retention": {"永久": "Y", "100年": "D100", "50年": "D50", "30年": "D30", "10年": "D10"},
-    "category": {"管理类": "GL", "征缴类": "ZJ", "记录类": "JL", "支付类": "ZF", "其他类": "QT"},
+    "outcome": _words(V.OUTCOMES, 批准="approved", 不予办理="rejected", 不予认定="rejected"),
+    "channel": _words(V.CHANNELS, 网办="online", 智慧化="online", 自助="self_service",
+                      手机="mobile"),
+    "security": _words(V.CLASSIFICATIONS),
+    "retention": _words(V.RETENTIONS),
+    "category": _words(V.CATEGORIES),
 }
 
 ID_RE = re.compile(r"^(?=(?:.*\d){8})[0-9A-Za-z]{18}$")

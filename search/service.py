@@ -15,7 +15,7 @@ from typing import Any
 
 from .document import IndexDocument
 from .errors import QuerySyntaxError, QueryTooManyTerms
-from .interface import FACETS, Access, SearchEngine, SearchResult
+from .interface import FACETS, VALUE_LABELS, Access, SearchEngine, SearchResult
 from .query import LIMITS, check_text, parse
 
 
@@ -94,9 +94,17 @@ def result_json(result: SearchResult) -> dict[str, Any]:
                   "year": h.year, "service_item": h.service_item_name, "agency": h.agency_name,
                   "completed_at": h.completed_at} for h in result.hits],
         "facets": result.facets,
-        "facet_labels": result.labels,
+        "facet_labels": facet_labels(result),
         "suggestion": result.suggestion,
     }
+
+
+def facet_labels(result: SearchResult) -> dict[str, dict[str, str]]:
+    """Names of the facet values shown: item and agency names from the index, the
+    labels of coded values (outcome, channel, 密级, …) from the vocabulary."""
+    out = {f: {v: names.get(v, v) for v in result.facets.get(f, {})}
+           for f, names in VALUE_LABELS.items()}
+    return out | result.labels
 
 
 def search_json(service: SearchService, query: str, *, filters: Sequence[str] = (),
@@ -122,7 +130,7 @@ def render_text(result: SearchResult) -> str:
         lines.extend(f"     {_plain(x.fragment)}" for x in h.highlights)
     for name, counts in result.facets.items():
         if counts:
-            labels = result.labels.get(name, {})
+            labels = result.labels.get(name) or VALUE_LABELS.get(name, {})
             shown = "，".join(f"{labels.get(v, v)} {c}" for v, c in list(counts.items())[:8])
             lines.append(f"  {FACETS.get(name, name)}：{shown}")
     return "\n".join(lines)

@@ -12,10 +12,11 @@ from dangan.archive.errors import NotFound
 from dangan.archive.filing_config import load_filing_config
 from dangan.archive.instance import Archive
 from dangan.archive.timeutil import local
-from dangan.packages.archival_code import RETENTION_NAMES
+from dangan.packages import vocabulary as V
 from dangan.packages.checks import REGISTRY, load_items
+from dangan.packages.vocabulary import label
 
-from .render import NATURE_NAMES, emit_json, local_time, print_checks, print_item
+from .render import emit_json, local_time, print_checks, print_item
 
 
 def cli_actor() -> str:
@@ -125,10 +126,11 @@ def service_items(as_json: bool) -> None:
     for item in cfg.items:
         click.echo(
             f"{item.code}\t{item.name}\t{item.category}\t"
-            f"{RETENTION_NAMES.get(item.retention, item.retention)}\t{item.classification_code}"
+            f"{label(V.RETENTIONS, item.retention)}\t{item.classification_code}"
         )
         for outcome, kinds in item.required_documents.items():
-            click.echo(f"\t  {outcome}: {', '.join(kinds) or '—'}")
+            names = "、".join(label(V.DOCUMENT_KINDS, k) for k in kinds) or "—"
+            click.echo(f"\t  {label(V.OUTCOMES, outcome)}：{names}")
 
 
 @config.command("checks")
@@ -145,7 +147,7 @@ def checks(as_json: bool) -> None:
         emit_json(specs)
         return
     for c in specs:
-        click.echo(f"{c['code']:<10}{NATURE_NAMES[c['nature']]}  {c['name']}  "
+        click.echo(f"{c['code']:<10}{label(V.NATURES, c['nature'])}  {c['name']}  "
                    f"[{'/'.join(c['stages'])}]" + ("" if c["blocking"] else "  （不阻断）"))
 
 

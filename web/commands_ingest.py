@@ -7,13 +7,13 @@ from pathlib import Path
 import click
 
 from dangan.archive.export import export_aip
+from dangan.packages import vocabulary as V
 from dangan.packages.aip import validate_aip
 
 from .commands_archive import open_archive
 from .render import emit_json, print_checks
 
-STATUS_TEXT = {"archived": "已归档", "duplicate": "重复提交（已归档，返回首次回执）",
-               "rejected": "拒收"}
+STATUS_TEXT = V.INGEST_STATUSES
 
 
 def register(main: click.Group) -> None:

@@ -15,6 +15,7 @@ import click
 from dangan.archive import chain, crosscheck, fixity, replica
 from dangan.archive.evidence import CHAIN_STEP_NAMES, build_evidence
 from dangan.ingest.followup import drain
+from dangan.packages import vocabulary as V
 from dangan.packages.evidence import (
     UNAUTHENTICATED,
     VERIFIED,
@@ -28,10 +29,8 @@ from .commands_archive import cli_actor, open_archive
 from .commands_ingest import package
 from .render import emit_json
 
-MARK = {True: "通过", False: "不通过"}
-EVIDENCE_STEPS = {"archive_key": "档案馆公钥", "manifest": "证据包清单", "aip": "归档信息包",
-                  "tree_head": "签名树头", "timestamp": "树头时间戳", "inclusion": "审计日志包含证明",
-                  "source_signature": "来源签名", "receipt": "归档回执", "container": "证据包"}
+MARK = {True: V.RESULTS["pass"], False: V.RESULTS["fail"]}
+EVIDENCE_STEPS = V.EVIDENCE_STEPS
 
 
 def register(main: click.Group) -> None:

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ..digests import Digests, sha256_hex, sm3_hex
+from ..problem import Problem
 from ..signing import DetachedSignature, key_fingerprint, public_key_pem, sign
 
 ALGORITHMS = ("sha256", "sm3")
@@ -90,34 +91,34 @@ def render_manifest(entries: Mapping[str, Digests], alg: str) -> bytes:
 @dataclass
 class ManifestParse:
     entries: dict[str, str]
-    problems: list[dict[str, Any]]
+    problems: list[Problem]
 
 
 def parse_manifest(data: bytes, name: str) -> ManifestParse:
     """Parse ``<hex> <path>`` lines; every malformed or duplicate line becomes a problem."""
     entries: dict[str, str] = {}
-    problems: list[dict[str, Any]] = []
+    problems: list[Problem] = []
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        return ManifestParse({}, [_problem("manifest.encoding", name, "UTF-8", str(exc),
-                                           f"清单 {name} 不是 UTF-8 编码")])
+        return ManifestParse({}, [Problem("manifest.encoding", name, expected="UTF-8",
+                                          found=str(exc), note=f"清单 {name} 不是 UTF-8 编码")])
     for no, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
         parts = line.strip().split(maxsplit=1)
         if len(parts) != 2 or not _is_hex64(parts[0]):
-            problems.append(_problem("manifest.malformed", name, "<64位十六进制摘要> <路径>",
-                                     line, f"清单 {name} 第 {no} 行格式不正确"))
+            problems.append(Problem("manifest.malformed", name, expected="<64位十六进制摘要> <路径>",
+                                    found=line, note=f"清单 {name} 第 {no} 行格式不正确"))
             continue
         path = decode_path(parts[1].lstrip("*"))
         if not _safe_path(path):
-            problems.append(_problem("manifest.unsafe_path", name, "包内相对路径", path,
-                                     f"清单 {name} 第 {no} 行路径越出信息包：{path}"))
+            problems.append(Problem("manifest.unsafe_path", name, expected="包内相对路径", found=path,
+                                    note=f"清单 {name} 第 {no} 行路径越出信息包：{path}"))
             continue
         if path in entries:
-            problems.append(_problem("manifest.duplicate", name, "每个文件只列一次", path,
-                                     f"清单 {name} 重复列出 {path}"))
+            problems.append(Problem("manifest.duplicate", name, expected="每个文件只列一次", found=path,
+                                    note=f"清单 {name} 重复列出 {path}"))
             continue
         entries[path] = parts[0].lower()
     return ManifestParse(entries, problems)
@@ -134,10 +135,6 @@ def _safe_path(path: str) -> bool:
     )
 
 
-def _problem(code: str, path: str | None, expected: Any, found: Any, note: str) -> dict[str, Any]:
-    return {"code": code, "path": path, "expected": expected, "found": found, "note": note}
-
-
 def clean_info_value(value: str) -> str:
     """bag-info values are one line each: CR/LF and other controls become spaces."""
     return "".join(" " if ord(c) < 32 or c == "\x7f" else c for c in str(value)).strip()
@@ -147,14 +144,14 @@ def render_bag_info(fields: Iterable[tuple[str, str]]) -> bytes:
     return "".join(f"{k}: {clean_info_value(v)}\n" for k, v in fields).encode("utf-8")
 
 
-def parse_bag_info(data: bytes) -> tuple[list[tuple[str, str]], list[dict[str, Any]]]:
+def parse_bag_info(data: bytes) -> tuple[list[tuple[str, str]], list[Problem]]:
     """Labels and values in order (continuation lines folded), plus problems."""
-    problems: list[dict[str, Any]] = []
+    problems: list[Problem] = []
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        return [], [_problem("baginfo.encoding", BAG_INFO, "UTF-8", str(exc),
-                             "bag-info.txt 不是 UTF-8 编码")]
+        return [], [Problem("baginfo.encoding", BAG_INFO, expected="UTF-8", found=str(exc),
+                            note="bag-info.txt 不是 UTF-8 编码")]
     fields: list[tuple[str, str]] = []
     for no, line in enumerate(text.splitlines(), 1):
         if not line.strip():
@@ -165,8 +162,8 @@ def parse_bag_info(data: bytes) -> tuple[list[tuple[str, str]], list[dict[str, A
             continue
         label, sep, value = line.partition(":")
         if not sep or not label.strip():
-            problems.append(_problem("baginfo.malformed", BAG_INFO, "标签: 值", line,
-                                     f"bag-info.txt 第 {no} 行不是“标签: 值”格式"))
+            problems.append(Problem("baginfo.malformed", BAG_INFO, expected="标签: 值", found=line,
+                                    note=f"bag-info.txt 第 {no} 行不是“标签: 值”格式"))
             continue
         fields.append((label.strip(), value.strip()))
     return fields, problems

@@ -19,6 +19,7 @@ from typing import Any
 
 from ..digests import Digests, sha256_hex, sm3_hex
 from ..errors import AIPInvalid
+from ..problem import Problem
 from .bag import (
     BAG_INFO,
     CASE_JSON,
@@ -121,12 +122,13 @@ def build_aip(inp: AIPInput, dest: Path, signing_key: Any, key_id: str, *,
         for rel, dg in sorted(inp.file_digests.items()):
             src = inp.submission_root / rel
             if not rel.startswith("files/") or ".." in rel.split("/"):
-                problems.append({"path": rel, "note": f"内容文件路径不在 files/ 之下：{rel}"})
+                problems.append(Problem("file.outside_payload", rel,
+                                        note=f"内容文件路径不在 files/ 之下：{rel}"))
                 continue
             size = src.stat().st_size if src.is_file() else None
             if size != dg.size:
-                problems.append({"path": rel, "expected": dg.size, "found": size,
-                                 "note": f"内容文件 {rel} 与接收时测得的大小不符"})
+                problems.append(Problem("file.changed", rel, expected=dg.size, found=size,
+                                        note=f"内容文件 {rel} 与接收时测得的大小不符"))
                 continue
             target = dest / payload_path(rel)
             _place(src, target, move_payload)
@@ -164,7 +166,8 @@ def _load_payload_manifests(root: Path) -> dict[str, Digests]:
     for p, h in parsed["sha256"].items():
         f = root / p
         if not f.is_file():
-            raise AIPInvalid(f"清单列出的文件不存在：{p}", [{"path": p}])
+            raise AIPInvalid(f"清单列出的文件不存在：{p}",
+                             [Problem("file.missing", p, note=f"清单列出的文件不存在：{p}")])
         out[p] = Digests(f.stat().st_size, h, parsed["sm3"][p])
     return out
 
@@ -181,7 +184,8 @@ def reseal_with_report(aip_path: Path, check_results: list[dict], signing_key: A
     payload = _load_payload_manifests(root)
     old = (root / DESCRIPTION).read_bytes()
     if DESCRIPTION not in payload or sha256_hex(old) != payload[DESCRIPTION].sha256:
-        raise AIPInvalid("描述文件与清单记录的摘要不符，拒绝重新封装", [{"path": DESCRIPTION}])
+        raise AIPInvalid("描述文件与清单记录的摘要不符，拒绝重新封装",
+                         [Problem("digest.mismatch", DESCRIPTION, note="描述文件与清单记录的摘要不符")])
     model = parse_description(old)
     model["signed_object"]["content"]["check_report"] = [check_item(r) for r in check_results]
     new = render_description(model)

@@ -15,6 +15,7 @@ from typing import Any
 
 from ..digests import Digests, sha256_hex
 from ..errors import AIPInvalid, KeyError_, SignatureError, UnsafeContainer
+from ..problem import Problem, as_dicts
 from ..signing import DetachedSignature, key_fingerprint, verify
 from .bag import (
     ALGORITHMS,
@@ -36,7 +37,6 @@ from .validate_parts import (
     check_manifests,
     check_oxum,
     check_tag_manifests,
-    problem,
 )
 
 
@@ -72,7 +72,7 @@ class AIPValidation:
 
 
 def check_signature(v: BagView, public_key_pem: bytes | None,
-                    result: AIPValidation) -> list[dict[str, Any]]:
+                    result: AIPValidation) -> list[Problem]:
     """signature.json verifies over the statement rebuilt from the bag's own tag files."""
     if SIGNATURE not in v.files:
         return []  # reported by check_layout
@@ -82,23 +82,25 @@ def check_signature(v: BagView, public_key_pem: bytes | None,
         sig = DetachedSignature.from_json(raw)
     except (UnicodeDecodeError, json.JSONDecodeError, SignatureError) as exc:
         msg = exc.message if isinstance(exc, SignatureError) else str(exc)
-        return [problem("signature.malformed", SIGNATURE, f"签名文件无法读取：{msg}", "签名 JSON", None)]
+        return [Problem("signature.malformed", SIGNATURE, expected="签名 JSON",
+                        note=f"签名文件无法读取：{msg}")]
     result.signer_key_id = sig.key_id
-    out: list[dict[str, Any]] = []
+    out: list[Problem] = []
     if doc.get("format") != SIGNATURE_FORMAT:
-        out.append(problem("signature.malformed", SIGNATURE, "签名文件格式标识不对",
-                           SIGNATURE_FORMAT, doc.get("format")))
+        out.append(Problem("signature.malformed", SIGNATURE, expected=SIGNATURE_FORMAT,
+                           found=doc.get("format"), note="签名文件格式标识不对"))
     tms = {}
     for alg in ALGORITHMS:
         name = manifest_name(alg, tag=True)
         if name not in v.files:
-            return out + [problem("signature.invalid", SIGNATURE, f"缺少 {name}，无法验证签名", name, None)]
+            return out + [Problem("signature.invalid", SIGNATURE, expected=name,
+                                  note=f"缺少 {name}，无法验证签名")]
         tms[alg] = v.read(name)
     statement = signed_statement(dict(v.info), tms["sha256"], tms["sm3"])
     if doc.get("statement") != statement.decode("utf-8"):
-        out.append(problem("signature.statement_mismatch", SIGNATURE,
-                           "签名文件记录的被签名声明与信息包当前内容不一致", statement.decode("utf-8"),
-                           doc.get("statement")))
+        out.append(Problem("signature.statement_mismatch", SIGNATURE,
+                           expected=statement.decode("utf-8"), found=doc.get("statement"),
+                           note="签名文件记录的被签名声明与信息包当前内容不一致"))
     embedded = doc.get("public_key_pem")
     embedded_pem = embedded.encode("ascii") if isinstance(embedded, str) else None
     if public_key_pem is not None:
@@ -106,8 +108,8 @@ def check_signature(v: BagView, public_key_pem: bytes | None,
     elif embedded_pem is not None:
         key, result.key_source = embedded_pem, "embedded"
     else:
-        return out + [problem("signature.no_key", SIGNATURE, "未提供档案馆公钥，签名文件也未附公钥，无法验证签名",
-                              "公钥", None)]
+        return out + [Problem("signature.no_key", SIGNATURE, expected="公钥",
+                              note="未提供档案馆公钥，签名文件也未附公钥，无法验证签名")]
     try:
         result.signer_fingerprint = key_fingerprint(key)
         if public_key_pem is not None and embedded_pem is not None:
@@ -116,19 +118,19 @@ def check_signature(v: BagView, public_key_pem: bytes | None,
             except KeyError_:
                 emb_fp = None
             if emb_fp != result.signer_fingerprint:
-                out.append(problem("signature.key_mismatch", SIGNATURE,
-                                   "签名文件附带的公钥不是所给的档案馆公钥（可能被替换）",
-                                   result.signer_fingerprint, emb_fp))
+                out.append(Problem("signature.key_mismatch", SIGNATURE,
+                                   expected=result.signer_fingerprint, found=emb_fp,
+                                   note="签名文件附带的公钥不是所给的档案馆公钥（可能被替换）"))
         verify(key, sig, statement)
     except (SignatureError, KeyError_) as exc:
-        out.append(problem("signature.invalid", SIGNATURE, f"信息包签名验证失败：{exc.message}",
-                           "有效签名", sig.key_id))
+        out.append(Problem("signature.invalid", SIGNATURE, expected="有效签名", found=sig.key_id,
+                           note=f"信息包签名验证失败：{exc.message}"))
     return out
 
 
-def run_all(v: BagView, public_key_pem: bytes | None, result: AIPValidation) -> list[dict[str, Any]]:
+def run_all(v: BagView, public_key_pem: bytes | None, result: AIPValidation) -> list[Problem]:
     """Every examination, in order; later ones use what earlier ones parsed."""
-    problems: list[dict[str, Any]] = []
+    problems: list[Problem] = []
     for step in (check_layout, check_bagit_txt, check_bag_info, check_manifests, check_oxum,
                  check_tag_manifests, check_description, check_description_vs_manifests,
                  case_json_problems):
@@ -152,13 +154,13 @@ def inspect_aip(
     try:
         src = open_source(Path(path))
     except (AIPInvalid, UnsafeContainer) as exc:
-        result.problems.append(problem("aip.unreadable", str(path), f"无法打开归档信息包：{exc.message}",
-                                       "信息包目录或 zip", None))
+        result.problems.append(Problem("aip.unreadable", str(path), expected="信息包目录或 zip",
+                                       note=f"无法打开归档信息包：{exc.message}").to_dict())
         return result, None
     try:
         v = BagView(files=dict(src.files), special=list(src.special), read=_cached(src.read),
                     chunks=src.chunks, known=dict(known_digests or {}))
-        result.problems = run_all(v, public_key_pem, result)
+        result.problems = as_dicts(run_all(v, public_key_pem, result))
         info = dict(v.info)
         result.aip_id = info.get("Dangan-AIP-Id")
         result.archival_code = info.get("External-Identifier")
@@ -168,7 +170,8 @@ def inspect_aip(
             result.aip_digest = sha256_hex(v.read("tagmanifest-sha256.txt"))
         return result, v
     except UnsafeContainer as exc:
-        result.problems.append(problem("aip.unreadable", str(path), f"读取信息包时出错：{exc.message}", None, None))
+        result.problems.append(Problem("aip.unreadable", str(path),
+                                       note=f"读取信息包时出错：{exc.message}").to_dict())
         return result, None
     finally:
         if isinstance(src, ZipSource):  # a directory view stays readable; a zip is closed

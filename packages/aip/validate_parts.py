@@ -4,7 +4,8 @@
 GD-2-10, GD-2-11, GD-3-1) pick the problem codes that belong to their item, so one
 validation (one read of the content) serves all of them.
 
-A problem is ``{code, path, expected, found, note}`` (``note`` in Chinese for people).
+A problem is a ``Problem`` (``dangan.packages.problem``): stable code, path, expected,
+found and a Chinese note for people.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import Any
 
 from ..digests import digest_stream
 from ..errors import AIPInvalid
+from ..problem import Problem
 from .bag import (
     ALGORITHMS,
     BAG_INFO,
@@ -34,12 +36,6 @@ from .bag import (
     parse_manifest,
 )
 from .description import parse_description, xsd_errors
-
-
-def problem(code: str, path: str | None, note: str, expected: Any = None,
-            found: Any = None, **extra: Any) -> dict[str, Any]:
-    return {"code": code, "path": path, "expected": expected, "found": found, "note": note,
-            **extra}
 
 
 @dataclass
@@ -62,28 +58,31 @@ class BagView:
         return {p: s for p, s in self.files.items() if p.startswith("data/")}
 
 
-def check_layout(v: BagView) -> list[dict[str, Any]]:
+def check_layout(v: BagView) -> list[Problem]:
     """GD-1-13: fixed top-level names, payload only under data/description.xml and data/submission/."""
-    out = [problem("layout.special", p, f"信息包中有符号链接或特殊文件：{p}", "普通文件", "链接/特殊文件")
+    out = [Problem("layout.special", p, expected="普通文件", found="链接/特殊文件",
+                   note=f"信息包中有符号链接或特殊文件：{p}")
            for p in v.special]
     allowed_data = {DESCRIPTION, CASE_JSON, CASE_SIG}
     for p in sorted(v.files):
         top = p.split("/", 1)[0]
         if top not in TOP_LEVEL or (top == "data" and "/" not in p) or (top != "data" and "/" in p):
-            out.append(problem("layout.unexpected", p, f"信息包顶层出现规定之外的文件：{p}",
-                               "、".join(sorted(TOP_LEVEL)), p))
+            out.append(Problem("layout.unexpected", p, expected="、".join(sorted(TOP_LEVEL)),
+                               found=p, note=f"信息包顶层出现规定之外的文件：{p}"))
         elif top == "data" and p not in allowed_data and not p.startswith(FILES_PREFIX):
-            out.append(problem("layout.unexpected", p, f"载荷目录中出现规定之外的文件：{p}",
-                               "data/description.xml、data/submission/{case.json,case.json.sig,files/…}", p))
+            out.append(Problem("layout.unexpected", p,
+                               expected="data/description.xml、data/submission/{case.json,case.json.sig,files/…}",
+                               found=p, note=f"载荷目录中出现规定之外的文件：{p}"))
     for required in (BAGIT_TXT, BAG_INFO, DESCRIPTION, CASE_JSON, SIGNATURE,
                      *(manifest_name(a) for a in ALGORITHMS),
                      *(manifest_name(a, tag=True) for a in ALGORITHMS)):
         if required not in v.files:
-            out.append(problem("layout.missing", required, f"信息包缺少必备文件 {required}", required, None))
+            out.append(Problem("layout.missing", required, expected=required,
+                               note=f"信息包缺少必备文件 {required}"))
     return out
 
 
-def check_bagit_txt(v: BagView) -> list[dict[str, Any]]:
+def check_bagit_txt(v: BagView) -> list[Problem]:
     if BAGIT_TXT not in v.files:
         return []  # reported by check_layout
     data = v.read(BAGIT_TXT)
@@ -91,17 +90,20 @@ def check_bagit_txt(v: BagView) -> list[dict[str, Any]]:
     d = dict(fields)
     out = [dict(p, code="bagit.malformed", path=BAGIT_TXT) for p in probs]
     if data.startswith(b"\xef\xbb\xbf"):
-        out.append(problem("bagit.malformed", BAGIT_TXT, "bagit.txt 不得以 BOM 开头", "无 BOM", "BOM"))
+        out.append(Problem("bagit.malformed", BAGIT_TXT, expected="无 BOM", found="BOM",
+                           note="bagit.txt 不得以 BOM 开头"))
     if d.get("BagIt-Version") != "1.0":
-        out.append(problem("bagit.malformed", BAGIT_TXT, "bagit.txt 的 BagIt-Version 应为 1.0",
-                           "1.0", d.get("BagIt-Version")))
+        out.append(Problem("bagit.malformed", BAGIT_TXT, expected="1.0",
+                           found=d.get("BagIt-Version"),
+                           note="bagit.txt 的 BagIt-Version 应为 1.0"))
     if (d.get("Tag-File-Character-Encoding") or "").upper() != "UTF-8":
-        out.append(problem("bagit.malformed", BAGIT_TXT, "bagit.txt 的 Tag-File-Character-Encoding 应为 UTF-8",
-                           "UTF-8", d.get("Tag-File-Character-Encoding")))
+        out.append(Problem("bagit.malformed", BAGIT_TXT, expected="UTF-8",
+                           found=d.get("Tag-File-Character-Encoding"),
+                           note="bagit.txt 的 Tag-File-Character-Encoding 应为 UTF-8"))
     return out
 
 
-def check_bag_info(v: BagView) -> list[dict[str, Any]]:
+def check_bag_info(v: BagView) -> list[Problem]:
     if BAG_INFO not in v.files:
         return []
     v.info, probs = parse_bag_info(v.read(BAG_INFO))
@@ -110,17 +112,20 @@ def check_bag_info(v: BagView) -> list[dict[str, Any]]:
     labels = [k for k, _ in v.info]
     for k in REQUIRED_INFO:
         if not d.get(k):
-            out.append(problem("baginfo.field_missing", BAG_INFO, f"bag-info.txt 缺少必备字段 {k}", k, None))
+            out.append(Problem("baginfo.field_missing", BAG_INFO, expected=k,
+                               note=f"bag-info.txt 缺少必备字段 {k}"))
     for k in set(labels):
         if labels.count(k) > 1 and k in REQUIRED_INFO:
-            out.append(problem("baginfo.duplicate", BAG_INFO, f"bag-info.txt 字段 {k} 出现多次", 1, labels.count(k)))
+            out.append(Problem("baginfo.duplicate", BAG_INFO, expected=1, found=labels.count(k),
+                               note=f"bag-info.txt 字段 {k} 出现多次"))
     if d.get("Dangan-Description") and d["Dangan-Description"] != DESCRIPTION:
-        out.append(problem("baginfo.mismatch", BAG_INFO, "Dangan-Description 应指向 data/description.xml",
-                           DESCRIPTION, d["Dangan-Description"]))
+        out.append(Problem("baginfo.mismatch", BAG_INFO, expected=DESCRIPTION,
+                           found=d["Dangan-Description"],
+                           note="Dangan-Description 应指向 data/description.xml"))
     return out
 
 
-def check_manifests(v: BagView) -> list[dict[str, Any]]:
+def check_manifests(v: BagView) -> list[Problem]:
     """Both payload manifests against the files and against the bytes (one read per file)."""
     out: list[dict[str, Any]] = []
     payload = v.payload_files
@@ -134,13 +139,14 @@ def check_manifests(v: BagView) -> list[dict[str, Any]]:
         out += m.problems
         for p in sorted(m.entries):
             if not p.startswith("data/"):
-                out.append(problem("manifest.outside_payload", p, f"{name} 列出了载荷目录之外的文件 {p}",
-                                   "data/…", p))
+                out.append(Problem("manifest.outside_payload", p, expected="data/…", found=p,
+                                   note=f"{name} 列出了载荷目录之外的文件 {p}"))
             elif p not in payload:
-                out.append(problem("file.missing", p, f"{name} 列出的文件 {p} 不存在", p, None, algorithm=alg))
+                out.append(Problem("file.missing", p, expected=p, note=f"{name} 列出的文件 {p} 不存在",
+                                   extra={"algorithm": alg}))
         for p in sorted(set(payload) - set(m.entries)):
-            out.append(problem("file.unlisted", p, f"文件 {p} 未列入 {name}", f"列入 {name}", "未列入",
-                               algorithm=alg))
+            out.append(Problem("file.unlisted", p, expected=f"列入 {name}", found="未列入",
+                               note=f"文件 {p} 未列入 {name}", extra={"algorithm": alg}))
     for p in sorted(payload):
         if not any(p in v.manifests.get(a, {}) for a in ALGORITHMS):
             continue
@@ -151,24 +157,25 @@ def check_manifests(v: BagView) -> list[dict[str, Any]]:
             expected = v.manifests.get(alg, {}).get(p)
             found = getattr(v.actual[p], alg)
             if expected is not None and expected != found:
-                out.append(problem("digest.mismatch", p, f"{p} 的 {alg.upper()} 摘要与清单不符（内容被改动）",
-                                   expected, found, algorithm=alg))
+                out.append(Problem("digest.mismatch", p, expected=expected, found=found,
+                                   note=f"{p} 的 {alg.upper()} 摘要与清单不符（内容被改动）",
+                                   extra={"algorithm": alg}))
     return out
 
 
-def check_oxum(v: BagView) -> list[dict[str, Any]]:
+def check_oxum(v: BagView) -> list[Problem]:
     oxum = dict(v.info).get("Payload-Oxum")
     if not oxum:
         return []
     payload = v.payload_files
     found = f"{sum(payload.values())}.{len(payload)}"
     if oxum != found:
-        return [problem("oxum.mismatch", BAG_INFO,
-                        f"Payload-Oxum 与载荷不符：记录 {oxum}（字节.文件数），实际 {found}", oxum, found)]
+        return [Problem("oxum.mismatch", BAG_INFO, expected=oxum, found=found,
+                        note=f"Payload-Oxum 与载荷不符：记录 {oxum}（字节.文件数），实际 {found}")]
     return []
 
 
-def check_tag_manifests(v: BagView) -> list[dict[str, Any]]:
+def check_tag_manifests(v: BagView) -> list[Problem]:
     out: list[dict[str, Any]] = []
     for alg in ALGORITHMS:
         name = manifest_name(alg, tag=True)
@@ -178,21 +185,22 @@ def check_tag_manifests(v: BagView) -> list[dict[str, Any]]:
         out += m.problems
         for t in TAG_FILES:
             if t not in m.entries:
-                out.append(problem("tagmanifest.incomplete", name, f"{name} 未列出标签文件 {t}", t, None,
-                                   algorithm=alg))
+                out.append(Problem("tagmanifest.incomplete", name, expected=t,
+                                   note=f"{name} 未列出标签文件 {t}", extra={"algorithm": alg}))
         for p, expected in sorted(m.entries.items()):
             if p not in v.files:
-                out.append(problem("tagfile.missing", p, f"{name} 列出的标签文件 {p} 不存在", p, None,
-                                   algorithm=alg))
+                out.append(Problem("tagfile.missing", p, expected=p,
+                                   note=f"{name} 列出的标签文件 {p} 不存在", extra={"algorithm": alg}))
                 continue
             found = getattr(digest_bytes(v.read(p)), alg)
             if found != expected:
-                out.append(problem("tagdigest.mismatch", p, f"标签文件 {p} 的 {alg.upper()} 摘要与 {name} 不符",
-                                   expected, found, algorithm=alg))
+                out.append(Problem("tagdigest.mismatch", p, expected=expected, found=found,
+                                   note=f"标签文件 {p} 的 {alg.upper()} 摘要与 {name} 不符",
+                                   extra={"algorithm": alg}))
     return out
 
 
-def check_description(v: BagView) -> list[dict[str, Any]]:
+def check_description(v: BagView) -> list[Problem]:
     """Well-formed (hardened parser), valid against the XSD, readable as the model."""
     if DESCRIPTION not in v.files:
         return []
@@ -200,14 +208,17 @@ def check_description(v: BagView) -> list[dict[str, Any]]:
     try:
         errors = xsd_errors(data)
     except AIPInvalid as exc:
-        return [problem("description.malformed", DESCRIPTION, exc.message, "格式良好的 XML", None)]
-    out = [problem("description.invalid", DESCRIPTION, f"描述文件不符合 XSD（第 {e['line']} 行）：{e['message']}",
-                   "符合 aip-description.xsd", e["message"], line=e["line"], element=e["element"])
+        return [Problem("description.malformed", DESCRIPTION, expected="格式良好的 XML",
+                        note=exc.message)]
+    out = [Problem("description.invalid", DESCRIPTION, expected="符合 aip-description.xsd",
+                   found=e["message"], note=f"描述文件不符合 XSD（第 {e['line']} 行）：{e['message']}",
+                   extra={"line": e["line"], "element": e["element"]})
            for e in errors]
     try:
         v.description = parse_description(data)
     except AIPInvalid as exc:
-        out.append(problem("description.malformed", DESCRIPTION, exc.message, "可读取的封装包描述", None))
+        out.append(Problem("description.malformed", DESCRIPTION, expected="可读取的封装包描述",
+                           note=exc.message))
     return out
 
 
@@ -217,12 +228,12 @@ def _g(d: Any, *keys: str) -> Any:
     return d
 
 
-def documents_of(desc: dict[str, Any] | None) -> list[dict[str, Any]]:
+def documents_of(desc: dict[str, Any] | None) -> list[Problem]:
     docs = _g(desc, "signed_object", "content", "record", "documents")
     return [d for d in docs if isinstance(d, dict)] if isinstance(docs, list) else []
 
 
-def check_description_vs_manifests(v: BagView) -> list[dict[str, Any]]:
+def check_description_vs_manifests(v: BagView) -> list[Problem]:
     """Every 文档 names a payload file with the manifests' digests; every content file has a 文档."""
     desc = v.description
     if desc is None:
@@ -236,35 +247,38 @@ def check_description_vs_manifests(v: BagView) -> list[dict[str, Any]]:
         p = d.get("path") or ""
         described.add(p)
         if p not in sizes:
-            out.append(problem("description.file_missing", p, f"描述文件登记的文档 {p} 在信息包中不存在", p, None))
+            out.append(Problem("description.file_missing", p, expected=p,
+                               note=f"描述文件登记的文档 {p} 在信息包中不存在"))
             continue
         for alg in ALGORITHMS:
             want = _g(d, "digests", alg)
             if mf.get(alg, {}).get(p) not in (None, want):
-                out.append(problem("description.digest_mismatch", p,
-                                   f"描述文件中 {p} 的 {alg.upper()} 摘要与清单不符", mf[alg][p], want, algorithm=alg))
+                out.append(Problem("description.digest_mismatch", p, expected=mf[alg][p],
+                                   found=want, note=f"描述文件中 {p} 的 {alg.upper()} 摘要与清单不符",
+                                   extra={"algorithm": alg}))
         if d.get("size") != sizes[p]:
-            out.append(problem("description.size_mismatch", p, f"描述文件中 {p} 的大小与实际不符",
-                               sizes[p], d.get("size")))
+            out.append(Problem("description.size_mismatch", p, expected=sizes[p],
+                               found=d.get("size"), note=f"描述文件中 {p} 的大小与实际不符"))
     content = sorted(p for p in sizes if p.startswith(FILES_PREFIX))
     for p in content:
         if p not in described:
-            out.append(problem("description.file_unlisted", p, f"内容文件 {p} 未在描述文件的文件数据中登记",
-                               "登记为文档", "未登记"))
+            out.append(Problem("description.file_unlisted", p, expected="登记为文档", found="未登记",
+                               note=f"内容文件 {p} 未在描述文件的文件数据中登记"))
     sub = _g(desc, "signed_object", "content", "record", "submission")
     if isinstance(sub, dict) and CASE_JSON in sizes:
         for alg in ALGORITHMS:
             want, have = _g(sub, "digests", alg), mf.get(alg, {}).get(CASE_JSON)
             if have is not None and want != have:
-                out.append(problem("description.case_mismatch", CASE_JSON,
-                                   f"描述文件记录的 case.json {alg.upper()} 摘要与清单不符", have, want, algorithm=alg))
+                out.append(Problem("description.case_mismatch", CASE_JSON, expected=have,
+                                   found=want, note=f"描述文件记录的 case.json {alg.upper()} 摘要与清单不符",
+                                   extra={"algorithm": alg}))
     out += _count_problems(desc, docs, content, sizes)
     out += _identity_problems(desc, dict(v.info))
     return out
 
 
 def _count_problems(desc: dict, docs: list[dict], content: list[str],
-                    sizes: dict[str, int]) -> list[dict[str, Any]]:
+                    sizes: dict[str, int]) -> list[Problem]:
     out = []
     counts = {
         "形式特征/文件数": _g(desc, "signed_object", "content", "record", "form", "files"),
@@ -274,32 +288,32 @@ def _count_problems(desc: dict, docs: list[dict], content: list[str],
     }
     for where, n in counts.items():
         if n != len(content):
-            out.append(problem("description.count_mismatch", DESCRIPTION,
-                               f"描述文件 {where} 为 {n}，信息包实有内容文件 {len(content)} 个", len(content), n,
-                               field=where))
+            out.append(Problem("description.count_mismatch", DESCRIPTION, field=where,
+                               expected=len(content), found=n,
+                               note=f"描述文件 {where} 为 {n}，信息包实有内容文件 {len(content)} 个"))
     total = sum(sizes[p] for p in content)
     recorded = _g(desc, "signed_object", "explanation", "summary", "bytes")
     if recorded != total:
-        out.append(problem("description.count_mismatch", DESCRIPTION,
-                           f"说明/摘要信息/总字节数为 {recorded}，内容文件实为 {total} 字节", total, recorded,
-                           field="说明/摘要信息/总字节数"))
+        out.append(Problem("description.count_mismatch", DESCRIPTION, field="说明/摘要信息/总字节数",
+                           expected=total, found=recorded,
+                           note=f"说明/摘要信息/总字节数为 {recorded}，内容文件实为 {total} 字节"))
     return out
 
 
-def _identity_problems(desc: dict, info: dict[str, str]) -> list[dict[str, Any]]:
+def _identity_problems(desc: dict, info: dict[str, str]) -> list[Problem]:
     pairs = [
         ("External-Identifier", _g(desc, "signed_object", "content", "record", "description", "archival_code")),
         ("Dangan-AIP-Id", _g(desc, "signed_object", "aip_id")),
         ("Dangan-AIP-Version", str(_g(desc, "signed_object", "aip_version"))),
     ]
     return [
-        problem("description.identity_mismatch", DESCRIPTION,
-                f"bag-info.txt 的 {k}（{info.get(k)}）与描述文件（{want}）不一致", info.get(k), want, field=k)
+        Problem("description.identity_mismatch", DESCRIPTION, field=k, expected=info.get(k),
+                found=want, note=f"bag-info.txt 的 {k}（{info.get(k)}）与描述文件（{want}）不一致")
         for k, want in pairs if info.get(k) is not None and info.get(k) != want
     ]
 
 
-def case_json_problems(v: BagView) -> list[dict[str, Any]]:
+def case_json_problems(v: BagView) -> list[Problem]:
     """case.json (and its signature) parse as UTF-8 JSON without U+FFFD (GD-3-1)."""
     out = []
     for p in (CASE_JSON, CASE_SIG, SIGNATURE):
@@ -310,12 +324,14 @@ def case_json_problems(v: BagView) -> list[dict[str, Any]]:
             text = data.decode("utf-8")
             json.loads(text)
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            out.append(problem("metadata.unreadable", p, f"{p} 不是可解析的 UTF-8 JSON：{exc}", "UTF-8 JSON", str(exc)))
+            out.append(Problem("metadata.unreadable", p, expected="UTF-8 JSON", found=str(exc),
+                               note=f"{p} 不是可解析的 UTF-8 JSON：{exc}"))
             continue
         if "\ufffd" in text:
-            out.append(problem("metadata.mojibake", p, f"{p} 含替换字符 U+FFFD（乱码）", "无乱码", "U+FFFD"))
+            out.append(Problem("metadata.mojibake", p, expected="无乱码", found="U+FFFD",
+                               note=f"{p} 含替换字符 U+FFFD（乱码）"))
     return out
 
 
-def codes(problems: Iterable[dict[str, Any]], *prefixes: str) -> list[dict[str, Any]]:
+def codes(problems: Iterable[dict[str, Any]], *prefixes: str) -> list[Problem]:
     return [p for p in problems if p["code"].startswith(prefixes)]

@@ -14,8 +14,13 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from ..problem import Problem, as_dicts
+from ..vocabulary import NATURES
+
 if TYPE_CHECKING:
     from .context import CheckContext
+
+Evidence = list[Problem | dict[str, Any]]
 
 
 class Nature(StrEnum):
@@ -37,12 +42,7 @@ class Result(StrEnum):
     WARN = "warn"
 
 
-NATURE_NAMES = {
-    Nature.AUTHENTICITY: "真实性",
-    Nature.INTEGRITY: "完整性",
-    Nature.USABILITY: "可用性",
-    Nature.SECURITY: "安全性",
-}
+NATURE_NAMES = {n: NATURES[n.value] for n in Nature}  # labels: ``vocabulary``
 
 
 @dataclass
@@ -54,21 +54,21 @@ class Verdict:
     evidence: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
-    def ok(cls, message: str, evidence: list[dict[str, Any]] | None = None) -> Verdict:
-        return cls(Result.PASS, message, evidence or [])
+    def ok(cls, message: str, evidence: Evidence | None = None) -> Verdict:
+        return cls(Result.PASS, message, as_dicts(evidence or []))
 
     @classmethod
-    def fail(cls, message: str, evidence: list[dict[str, Any]] | None = None) -> Verdict:
-        return cls(Result.FAIL, message, evidence or [])
+    def fail(cls, message: str, evidence: Evidence | None = None) -> Verdict:
+        return cls(Result.FAIL, message, as_dicts(evidence or []))
 
     @classmethod
-    def warn(cls, message: str, evidence: list[dict[str, Any]] | None = None) -> Verdict:
-        return cls(Result.WARN, message, evidence or [])
+    def warn(cls, message: str, evidence: Evidence | None = None) -> Verdict:
+        return cls(Result.WARN, message, as_dicts(evidence or []))
 
     @classmethod
     def from_problems(
         cls,
-        problems: list[dict[str, Any]],
+        problems: Evidence,
         ok_message: str,
         fail_message: str,
         *,
@@ -76,11 +76,13 @@ class Verdict:
     ) -> Verdict:
         """Pass with ``ok_message`` when ``problems`` is empty, else fail listing them all.
 
-        Each problem is an evidence dict; its ``note`` (if any) is joined into the message
-        so a person sees every offending file or field, not only the first.
+        Each problem (a ``Problem``, or an evidence dict read back) becomes an evidence
+        dict; its ``note`` (if any) is joined into the message so a person sees every
+        offending file or field, not only the first.
         """
         if not problems:
             return cls.ok(ok_message)
+        problems = as_dicts(problems)
         notes = [p["note"] for p in problems if p.get("note")]
         shown = "；".join(notes[:10]) + (f"；等共 {len(notes)} 处" if len(notes) > 10 else "")
         message = f"{fail_message}：{shown}" if shown else fail_message

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..problem import Problem
 from .context import CheckContext
 from .engine import Nature, Stage, Verdict, check
 
@@ -32,12 +33,12 @@ def catalogue_readable(ctx: CheckContext) -> Verdict:
     record = ctx.catalogue_record
     if record is None:
         return Verdict.fail("目录数据库中读不到本件刚写入的条目，不能确认元数据可访问")
-    problems: list[dict[str, Any]] = []
+    problems: list[Problem] = []
     for field, expected in _expected(ctx).items():
         found = record.get(field)
         if found != expected:
-            problems.append({"field": field, "expected": expected, "found": found,
-                             "note": f"目录中 {field} 为 {found!r}，应为 {expected!r}"})
+            problems.append(Problem("catalogue.value_mismatch", None, field=field, expected=expected,
+                                    found=found, note=f"目录中 {field} 为 {found!r}，应为 {expected!r}"))
     stored = {f["path"]: f for f in record.get("files", [])}
     for entry in ctx.file_entries():
         rel = ctx.listed_path(entry)
@@ -46,17 +47,18 @@ def catalogue_readable(ctx: CheckContext) -> Verdict:
         if facts is None:
             continue
         if row is None:
-            problems.append({"path": rel, "note": f"目录中缺少文件 {rel} 的条目"})
+            problems.append(Problem("catalogue.file_missing", rel, note=f"目录中缺少文件 {rel} 的条目"))
             continue
         for attr in ("size", "sha256", "sm3"):
             if row.get(attr) != getattr(facts, attr):
-                problems.append({"path": rel, "field": attr, "expected": getattr(facts, attr),
-                                 "found": row.get(attr),
-                                 "note": f"目录中 {rel} 的 {attr} 与接收到的文件不符"})
+                problems.append(Problem("catalogue.file_mismatch", rel, field=attr,
+                                        expected=getattr(facts, attr), found=row.get(attr),
+                                        note=f"目录中 {rel} 的 {attr} 与接收到的文件不符"))
     events = len((ctx.case or {}).get("events", [])) + 1
     if record.get("events") != events:
-        problems.append({"field": "events", "expected": events, "found": record.get("events"),
-                         "note": f"目录中办理过程为 {record.get('events')} 步，应为 {events} 步（含存档）"})
+        problems.append(Problem("catalogue.events_mismatch", None, field="events", expected=events,
+                                found=record.get("events"),
+                                note=f"目录中办理过程为 {record.get('events')} 步，应为 {events} 步（含存档）"))
     return Verdict.from_problems(
         problems,
         f"目录条目可读，与提交内容一致（{len(stored)} 个文件、{events} 个办理步骤）",

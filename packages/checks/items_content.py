@@ -19,6 +19,7 @@ from ..formats.ofd import OfdInfo, read_ofd
 from ..formats.ofd_container import ContainerInfo, check_container
 from ..formats.pdf import PdfInfo, inspect_pdf
 from ..formats.xmlsafe import XmlInfo, inspect_xml
+from ..problem import Problem, as_dicts
 from .context import CheckContext, FileFacts
 from .engine import Nature, Result, Stage, Verdict, check
 
@@ -80,13 +81,16 @@ def listed_files(ctx: CheckContext) -> Iterator[tuple[dict[str, Any], FileFacts]
         yield entry, ctx.files[rel]
 
 
-def evidence(ff: FileFacts, note: str, **extra: Any) -> dict[str, Any]:
-    return {"path": ff.rel_path, **extra, "note": f"{ff.rel_path}：{note}"}
+def evidence(code: str, ff: FileFacts, note: str, field: str | None = None,
+             expected: Any = None, found: Any = None, **extra: Any) -> Problem:
+    """A problem of one content file: its path leads the note, so a person sees which."""
+    return Problem(code, ff.rel_path, field=field, expected=expected, found=found,
+                   note=f"{ff.rel_path}：{note}", extra=extra)
 
 
 def per_file(
     ctx: CheckContext,
-    inspect: Callable[[dict[str, Any], FileFacts], list[dict[str, Any]]],
+    inspect: Callable[[dict[str, Any], FileFacts], list[Problem]],
     ok_message: str,
     fail_message: str,
 ) -> Verdict:
@@ -102,7 +106,7 @@ def per_file(
         if ctx.file_entries():
             return Verdict.warn("列出的文件均不在提交内容中（由关联性检测报告），本项未能检测")
         return Verdict.ok("案件未列出电子文件，无需检测")
-    problems: list[dict[str, Any]] = []
+    problems: list[Problem] = []
     for entry, ff in pairs:
         problems.extend(inspect(entry, ff))
     return Verdict.from_problems(problems, f"{ok_message}（共 {len(pairs)} 个文件）", fail_message)
@@ -126,19 +130,19 @@ def _pages(ctx: CheckContext, ff: FileFacts, media_type: str) -> int | None:
 @check("GD-1-9", Nature.AUTHENTICITY, "内容数据格式与页数和元数据相符",
        stages=(Stage.GD, Stage.YJ))
 def declared_matches_content(ctx: CheckContext) -> Verdict:
-    def inspect(entry: dict[str, Any], ff: FileFacts) -> list[dict[str, Any]]:
+    def inspect(entry: dict[str, Any], ff: FileFacts) -> list[Problem]:
         found = fmt_of(ctx, ff)
         out = []
         declared = normalise_media_type(entry.get("media_type"))
         if declared is not None and declared != found.media_type:
-            out.append(evidence(
+            out.append(evidence("content.media_type_mismatch",
                 ff, f"声明为{media_type_name(declared)}（{declared}），实际内容是{found.label}",
                 field="media_type", expected=declared, found=found.media_type))
         pages = entry.get("pages")
         if isinstance(pages, int) and not isinstance(pages, bool):
             actual = _pages(ctx, ff, found.media_type)
             if actual is not None and actual != pages:
-                out.append(evidence(ff, f"声明 {pages} 页，实际 {actual} 页",
+                out.append(evidence("content.pages_mismatch", ff, f"声明 {pages} 页，实际 {actual} 页",
                                     field="pages", expected=pages, found=actual))
         return out
 
@@ -151,9 +155,9 @@ def declared_matches_content(ctx: CheckContext) -> Verdict:
 @check("GD-2-7", Nature.INTEGRITY, "内容数据完整性（文件未截断、未损坏）",
        stages=(Stage.GD, Stage.YJ, Stage.BC))
 def content_complete(ctx: CheckContext) -> Verdict:
-    def inspect(entry: dict[str, Any], ff: FileFacts) -> list[dict[str, Any]]:
+    def inspect(entry: dict[str, Any], ff: FileFacts) -> list[Problem]:
         if ff.size == 0:
-            return [evidence(ff, "文件为空（0 字节）", found=0)]
+            return [evidence("content.empty", ff, "文件为空（0 字节）", found=0)]
         mt = fmt_of(ctx, ff).media_type
         notes: list[str] = []
         if mt == fid.PDF:
@@ -173,7 +177,7 @@ def content_complete(ctx: CheckContext) -> Verdict:
             notes += [p for p in xml_of(ctx, ff).problems if "Premature end" in p]
         elif mt == fid.ZIP and fmt_of(ctx, ff).version == "损坏":
             notes.append("ZIP 结构损坏（中央目录无法读取）")
-        return [evidence(ff, n, found=mt) for n in notes]
+        return [evidence("content.damaged", ff, n, found=mt) for n in notes]
 
     return per_file(ctx, inspect, "文件内容完整，无截断或损坏", "文件内容不完整")
 
@@ -185,11 +189,11 @@ def content_complete(ctx: CheckContext) -> Verdict:
 def format_allowed(ctx: CheckContext) -> Verdict:
     allowed = ctx.allowed_media_types
 
-    def inspect(entry: dict[str, Any], ff: FileFacts) -> list[dict[str, Any]]:
+    def inspect(entry: dict[str, Any], ff: FileFacts) -> list[Problem]:
         found = fmt_of(ctx, ff)
         if found.media_type in allowed:
             return []
-        return [evidence(ff, f"实际格式为{found.label}，不在允许的归档格式之内",
+        return [evidence("content.format_not_allowed", ff, f"实际格式为{found.label}，不在允许的归档格式之内",
                          expected=sorted(allowed), found=found.media_type)]
 
     names = "、".join(media_type_name(m) for m in sorted(allowed))
@@ -224,11 +228,11 @@ def _usability_notes(ctx: CheckContext, ff: FileFacts, mt: str) -> list[str]:
 @check("GD-3-4", Nature.USABILITY, "内容数据可读性（能正常打开和解码）",
        stages=(Stage.GD, Stage.YJ, Stage.BC))
 def content_readable(ctx: CheckContext) -> Verdict:
-    def inspect(entry: dict[str, Any], ff: FileFacts) -> list[dict[str, Any]]:
+    def inspect(entry: dict[str, Any], ff: FileFacts) -> list[Problem]:
         found = fmt_of(ctx, ff)
         if found.media_type not in ctx.allowed_media_types:
             return []  # reported by GD-3-3; no decoder is expected for it here
-        return [evidence(ff, n, found=found.media_type)
+        return [evidence("content.unusable", ff, n, found=found.media_type)
                 for n in _usability_notes(ctx, ff, found.media_type)]
 
     return per_file(ctx, inspect, "文件均能正常打开和完整解码", "文件无法正常打开或解码")
@@ -239,32 +243,32 @@ def content_readable(ctx: CheckContext) -> Verdict:
 @check("GD-3-8", Nature.USABILITY, "无加密、无技术保护措施、无嵌套压缩",
        stages=(Stage.GD, Stage.YJ, Stage.BC))
 def no_protection(ctx: CheckContext) -> Verdict:
-    def inspect(entry: dict[str, Any], ff: FileFacts) -> list[dict[str, Any]]:
+    def inspect(entry: dict[str, Any], ff: FileFacts) -> list[Problem]:
         found = fmt_of(ctx, ff)
         mt = found.media_type
-        out: list[dict[str, Any]] = []
+        out: list[Problem] = []
         if mt == fid.PDF:
             info = pdf_of(ctx, ff)
             if info.encrypted:
                 flt = info.encryption_filter
                 kind = "口令加密" if flt in (None, "Standard") else f"数字版权保护（{flt}）"
-                out.append(evidence(ff, f"PDF 采用{kind}", found=flt or "Standard"))
+                out.append(evidence("content.pdf_protected", ff, f"PDF 采用{kind}", found=flt or "Standard"))
         elif mt == fid.OFD:
             box = ofd_zip_of(ctx, ff)
             for name in box.encrypted_entries:
-                out.append(evidence(ff, f"OFD 包内条目“{name}”已加密", member=name))
+                out.append(evidence("content.ofd_encrypted", ff, f"OFD 包内条目“{name}”已加密", member=name))
             for desc in box.nonpublic_compression:
-                out.append(evidence(ff, f"OFD 包内条目使用非公开压缩方法：{desc}", member=desc))
+                out.append(evidence("content.ofd_compression", ff, f"OFD 包内条目使用非公开压缩方法：{desc}", member=desc))
             for name in box.nested_archives:
-                out.append(evidence(ff, f"OFD 包内嵌套压缩文件“{name}”", member=name))
+                out.append(evidence("content.nested_archive", ff, f"OFD 包内嵌套压缩文件“{name}”", member=name))
         elif mt == fid.TIFF:
             img = image_of(ctx, ff)
             if img.compression and img.compression not in ARCHIVAL_TIFF_COMPRESSIONS:
-                out.append(evidence(ff, f"TIFF 使用非通用压缩方案“{img.compression}”",
+                out.append(evidence("content.tiff_compression", ff, f"TIFF 使用非通用压缩方案“{img.compression}”",
                                     found=img.compression))
         elif mt in (fid.ZIP, "application/vnd.rar", "application/x-7z-compressed",
                     "application/gzip"):
-            out.append(evidence(ff, f"文件本身是压缩包（{found.name}），不得嵌套压缩", found=mt))
+            out.append(evidence("content.nested_archive", ff, f"文件本身是压缩包（{found.name}），不得嵌套压缩", found=mt))
         return out
 
     return per_file(ctx, inspect, "文件未加密，无技术保护措施，无嵌套压缩",
@@ -297,10 +301,10 @@ def _scan_dpi(ctx: CheckContext, ff: FileFacts, mt: str) -> tuple[list, str | No
        stages=(Stage.GD, Stage.YJ))
 def scan_resolution(ctx: CheckContext) -> Verdict:
     minimum = ctx.min_scan_dpi
-    unknown: list[dict[str, Any]] = []
+    unknown: list[Problem] = []
     scans = 0
 
-    def inspect(entry: dict[str, Any], ff: FileFacts) -> list[dict[str, Any]]:
+    def inspect(entry: dict[str, Any], ff: FileFacts) -> list[Problem]:
         nonlocal scans
         if entry.get("origin") != "digitized":
             return []
@@ -308,14 +312,14 @@ def scan_resolution(ctx: CheckContext) -> Verdict:
         mt = fmt_of(ctx, ff).media_type
         dpis, why = _scan_dpi(ctx, ff, mt)
         if why:
-            return [evidence(ff, why, found=mt)]
+            return [evidence("content.scan_unassessable", ff, why, found=mt)]
         out = []
         for page, dpi in enumerate(dpis, start=1):
             where = f"第 {page} 页" if len(dpis) > 1 else "图像"
             if dpi is None:
-                unknown.append(evidence(ff, f"{where}未记录扫描分辨率", expected=minimum))
+                unknown.append(evidence("content.dpi_unknown", ff, f"{where}未记录扫描分辨率", expected=minimum))
             elif min(dpi) < minimum - 0.5:
-                out.append(evidence(ff, f"{where}分辨率 {dpi[0]:g}×{dpi[1]:g} dpi，低于 {minimum} dpi",
+                out.append(evidence("content.dpi_low", ff, f"{where}分辨率 {dpi[0]:g}×{dpi[1]:g} dpi，低于 {minimum} dpi",
                                     expected=minimum, found=[dpi[0], dpi[1]]))
         return out
 
@@ -325,7 +329,7 @@ def scan_resolution(ctx: CheckContext) -> Verdict:
         return Verdict.from_problems(unknown, "", "部分数字化副本未记录分辨率，无法判定",
                                      result_on_problems=Result.WARN)
     if unknown:
-        verdict.evidence.extend(unknown)
+        verdict.evidence.extend(as_dicts(unknown))
     if verdict.result is Result.PASS and scans == 0:
         return Verdict.ok("案件没有纸质材料数字化副本，无需检测")
     return verdict
@@ -336,23 +340,23 @@ def scan_resolution(ctx: CheckContext) -> Verdict:
 @check("GD-1-1-3", Nature.AUTHENTICITY, "文件内嵌电子签名、电子印章",
        stages=(Stage.GD, Stage.YJ), blocking=False)
 def embedded_seals(ctx: CheckContext) -> Verdict:
-    found: list[dict[str, Any]] = []
+    found: list[Problem] = []
 
-    def inspect(entry: dict[str, Any], ff: FileFacts) -> list[dict[str, Any]]:
+    def inspect(entry: dict[str, Any], ff: FileFacts) -> list[Problem]:
         mt = fmt_of(ctx, ff).media_type
         if mt == fid.PDF:
             info = pdf_of(ctx, ff)
             if not info.readable:
-                return [evidence(ff, "PDF 无法读取，未能判断是否含电子签名")]
+                return [evidence("content.signature_unassessable", ff, "PDF 无法读取，未能判断是否含电子签名")]
             if info.has_signatures:
-                found.append(evidence(ff, f"含 {info.signatures} 个 PDF 电子签名，系统未验证",
+                found.append(evidence("content.pdf_signature", ff, f"含 {info.signatures} 个 PDF 电子签名，系统未验证",
                                       found=info.signatures))
         elif mt == fid.OFD:
             info = ofd_of(ctx, ff)
             if not info.readable:
-                return [evidence(ff, "OFD 无法读取，未能判断是否含电子印章")]
+                return [evidence("content.signature_unassessable", ff, "OFD 无法读取，未能判断是否含电子印章")]
             if info.has_signatures:
-                found.append(evidence(ff, f"含 {info.signatures} 个 OFD 电子签章，系统未验证",
+                found.append(evidence("content.ofd_signature", ff, f"含 {info.signatures} 个 OFD 电子签章，系统未验证",
                                       found=info.signatures))
         return []
 
@@ -361,7 +365,7 @@ def embedded_seals(ctx: CheckContext) -> Verdict:
     if verdict.result is Result.FAIL:
         verdict.result = Result.WARN
     if found:
-        notes = "；".join(e["note"] for e in found[:10])
+        notes = "；".join(e.note for e in found[:10])
         return Verdict.warn(f"含电子签章，系统未验证（GM/T 0031 印章需专用验证服务）：{notes}",
                             found + verdict.evidence)
     return verdict

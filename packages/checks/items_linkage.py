@@ -12,9 +12,10 @@ from pathlib import PurePosixPath
 from typing import Any
 
 from ..case_schema import name_key
+from ..problem import Problem
 from .context import CASE_JSON, CASE_SIG, CheckContext
 from .engine import Nature, Result, Verdict, check
-from .items_metadata import listed_files, problem, unreadable
+from .items_metadata import listed_files, unreadable
 
 # Extensions a declared media type may carry; others fall back to ``mimetypes``.
 MEDIA_EXTENSIONS: dict[str, tuple[str, ...]] = {
@@ -60,30 +61,33 @@ def electronic_properties(ctx: CheckContext) -> Verdict:
     entries = listed_files(ctx)
     if not entries:
         return Verdict.fail("case.json 未列出任何文件，无法核对电子属性",
-                            [{"path": "$.files", "note": "文件清单为空或缺失"}])
+                            [Problem("linkage.no_files", "$.files", note="文件清单为空或缺失")])
     failures, warnings = [], []
     for jp, entry in entries:
         rel, fid = ctx.listed_path(entry), entry.get("id", jp)
         facts = ctx.files.get(rel) if rel else None
         if facts is None:
-            failures.append(problem(jp, "文件", "文件存在", rel or "无路径",
-                                    f"文件 {fid}（{rel}）不存在，无法核对电子属性"))
+            failures.append(Problem("linkage.file_missing", jp, field="文件", expected="文件存在",
+                                    found=rel or "无路径", note=f"文件 {fid}（{rel}）不存在，无法核对电子属性"))
             continue
         size = entry.get("size")
         if size != facts.size or isinstance(size, bool):
-            failures.append(problem(f"{jp}.size", "计算机文件大小", size, facts.size,
-                                    f"文件 {fid} 登记大小 {size} 字节，实际 {facts.size} 字节"))
+            failures.append(Problem("linkage.size_mismatch", f"{jp}.size", field="计算机文件大小",
+                                    expected=size, found=facts.size,
+                                    note=f"文件 {fid} 登记大小 {size} 字节，实际 {facts.size} 字节"))
         media_type = entry.get("media_type")
         if isinstance(media_type, str) and media_type:
             allowed = _extensions(media_type)
             suffix = PurePosixPath(rel).suffix.lower()
             if not allowed:
-                warnings.append(problem(f"{jp}.media_type", "MIME 媒体类型", "已知媒体类型", media_type,
-                                        f"文件 {fid} 的媒体类型 {media_type} 未知，无法核对扩展名"))
+                warnings.append(Problem("linkage.media_type_unknown", f"{jp}.media_type",
+                                        field="MIME 媒体类型", expected="已知媒体类型", found=media_type,
+                                        note=f"文件 {fid} 的媒体类型 {media_type} 未知，无法核对扩展名"))
             elif suffix not in allowed:
-                warnings.append(problem(f"{jp}.path", "计算机文件名", " / ".join(allowed),
-                                        suffix or "无扩展名",
-                                        f"文件 {fid} 的扩展名 {suffix or '（无）'} 与声明的 {media_type} 不符"))
+                warnings.append(Problem("linkage.extension_mismatch", f"{jp}.path",
+                                        field="计算机文件名", expected=" / ".join(allowed),
+                                        found=suffix or "无扩展名",
+                                        note=f"文件 {fid} 的扩展名 {suffix or '（无）'} 与声明的 {media_type} 不符"))
     if failures:
         return Verdict.from_problems(failures + warnings, "", "电子属性与登记不一致")
     return Verdict.from_problems(warnings, f"{len(entries)} 个文件的大小与扩展名均与登记一致",
@@ -97,29 +101,31 @@ def metadata_links_content(ctx: CheckContext) -> Verdict:
     entries = listed_files(ctx)
     if not entries:
         return Verdict.fail("case.json 未列出任何文件，元数据没有关联的内容数据",
-                            [{"path": "$.files", "note": "文件清单为空或缺失"}])
+                            [Problem("linkage.no_files", "$.files", note="文件清单为空或缺失")])
     problems = []
     for jp, entry in entries:
         path, fid = entry.get("path"), entry.get("id", jp)
         if not isinstance(path, str):
-            problems.append(problem(f"{jp}.path", "计算机文件名", "相对路径", path,
-                                    f"文件 {fid} 没有可用的路径"))
+            problems.append(Problem("linkage.path_missing", f"{jp}.path", field="计算机文件名",
+                                    expected="相对路径", found=path, note=f"文件 {fid} 没有可用的路径"))
             continue
         why = path_problem(path)
         if why:
-            problems.append(problem(f"{jp}.path", "计算机文件名", "files/ 下的相对路径", path,
-                                    f"文件 {fid} 的路径 {path!r} 不安全：{why}"))
+            problems.append(Problem("linkage.path_unsafe", f"{jp}.path", field="计算机文件名",
+                                    expected="files/ 下的相对路径", found=path,
+                                    note=f"文件 {fid} 的路径 {path!r} 不安全：{why}"))
             continue
         rel = ctx.listed_path(entry)
         if rel not in ctx.files:
-            problems.append(problem(f"{jp}.path", "计算机文件名", "文件存在", rel,
-                                    f"文件 {fid} 登记的 {rel} 不在提交中"))
+            problems.append(Problem("linkage.file_absent", f"{jp}.path", field="计算机文件名",
+                                    expected="文件存在", found=rel,
+                                    note=f"文件 {fid} 登记的 {rel} 不在提交中"))
     problems.extend(_same_file_twice(ctx, entries))
     return Verdict.from_problems(problems, f"{len(entries)} 条文件元数据均关联到实际存在的文件",
                                  "元数据未关联到内容数据")
 
 
-def _same_file_twice(ctx: CheckContext, entries: list[tuple[str, Any]]) -> list[dict[str, Any]]:
+def _same_file_twice(ctx: CheckContext, entries: list[tuple[str, Any]]) -> list[Problem]:
     """Entries that name one file twice, or two names one file system takes for one file
     (equal after Unicode NFC normalisation or case folding: ``café`` composed/decomposed)."""
     out = []
@@ -134,23 +140,27 @@ def _same_file_twice(ctx: CheckContext, entries: list[tuple[str, Any]]) -> list[
             continue
         other_jp, other = first[key]
         why = "登记的是同一文件" if other == rel else "在 Unicode 规范化（NFC）或忽略大小写后相同，会互相覆盖"
-        out.append(problem(f"{jp}.path", "计算机文件名", "互不相同的文件名", rel,
-                           f"{jp} 的 {rel!r} 与 {other_jp} 的 {other!r} {why}"))
+        out.append(Problem("linkage.name_collision", f"{jp}.path", field="计算机文件名",
+                           expected="互不相同的文件名", found=rel,
+                           note=f"{jp} 的 {rel!r} 与 {other_jp} 的 {other!r} {why}"))
     return out
 
 
 @check("GD-4-3", Nature.SECURITY, "载体中多余文件检测")
 def no_extra_files(ctx: CheckContext) -> Verdict:
-    problems = [problem(e, "提交内容", f"仅 {CASE_JSON}、{CASE_SIG} 与 files/", e,
-                        f"{e} 不属于办件提交的组成部分") for e in sorted(ctx.extra_entries)]
+    problems = [Problem("linkage.extra_entry", e, field="提交内容",
+                        expected=f"仅 {CASE_JSON}、{CASE_SIG} 与 files/", found=e,
+                        note=f"{e} 不属于办件提交的组成部分") for e in sorted(ctx.extra_entries)]
     if unreadable(ctx) is not None:
-        problems.append({"path": CASE_JSON, "note": "case.json 无法读取，无法判断 files/ 下哪些文件未登记"})
+        problems.append(Problem("linkage.case_unreadable", CASE_JSON,
+                                note="case.json 无法读取，无法判断 files/ 下哪些文件未登记"))
         return Verdict.from_problems(problems, "", "无法完成多余文件检测")
     listed = {ctx.listed_path(e) for _, e in listed_files(ctx)}
     for rel in sorted(ctx.files):
         if rel not in listed:
-            problems.append(problem(rel, "文件", "在 case.json 中登记", "未登记",
-                                    f"{rel} 未在 case.json 中登记"))
+            problems.append(Problem("linkage.file_unlisted", rel, field="文件",
+                                    expected="在 case.json 中登记", found="未登记",
+                                    note=f"{rel} 未在 case.json 中登记"))
     return Verdict.from_problems(problems, "提交中没有多余文件", "提交中有多余文件")
 
 
@@ -166,11 +176,12 @@ def file_count(ctx: CheckContext) -> Verdict:
     listed = _listed_array(ctx)
     if listed is None:
         return Verdict.fail("case.json 的 files 缺失或不是数组，无法核对文件数",
-                            [{"path": "$.files", "note": "文件清单缺失"}])
+                            [Problem("linkage.no_files", "$.files", note="文件清单缺失")])
     ev = {"path": "$.files", "field": "文件数", "expected": len(listed), "found": len(ctx.files)}
+    count = Problem("linkage.count_mismatch", note="文件数不符", **ev)
     if len(listed) != len(ctx.files):
         return Verdict.fail(f"登记文件 {len(listed)} 个，实际收到 {len(ctx.files)} 个",
-                            [{**ev, "note": "文件数不符"}])
+                            [count])
     return Verdict.ok(f"登记与实际文件数均为 {len(listed)} 个", [ev])
 
 
@@ -181,9 +192,10 @@ def total_bytes(ctx: CheckContext) -> Verdict:
     listed = _listed_array(ctx)
     if listed is None:
         return Verdict.fail("case.json 的 files 缺失或不是数组，无法核对总字节数",
-                            [{"path": "$.files", "note": "文件清单缺失"}])
-    unusable = [problem(f"$.files[{n}].size", "计算机文件大小", "整数", e.get("size") if isinstance(e, dict) else e,
-                        f"$.files[{n}] 没有可用的文件大小，无法统计总字节数")
+                            [Problem("linkage.no_files", "$.files", note="文件清单缺失")])
+    unusable = [Problem("linkage.size_unusable", f"$.files[{n}].size", field="计算机文件大小",
+                        expected="整数", found=e.get("size") if isinstance(e, dict) else e,
+                        note=f"$.files[{n}] 没有可用的文件大小，无法统计总字节数")
                 for n, e in enumerate(listed)
                 if not isinstance(e, dict) or not isinstance(e.get("size"), int) or isinstance(e.get("size"), bool)]
     if unusable:
@@ -191,6 +203,7 @@ def total_bytes(ctx: CheckContext) -> Verdict:
     declared = sum(e["size"] for e in listed)
     actual = sum(f.size for f in ctx.files.values())
     ev = {"path": "$.files", "field": "总字节数", "expected": declared, "found": actual}
+    total = Problem("linkage.bytes_mismatch", note="总字节数不符", **ev)
     if declared != actual:
-        return Verdict.fail(f"登记总字节数 {declared}，实际收到 {actual}", [{**ev, "note": "总字节数不符"}])
+        return Verdict.fail(f"登记总字节数 {declared}，实际收到 {actual}", [total])
     return Verdict.ok(f"登记与实际总字节数均为 {declared}", [ev])

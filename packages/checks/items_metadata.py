@@ -29,6 +29,8 @@ from ..case_schema import (
     type_matches,
 )
 from ..identity import ID_TYPE_NAMES, validate_party_id
+from ..problem import Problem
+from ..vocabulary import PARTY_ROLES
 from .context import CheckContext
 from .engine import Nature, Result, Stage, Verdict, check
 
@@ -45,19 +47,15 @@ def unreadable(ctx: CheckContext) -> Verdict | None:
     if ctx.case is None:
         why = ctx.case_error or "case.json 缺失"
         return Verdict.fail(f"case.json 无法读取（{why}），本项无法检测",
-                            [{"path": "case.json", "found": why, "note": "case.json 无法读取"}])
+                            [Problem("case.unreadable", "case.json", found=why, note="case.json 无法读取")])
     if not isinstance(ctx.case, dict):
         return Verdict.fail("case.json 不是 JSON 对象，本项无法检测",
-                            [{"path": "case.json", "expected": "对象",
-                              "found": json_type_name(ctx.case), "note": "case.json 不是对象"}])
+                            [Problem("case.not_object", "case.json", expected="对象",
+                                     found=json_type_name(ctx.case), note="case.json 不是对象")])
     return None
 
 
-def problem(path: str, field: str, expected: Any, found: Any, note: str) -> dict[str, Any]:
-    return {"path": path, "field": field, "expected": expected, "found": found, "note": note}
-
-
-def conclude(problems: list[dict[str, Any]], unassessed: list[dict[str, Any]], ok_message: str,
+def conclude(problems: list[Problem], unassessed: list[Problem], ok_message: str,
              fail_message: str, *, result_on_problems: Result = Result.FAIL) -> Verdict:
     """Fail (or ``result_on_problems``) on problems; warn when some values could not be
     assessed (absent parents, wrong types): a partial look must never read as a pass."""
@@ -68,8 +66,9 @@ def conclude(problems: list[dict[str, Any]], unassessed: list[dict[str, Any]], o
                                  result_on_problems=Result.WARN)
 
 
-def ill_typed(jp: str, el: Element, what: str) -> dict[str, Any]:
-    return problem(jp, el.name, TYPE_NAMES[el.type], "类型错误", f"{el.name}（{jp}）类型错误，无法检测{what}")
+def ill_typed(jp: str, el: Element, what: str) -> Problem:
+    return Problem("case.wrong_type", jp, field=el.name, expected=TYPE_NAMES[el.type],
+                   found="类型错误", note=f"{el.name}（{jp}）类型错误，无法检测{what}")
 
 
 def listed_files(ctx: CheckContext) -> list[tuple[str, dict[str, Any]]]:
@@ -99,9 +98,10 @@ def metadata_length(ctx: CheckContext) -> Verdict:
             if not type_matches(el, value):
                 unassessed.append(ill_typed(jp, el, "长度"))
             elif len(value) > el.max_length:
-                problems.append(problem(
-                    jp, el.name, f"≤ {el.max_length} {unit}", f"{len(value)} {unit}",
-                    f"{el.name}（{jp}）长 {len(value)} {unit}，超过 {el.max_length} {unit}"))
+                problems.append(Problem("case.too_long", jp, field=el.name,
+                                        expected=f"≤ {el.max_length} {unit}",
+                                        found=f"{len(value)} {unit}",
+                                        note=f"{el.name}（{jp}）长 {len(value)} {unit}，超过 {el.max_length} {unit}"))
     return conclude(problems, unassessed, "各元数据项长度均在规定范围内", "元数据项超长")
 
 
@@ -116,14 +116,18 @@ def metadata_type_format(ctx: CheckContext) -> Verdict:
                 continue
             if not type_matches(el, value):
                 found = TYPE_NAMES.get(json_type_name(value), json_type_name(value))
-                problems.append(problem(jp, el.name, TYPE_NAMES[el.type], found,
-                                        f"{el.name}（{jp}）应为{TYPE_NAMES[el.type]}，实为{found}"))
+                problems.append(Problem("case.wrong_type", jp, field=el.name,
+                                        expected=TYPE_NAMES[el.type], found=found,
+                                        note=f"{el.name}（{jp}）应为{TYPE_NAMES[el.type]}，实为{found}"))
             elif el.type == "date-time" and parse_datetime(value) is None:
-                problems.append(problem(jp, el.name, "带时区的 ISO 8601 日期时间，如 2024-03-01T09:00:00+08:00",
-                                        shown(value), f"{el.name}（{jp}）不是带时区的有效日期时间：{shown(value)!r}"))
+                problems.append(Problem("case.bad_datetime", jp, field=el.name,
+                                        expected="带时区的 ISO 8601 日期时间，如 2024-03-01T09:00:00+08:00",
+                                        found=shown(value),
+                                        note=f"{el.name}（{jp}）不是带时区的有效日期时间：{shown(value)!r}"))
             elif el.pattern and el.type == "string" and value and not _fullmatch(el.pattern, value):
-                problems.append(problem(jp, el.name, el.pattern, shown(value),
-                                        f"{el.name}（{jp}）格式不符：{shown(value)!r}"))
+                problems.append(Problem("case.bad_pattern", jp, field=el.name,
+                                        expected=el.pattern, found=shown(value),
+                                        note=f"{el.name}（{jp}）格式不符：{shown(value)!r}"))
     problems.extend(_unknown_elements(ctx.case))
     return Verdict.from_problems(problems, "各元数据项类型与格式正确", "元数据项类型或格式错误")
 
@@ -132,7 +136,7 @@ def _fullmatch(pattern: str, value: str) -> bool:
     return re.fullmatch(pattern.removeprefix("^").removesuffix("$"), value) is not None
 
 
-def _unknown_elements(case: dict[str, Any]) -> list[dict[str, Any]]:
+def _unknown_elements(case: dict[str, Any]) -> list[Problem]:
     """Keys that no element of the scheme defines (the schema forbids them)."""
     out = []
     objects = [("", "$", case)]
@@ -142,7 +146,8 @@ def _unknown_elements(case: dict[str, Any]) -> list[dict[str, Any]]:
             path = f"{prefix}.{key}" if prefix else key
             child_jp = f"{jp}.{key}"
             if path not in METADATA_BY_PATH:
-                out.append(problem(child_jp, key, "方案内元素", key, f"{child_jp} 不是元数据方案规定的元素"))
+                out.append(Problem("case.unknown_element", child_jp, field=key,
+                                   expected="方案内元素", found=key, note=f"{child_jp} 不是元数据方案规定的元素"))
                 continue
             if isinstance(value, dict):
                 objects.append((path, child_jp, value))
@@ -150,7 +155,7 @@ def _unknown_elements(case: dict[str, Any]) -> list[dict[str, Any]]:
                 for n, item in enumerate(value):
                     if isinstance(item, dict):
                         objects.append((f"{path}[]", f"{child_jp}[{n}]", item))
-    return sorted(out, key=lambda p: p["path"])
+    return sorted(out, key=lambda p: p.path or "")
 
 
 @check("GD-1-4", Nature.AUTHENTICITY, "设定值域的元数据项值域符合度检测", stages=META_STAGES)
@@ -168,35 +173,40 @@ def metadata_value_range(ctx: CheckContext) -> Verdict:
                 unassessed.append(ill_typed(jp, el, "值域"))
                 continue
             if el.values is not None and value not in el.values:
-                problems.append(problem(jp, el.name, " / ".join(el.values), shown(value),
-                                        f"{el.name}（{jp}）取值 {shown(value)!r} 不在值域内"))
+                problems.append(Problem("case.value_not_allowed", jp, field=el.name,
+                                        expected=" / ".join(el.values), found=shown(value),
+                                        note=f"{el.name}（{jp}）取值 {shown(value)!r} 不在值域内"))
             if el.type == "integer" and el.minimum is not None and value < el.minimum:
-                problems.append(problem(jp, el.name, f"≥ {el.minimum}", value,
-                                        f"{el.name}（{jp}）为 {value}，小于 {el.minimum}"))
+                problems.append(Problem("case.below_minimum", jp, field=el.name,
+                                        expected=f"≥ {el.minimum}", found=value,
+                                        note=f"{el.name}（{jp}）为 {value}，小于 {el.minimum}"))
             if el.type == "integer" and el.maximum is not None and value > el.maximum:
-                problems.append(problem(jp, el.name, f"≤ {el.maximum}", value,
-                                        f"{el.name}（{jp}）为 {value}，大于 {el.maximum}"))
+                problems.append(Problem("case.above_maximum", jp, field=el.name,
+                                        expected=f"≤ {el.maximum}", found=value,
+                                        note=f"{el.name}（{jp}）为 {value}，大于 {el.maximum}"))
     item_problems, item_unassessed = _service_item_problems(ctx)
     return conclude(problems + item_problems, unassessed + item_unassessed,
                     "设定值域的元数据项取值均在值域内", "元数据项取值超出值域")
 
 
-def _service_item_problems(ctx: CheckContext) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def _service_item_problems(ctx: CheckContext) -> tuple[list[Problem], list[Problem]]:
     """(problems, unassessed) of the service item against the filing configuration."""
     item = ctx.case.get("service_item")
     code = item.get("code") if isinstance(item, dict) else None
     if not isinstance(code, str):
-        return [], [problem("$.service_item.code", "事项编码", "字符串", "缺失或类型错误",
-                            "事项编码缺失或类型错误，无法核对归档配置")]
+        return [], [Problem("case.service_item_unreadable", "$.service_item.code", field="事项编码",
+                            expected="字符串", found="缺失或类型错误", note="事项编码缺失或类型错误，无法核对归档配置")]
     rule = ctx.filing_rules.get(code)
     if rule is None:
         note = (f"事项编码 {code} 不在归档配置中" if ctx.filing_rules
                 else f"未提供归档配置，无法核对事项编码 {code}")
-        return [problem("$.service_item.code", "事项编码", "归档配置中的事项编码", code, note)], []
+        return [Problem("case.service_item_unknown", "$.service_item.code", field="事项编码",
+                        expected="归档配置中的事项编码", found=code, note=note)], []
     name = item.get("name")
     if isinstance(name, str) and name.strip() != rule.name.strip():
-        return [problem("$.service_item.name", "事项名称", rule.name, shown(name),
-                        f"事项名称 {shown(name)!r} 与归档配置中事项 {code} 的名称“{rule.name}”不一致")], []
+        return [Problem("case.service_item_name", "$.service_item.name", field="事项名称",
+                        expected=rule.name, found=shown(name),
+                        note=f"事项名称 {shown(name)!r} 与归档配置中事项 {code} 的名称“{rule.name}”不一致")], []
     return [], []
 
 
@@ -208,18 +218,20 @@ def _when(ctx: CheckContext, key: str) -> datetime | None:
 def metadata_plausibility(ctx: CheckContext) -> Verdict:
     if (v := unreadable(ctx)) is not None:
         return v
-    problems: list[dict[str, Any]] = []
+    problems: list[Problem] = []
     latest = ctx.now + CLOCK_SKEW
     accepted, completed = _when(ctx, "accepted_at"), _when(ctx, "completed_at")
     for key, name, when in (("accepted_at", "受理时间", accepted), ("completed_at", "办结时间", completed)):
         if when is not None and when > latest:
-            problems.append(problem(f"$.{key}", name, f"≤ 当前时间 {ctx.now.isoformat()}",
-                                    ctx.case[key], f"{name} {ctx.case[key]} 晚于当前时间"))
+            problems.append(Problem("case.time_in_future", f"$.{key}", field=name,
+                                    expected=f"≤ 当前时间 {ctx.now.isoformat()}",
+                                    found=ctx.case[key], note=f"{name} {ctx.case[key]} 晚于当前时间"))
     if accepted and completed and completed < accepted:
-        problems.append(problem("$.completed_at", "办结时间", f"≥ 受理时间 {ctx.case['accepted_at']}",
-                                ctx.case["completed_at"], "办结时间早于受理时间"))
-    unassessed = [problem(f"$.{key}", name, "带时区的日期时间", "缺失或无效",
-                          f"{name}缺失或无效，无法检测时间先后")
+        problems.append(Problem("case.completed_before_accepted", "$.completed_at",
+                                field="办结时间", expected=f"≥ 受理时间 {ctx.case['accepted_at']}",
+                                found=ctx.case["completed_at"], note="办结时间早于受理时间"))
+    unassessed = [Problem("case.time_missing", f"$.{key}", field=name, expected="带时区的日期时间",
+                          found="缺失或无效", note=f"{name}缺失或无效，无法检测时间先后")
                   for key, name, when in (("accepted_at", "受理时间", accepted),
                                           ("completed_at", "办结时间", completed)) if when is None]
     problems.extend(_event_time_problems(ctx, accepted, completed, latest))
@@ -227,17 +239,19 @@ def metadata_plausibility(ctx: CheckContext) -> Verdict:
         for key, name in (("size", "计算机文件大小"), ("pages", "页数")):
             value = entry.get(key)
             if isinstance(value, int) and not isinstance(value, bool) and value <= 0:
-                problems.append(problem(f"{jp}.{key}", name, "> 0", value,
-                                        f"文件 {entry.get('id', jp)} 的{name}为 {value}，应大于 0"))
+                problems.append(Problem("case.not_positive", f"{jp}.{key}", field=name,
+                                        expected="> 0", found=value,
+                                        note=f"文件 {entry.get('id', jp)} 的{name}为 {value}，应大于 0"))
         created = parse_datetime(entry.get("created_at"))
         if created is not None and created > latest:
-            problems.append(problem(f"{jp}.created_at", "形成时间", "≤ 当前时间", entry["created_at"],
-                                    f"文件 {entry.get('id', jp)} 的形成时间晚于当前时间"))
+            problems.append(Problem("case.time_in_future", f"{jp}.created_at", field="形成时间",
+                                    expected="≤ 当前时间", found=entry["created_at"],
+                                    note=f"文件 {entry.get('id', jp)} 的形成时间晚于当前时间"))
     return conclude(problems, unassessed, "元数据项取值合理（时间先后、大小、页数）", "元数据项取值不合理")
 
 
 def _event_time_problems(ctx: CheckContext, accepted: datetime | None,
-                         completed: datetime | None, latest: datetime) -> list[dict[str, Any]]:
+                         completed: datetime | None, latest: datetime) -> list[Problem]:
     out = []
     previous: tuple[datetime, Any] | None = None
     for jp, event in typed_instances(ctx.case, METADATA_BY_PATH["events[]"]):
@@ -246,18 +260,22 @@ def _event_time_problems(ctx: CheckContext, accepted: datetime | None,
             continue
         seq = event.get("seq", jp)
         if previous is not None and at < previous[0]:
-            out.append(problem(f"{jp}.at", "行为时间", f"≥ 上一行为（序号 {previous[1]}）时间",
-                               event["at"], f"序号 {seq} 的行为时间早于序号 {previous[1]}"))
+            out.append(Problem("case.event_out_of_order", f"{jp}.at", field="行为时间",
+                               expected=f"≥ 上一行为（序号 {previous[1]}）时间", found=event["at"],
+                               note=f"序号 {seq} 的行为时间早于序号 {previous[1]}"))
         previous = (at, seq)
         if accepted is not None and at < accepted - EVENT_LOOKBACK:
-            out.append(problem(f"{jp}.at", "行为时间", "不早于受理时间前一年", event["at"],
-                               f"序号 {seq} 的行为时间早于受理时间一年以上"))
+            out.append(Problem("case.event_too_early", f"{jp}.at", field="行为时间",
+                               expected="不早于受理时间前一年", found=event["at"],
+                               note=f"序号 {seq} 的行为时间早于受理时间一年以上"))
         if completed is not None and at > completed:
-            out.append(problem(f"{jp}.at", "行为时间", f"≤ 办结时间 {ctx.case['completed_at']}",
-                               event["at"], f"序号 {seq} 的行为时间晚于办结时间"))
+            out.append(Problem("case.event_after_completion", f"{jp}.at", field="行为时间",
+                               expected=f"≤ 办结时间 {ctx.case['completed_at']}", found=event["at"],
+                               note=f"序号 {seq} 的行为时间晚于办结时间"))
         elif at > latest:
-            out.append(problem(f"{jp}.at", "行为时间", "≤ 当前时间", event["at"],
-                               f"序号 {seq} 的行为时间晚于当前时间"))
+            out.append(Problem("case.time_in_future", f"{jp}.at", field="行为时间",
+                               expected="≤ 当前时间", found=event["at"],
+                               note=f"序号 {seq} 的行为时间晚于当前时间"))
     return out
 
 
@@ -315,8 +333,9 @@ def metadata_special_chars(ctx: CheckContext) -> Verdict:
             if reason:
                 name = el.name if el else jp
                 code = f"U+{ord(ch):04X}"
-                problems.append(problem(jp, name, "不含特殊字符", f"{code} 于第 {pos + 1} 个字符",
-                                        f"{name}（{jp}）第 {pos + 1} 个字符为 {code}（{reason}）"))
+                problems.append(Problem("case.special_char", jp, field=name, expected="不含特殊字符",
+                                        found=f"{code} 于第 {pos + 1} 个字符",
+                                        note=f"{name}（{jp}）第 {pos + 1} 个字符为 {code}（{reason}）"))
     return Verdict.from_problems(problems, "元数据项不含特殊字符", "元数据项含特殊字符")
 
 
@@ -329,11 +348,13 @@ def mask_id(number: str) -> str:
 def party_id_check_digits(ctx: CheckContext) -> Verdict:
     if (v := unreadable(ctx)) is not None:
         return v
-    parties = [(jp, "申请人", p) for jp, p in instances(ctx.case, "applicant") if isinstance(p, dict)]
-    parties += [(jp, "业务对象", p) for jp, p in instances(ctx.case, "subjects[]") if isinstance(p, dict)]
+    parties = [(jp, PARTY_ROLES["applicant"], p) for jp, p in instances(ctx.case, "applicant")
+               if isinstance(p, dict)]
+    parties += [(jp, PARTY_ROLES["subject"], p) for jp, p in instances(ctx.case, "subjects[]")
+                if isinstance(p, dict)]
     if not parties:
         return Verdict.fail("case.json 中没有可读的申请人或业务对象，无法校验证件号码",
-                            [{"path": "$.applicant", "note": "申请人与业务对象均缺失或格式错误"}])
+                            [Problem("case.no_party", "$.applicant", note="申请人与业务对象均缺失或格式错误")])
     problems, checked = [], 0
     for jp, role, party in parties:
         id_type, number = party.get("id_type"), party.get("id_number")
@@ -343,8 +364,9 @@ def party_id_check_digits(ctx: CheckContext) -> Verdict:
         reason = validate_party_id(id_type, number)
         if reason:
             who = party.get("name") if isinstance(party.get("name"), str) else jp
-            problems.append(problem(f"{jp}.id_number", f"{role}证件号码", ID_TYPE_NAMES[id_type],
-                                    mask_id(number), f"{role} {who}（{jp}）：{reason}"))
+            problems.append(Problem("case.id_check_digit", f"{jp}.id_number",
+                                    field=f"{role}证件号码", expected=ID_TYPE_NAMES[id_type],
+                                    found=mask_id(number), note=f"{role} {who}（{jp}）：{reason}"))
     if not problems and checked == 0:
         return Verdict.ok("当事人均未使用带校验码的证件（居民身份证、统一社会信用代码），无需校验")
     return Verdict.from_problems(problems, f"{checked} 个当事人证件号码校验码正确", "证件号码校验不通过")
@@ -360,7 +382,9 @@ def metadata_elements_present(ctx: CheckContext) -> Verdict:
             continue
         for jp, value in instances(ctx.case, el.path):
             if value is MISSING:
-                problems.append(problem(jp, el.name, "存在", "缺失", f"必选元素 {el.name}（{jp}）缺失"))
+                problems.append(Problem("case.element_missing", jp, field=el.name,
+                                        expected="存在", found="缺失",
+                                        note=f"必选元素 {el.name}（{jp}）缺失"))
     return Verdict.from_problems(problems, "元数据方案规定的必选元素齐全", "元数据元素缺失")
 
 
@@ -379,8 +403,9 @@ def metadata_mandatory_filled(ctx: CheckContext) -> Verdict:
             continue
         for jp, value in instances(ctx.case, el.path):
             if value is not MISSING and _is_empty(value):
-                problems.append(problem(jp, el.name, "非空", shown(value),
-                                        f"必填项 {el.name}（{jp}）为空"))
+                problems.append(Problem("case.mandatory_empty", jp, field=el.name,
+                                        expected="非空", found=shown(value),
+                                        note=f"必填项 {el.name}（{jp}）为空"))
     for target, trigger in CONDITIONS:
         el, parent_path = METADATA_BY_PATH[target], target.rsplit(".", 1)
         key, trigger_key = parent_path[-1], trigger.rsplit(".", 1)[-1]
@@ -390,6 +415,7 @@ def metadata_mandatory_filled(ctx: CheckContext) -> Verdict:
                 continue
             if key not in parent or _is_empty(parent.get(key)):
                 child = f"{jp}.{key}"
-                problems.append(problem(child, el.name, f"非空（{el.condition}）", "缺失或为空",
-                                        f"条件必填项 {el.name}（{child}）未填写：{el.condition}"))
+                problems.append(Problem("case.conditional_empty", child, field=el.name,
+                                        expected=f"非空（{el.condition}）", found="缺失或为空",
+                                        note=f"条件必填项 {el.name}（{child}）未填写：{el.condition}"))
     return Verdict.from_problems(problems, "必填与已触发的条件必填著录项均已填写", "必填著录项为空")

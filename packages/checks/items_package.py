@@ -15,16 +15,17 @@ from typing import Any
 
 from ..aip.bag import BAG_INFO, CASE_JSON, CASE_SIG, DESCRIPTION, REQUIRED_INFO
 from ..aip.validate import AIPValidation, inspect_aip
-from ..aip.validate_parts import BagView, codes, documents_of, problem
+from ..aip.validate_parts import BagView, codes, documents_of
 from ..archival_code import ArchivalCodeError
 from ..digests import sha256_hex
 from ..errors import SignatureError
+from ..problem import Problem
 from ..signing import DetachedSignature, verify
 from .context import CheckContext
 from .engine import Nature, Stage, Verdict, check
 
 STAGES = (Stage.GD, Stage.YJ, Stage.BC)
-Problems = list[dict[str, Any]]
+Problems = list[Problem | dict[str, Any]]  # found here, or read from the validation
 
 
 def inspection(ctx: CheckContext) -> tuple[AIPValidation, BagView | None]:
@@ -39,7 +40,7 @@ def _unassessable(ctx: CheckContext) -> Verdict | None:
     """A failing verdict when there is no AIP to look at (never a silent pass)."""
     if ctx.aip_root is None:
         return Verdict.fail("尚未生成归档信息包，无法检测本项，不能判定为通过",
-                            [{"path": None, "note": "ctx.aip_root 为空"}])
+                            [Problem("aip.unreadable", None, note="ctx.aip_root 为空")])
     result, view = inspection(ctx)
     if view is None:
         return Verdict.fail("归档信息包无法打开，本项无法检测", result.problems)
@@ -75,23 +76,24 @@ def archival_code_rule(ctx: CheckContext) -> Verdict:
     problems: Problems = []
     for path, field, value in places:
         if _empty(value):
-            problems.append(problem("archival_code.missing", path, f"{field} 缺少档号", expected, value,
-                                    field=field))
+            problems.append(Problem("archival_code.missing", path, field=field,
+                                    expected=expected, found=value, note=f"{field} 缺少档号"))
             continue
         if rule is not None:
             try:
                 rule.parse(value)  # parse re-formats the code and refuses any difference
             except ArchivalCodeError as exc:
-                problems.append(problem("archival_code.rule", path, f"{field} 的档号 {value} 不符合档号规则：{exc}",
-                                        "符合档号规则", value, field=field))
+                problems.append(Problem("archival_code.rule", path, field=field,
+                                        expected="符合档号规则", found=value,
+                                        note=f"{field} 的档号 {value} 不符合档号规则：{exc}"))
         if expected is not None and value != expected:
-            problems.append(problem("archival_code.mismatch", path,
-                                    f"{field} 的档号 {value} 与登记的档号 {expected} 不一致", expected, value,
-                                    field=field))
+            problems.append(Problem("archival_code.mismatch", path, field=field,
+                                    expected=expected, found=value,
+                                    note=f"{field} 的档号 {value} 与登记的档号 {expected} 不一致"))
     if rule is None or expected is None:
         missing = "档号规则" if rule is None else "登记的档号"
         return Verdict.warn(f"未提供{missing}，档号规范性无法完全判定", problems + [
-            {"path": None, "field": missing, "note": f"检测上下文缺少{missing}"}])
+            Problem("archival_code.unassessed", None, field=missing, note=f"检测上下文缺少{missing}")])
     return Verdict.from_problems(problems, f"档号 {expected} 符合规则，信息包内各处一致",
                                  "档号不规范或不一致")
 
@@ -112,30 +114,32 @@ def explanation_and_catalogue(ctx: CheckContext) -> Verdict:
                         ("carrier_keeper", "载体保管单位"), ("hardware", "硬件环境"),
                         ("software", "软件环境"), ("package_format", "封装格式")):
             if _empty(expl.get(k)):
-                problems.append(problem("explanation.missing", DESCRIPTION, f"说明缺少“{name}”", name, None,
-                                        field=f"说明/{name}"))
+                problems.append(Problem("explanation.missing", DESCRIPTION, field=f"说明/{name}",
+                                        expected=name, note=f"说明缺少“{name}”"))
         for k, name in (("archival_code", "档号"), ("files", "文件数"), ("bytes", "总字节数")):
             if _empty(_g(expl, "summary", k)):
-                problems.append(problem("explanation.missing", DESCRIPTION, f"说明/摘要信息缺少“{name}”",
-                                        name, None, field=f"说明/摘要信息/{name}"))
+                problems.append(Problem("explanation.missing", DESCRIPTION,
+                                        field=f"说明/摘要信息/{name}", expected=name,
+                                        note=f"说明/摘要信息缺少“{name}”"))
         docs = documents_of(result.description)
         cat = so.get("catalogue") or []
         if len(cat) != len(docs):
-            problems.append(problem("catalogue.count", DESCRIPTION,
-                                    f"目录有 {len(cat)} 个条目，文件数据有 {len(docs)} 个文档", len(docs), len(cat),
-                                    field="目录"))
+            problems.append(Problem("catalogue.count", DESCRIPTION, field="目录",
+                                    expected=len(docs), found=len(cat),
+                                    note=f"目录有 {len(cat)} 个条目，文件数据有 {len(docs)} 个文档"))
         doc_paths = {d.get("path") for d in docs}
         for e in cat:
             for k, name in (("seq", "顺序号"), ("archival_code", "档号"), ("title", "题名"),
                             ("date", "日期"), ("file_name", "电子档案名称")):
                 if _empty(e.get(k)):
-                    problems.append(problem("catalogue.missing", DESCRIPTION,
-                                            f"目录条目 {e.get('seq')} 缺少“{name}”", name, None,
-                                            field=f"目录/条目[{e.get('seq')}]/{name}"))
+                    problems.append(Problem("catalogue.missing", DESCRIPTION,
+                                            field=f"目录/条目[{e.get('seq')}]/{name}",
+                                            expected=name,
+                                            note=f"目录条目 {e.get('seq')} 缺少“{name}”"))
             if e.get("file_name") not in doc_paths:
-                problems.append(problem("catalogue.unknown_file", DESCRIPTION,
-                                        f"目录条目 {e.get('seq')} 指向未登记的文件 {e.get('file_name')}",
-                                        "文件数据中的计算机文件名", e.get("file_name")))
+                problems.append(Problem("catalogue.unknown_file", DESCRIPTION,
+                                        expected="文件数据中的计算机文件名", found=e.get("file_name"),
+                                        note=f"目录条目 {e.get('seq')} 指向未登记的文件 {e.get('file_name')}"))
     return Verdict.from_problems(problems, "说明与目录齐全，封装包描述符合 XSD，bag-info.txt 必备字段齐全",
                                  "说明文件或目录文件不规范")
 
@@ -161,14 +165,15 @@ def _sender_problems(ctx: CheckContext, view: BagView) -> tuple[Problems, bool]:
     if ctx.case_bytes is not None:
         assessed = True
         if packaged != ctx.case_bytes:
-            out.append(problem("case.changed", CASE_JSON, "信息包中的 case.json 与接收时经签名验证的 case.json 不是同一字节",
-                               sha256_hex(ctx.case_bytes), sha256_hex(packaged)))
+            out.append(Problem("case.changed", CASE_JSON, expected=sha256_hex(ctx.case_bytes),
+                               found=sha256_hex(packaged),
+                               note="信息包中的 case.json 与接收时经签名验证的 case.json 不是同一字节"))
     if CASE_SIG in view.files and ctx.trusted_keys:
         try:
             sig = DetachedSignature.from_json(view.read(CASE_SIG))
         except SignatureError as exc:
-            return out + [problem("case.signature", CASE_SIG, f"来源签名文件无法读取：{exc.message}",
-                                  "签名 JSON", None)], True
+            return out + [Problem("case.signature", CASE_SIG, expected="签名 JSON",
+                                  note=f"来源签名文件无法读取：{exc.message}")], True
         system = _g(_json_or_none(packaged), "source_system")
         keys = [k for k in ctx.trusted_keys if k.key_id == sig.key_id and (system is None or k.system == system)]
         if keys:
@@ -176,8 +181,9 @@ def _sender_problems(ctx: CheckContext, view: BagView) -> tuple[Problems, bool]:
             try:
                 verify(keys[0].public_key_pem, sig, packaged)
             except SignatureError as exc:
-                out.append(problem("case.signature", CASE_SIG, f"信息包中的 case.json 与来源签名不符：{exc.message}",
-                                   "签名有效", sig.key_id))
+                out.append(Problem("case.signature", CASE_SIG, expected="签名有效",
+                                   found=sig.key_id,
+                                   note=f"信息包中的 case.json 与来源签名不符：{exc.message}"))
     return out, assessed
 
 
@@ -202,7 +208,7 @@ def package_consistency(ctx: CheckContext) -> Verdict:
     key_note = "（签名用信息包内附公钥验证，仅证明完整性）" if result.key_source == "embedded" else ""
     if not problems and not assessed:
         return Verdict.warn("清单与内容一致，但无法确认 case.json 即来源系统所签（缺少接收时的 case.json 与来源公钥）",
-                            [{"path": CASE_JSON, "note": "无法比对来源签名"}])
+                            [Problem("case.signature", CASE_JSON, note="无法比对来源签名")])
     return Verdict.from_problems(problems, f"清单、标签清单、描述与内容逐字节一致，签名有效{key_note}；case.json 与来源所签一致",
                                  "信息包与封装时记录不一致")
 
@@ -247,35 +253,40 @@ def package_metadata_complete(ctx: CheckContext) -> Verdict:
     problems: Problems = [p for p in codes(result.problems, "description.invalid")
                           if "Missing child" in p["found"] or "minLength" in p["found"]]
     info = dict(view.info)
-    problems += [problem("baginfo.field_missing", BAG_INFO, f"bag-info.txt 缺少 {k}", k, None, field=k)
+    problems += [Problem("baginfo.field_missing", BAG_INFO, field=k, expected=k,
+                         note=f"bag-info.txt 缺少 {k}")
                  for k in REQUIRED_INFO if _empty(info.get(k))]
     for keys, name in _ENCAPSULATION:
         if _empty(_g(desc, *keys)):
-            problems.append(problem("metadata.missing", DESCRIPTION, f"封装元数据“{name}”缺失或为空", name, None,
-                                    field=name))
+            problems.append(Problem("metadata.missing", DESCRIPTION, field=name, expected=name,
+                                    note=f"封装元数据“{name}”缺失或为空"))
     so = desc.get("signed_object") or {}
     if so.get("package_type") == "modified":
         sup = so.get("supersedes") or {}
         for k, name in (("aip_id", "封装包标识符"), ("version", "封装包版本"), ("reason", "修改原因")):
             if _empty(sup.get(k)):
-                problems.append(problem("metadata.missing", DESCRIPTION, f"修改型封装包缺少被修改封装包的“{name}”",
-                                        name, None, field=f"被修改封装包/{name}"))
+                problems.append(Problem("metadata.missing", DESCRIPTION, field=f"被修改封装包/{name}",
+                                        expected=name, note=f"修改型封装包缺少被修改封装包的“{name}”"))
     for d in documents_of(desc):
         where = f"文档[{d.get('seq')}]"
         for keys, name in _DOC_FIELDS:
             if _empty(_g(d, *keys)):
-                problems.append(problem("metadata.missing", d.get("path") or DESCRIPTION,
-                                        f"{where} 缺少“{name}”", name, None, field=f"{where}/{name}"))
+                problems.append(Problem("metadata.missing", d.get("path") or DESCRIPTION,
+                                        field=f"{where}/{name}", expected=name,
+                                        note=f"{where} 缺少“{name}”"))
         if _empty(_g(d, "format", "media_type")) and _empty(_g(d, "format", "declared_media_type")):
-            problems.append(problem("metadata.missing", d.get("path") or DESCRIPTION, f"{where} 缺少格式信息",
-                                    "格式信息/MIME媒体类型", None, field=f"{where}/格式信息"))
+            problems.append(Problem("metadata.missing", d.get("path") or DESCRIPTION,
+                                    field=f"{where}/格式信息", expected="格式信息/MIME媒体类型",
+                                    note=f"{where} 缺少格式信息"))
     events = _g(so, "content", "events") or []
     if not events or events[-1].get("step") != "archive":
-        problems.append(problem("metadata.missing", DESCRIPTION, "业务实体块缺少最后的“存档”业务实体", "archive",
-                                events[-1].get("step") if events else None, field="业务实体块"))
+        problems.append(Problem("metadata.missing", DESCRIPTION, field="业务实体块",
+                                expected="archive",
+                                found=events[-1].get("step") if events else None,
+                                note="业务实体块缺少最后的“存档”业务实体"))
     if not _g(so, "content", "agents"):
-        problems.append(problem("metadata.missing", DESCRIPTION, "机构人员实体块为空", "机构人员", None,
-                                field="机构人员实体块"))
+        problems.append(Problem("metadata.missing", DESCRIPTION, field="机构人员实体块",
+                                expected="机构人员", note="机构人员实体块为空"))
     return Verdict.from_problems(problems, "封装元数据（DA/T 48 封装包各块）齐全", "封装元数据不完整")
 
 
@@ -292,8 +303,8 @@ def package_content_count(ctx: CheckContext) -> Verdict:
     case = _json_or_none(view.read(CASE_JSON)) if CASE_JSON in view.files else None
     if isinstance(case, dict) and isinstance(case.get("files"), list):
         counts["case.json 登记文件"] = len(case["files"])
-    problems = [problem("count.mismatch", None, f"{name}为 {n} 个，信息包实有内容文件 {len(present)} 个",
-                        len(present), n, field=name)
+    problems = [Problem("count.mismatch", None, field=name, expected=len(present), found=n,
+                        note=f"{name}为 {n} 个，信息包实有内容文件 {len(present)} 个")
                 for name, n in counts.items() if n != len(present)]
     problems += [p for p in codes(result.problems, "description.count_mismatch", "description.file_",
                                   "file.missing", "file.unlisted")
@@ -309,6 +320,7 @@ def metadata_readable(ctx: CheckContext) -> Verdict:
     result, view = inspection(ctx)
     problems = codes(result.problems, "description.malformed", "metadata.", "baginfo.encoding",
                      "manifest.encoding", "signature.malformed")
+    reported = {p["path"] for p in problems}
     for rel in ("bagit.txt", BAG_INFO, DESCRIPTION, *(p for p in sorted(view.files) if p.endswith(".txt")
                                                       and "/" not in p and p not in ("bagit.txt", BAG_INFO))):
         if rel not in view.files:
@@ -316,11 +328,13 @@ def metadata_readable(ctx: CheckContext) -> Verdict:
         try:
             text = view.read(rel).decode("utf-8")
         except UnicodeDecodeError as exc:
-            if not any(p["path"] == rel for p in problems):
-                problems.append(problem("metadata.unreadable", rel, f"{rel} 不是 UTF-8 编码：{exc}", "UTF-8", None))
+            if rel not in reported:
+                problems.append(Problem("metadata.unreadable", rel, expected="UTF-8",
+                                        note=f"{rel} 不是 UTF-8 编码：{exc}"))
             continue
         if "\ufffd" in text:
-            problems.append(problem("metadata.mojibake", rel, f"{rel} 含替换字符 U+FFFD（乱码）", "无乱码",
-                                    f"{text.count(chr(0xFFFD))} 处"))
+            problems.append(Problem("metadata.mojibake", rel, expected="无乱码",
+                                    found=f"{text.count(chr(0xFFFD))} 处",
+                                    note=f"{rel} 含替换字符 U+FFFD（乱码）"))
     return Verdict.from_problems(problems, "信息包元数据文件均可解析（UTF-8 XML/JSON，无乱码）",
                                  "信息包元数据不可读或含乱码")

@@ -18,9 +18,10 @@ from ..case_schema import (
     instances,
     parse_datetime,
 )
+from ..problem import Problem
 from .context import CheckContext
 from .engine import Nature, Result, Stage, Verdict, check
-from .items_metadata import conclude, listed_files, problem, unreadable
+from .items_metadata import conclude, listed_files, unreadable
 
 STEP_RANK = {step: rank for rank, step in enumerate(SUBMISSION_STEPS)}
 TRAIL_STAGES = (Stage.GD, Stage.YJ)
@@ -40,7 +41,7 @@ def _label(jp: str, event: Any) -> str:
 
 def _no_trail(what: str) -> Verdict:
     return Verdict.fail(f"case.json 的 events 缺失或不是数组，无法检测{what}",
-                        [{"path": "$.events", "note": "过程信息缺失"}])
+                        [Problem("process.no_events", "$.events", note="过程信息缺失")])
 
 
 @check("GD-2-5", Nature.INTEGRITY, "过程信息完整性检测", stages=TRAIL_STAGES)
@@ -50,20 +51,23 @@ def process_trail(ctx: CheckContext) -> Verdict:
     events = _events(ctx)
     if events is None:
         return _no_trail("过程信息")
-    problems: list[dict[str, Any]] = []
+    problems: list[Problem] = []
     steps: list[tuple[str, str, str]] = []  # (json path, label, step) of well-formed steps
     for jp, event in events:
         label = _label(jp, event)
         if not isinstance(event, dict):
-            problems.append(problem(jp, "业务行为", "对象", event, f"{jp} 不是业务行为对象"))
+            problems.append(Problem("process.event_not_object", jp, field="业务行为", expected="对象",
+                                    found=event, note=f"{jp} 不是业务行为对象"))
             continue
         step = event.get("step")
         if step == "archive":
-            problems.append(problem(f"{jp}.step", "业务环节", " / ".join(SUBMISSION_STEPS), step,
-                                    f"{label}：存档环节由 Dangan 归档时追加，提交中不得包含"))
+            problems.append(Problem("process.archive_step_submitted", f"{jp}.step",
+                                    field="业务环节", expected=" / ".join(SUBMISSION_STEPS),
+                                    found=step, note=f"{label}：存档环节由 Dangan 归档时追加，提交中不得包含"))
         elif step not in STEP_RANK:
-            problems.append(problem(f"{jp}.step", "业务环节", " / ".join(SUBMISSION_STEPS), step,
-                                    f"{label}：业务环节 {step!r} 不是引导/受理/办理/反馈之一"))
+            problems.append(Problem("process.unknown_step", f"{jp}.step", field="业务环节",
+                                    expected=" / ".join(SUBMISSION_STEPS), found=step,
+                                    note=f"{label}：业务环节 {step!r} 不是引导/受理/办理/反馈之一"))
         else:
             steps.append((jp, label, step))
         problems.extend(_actor_problems(jp, label, event.get("actor")))
@@ -74,73 +78,85 @@ def process_trail(ctx: CheckContext) -> Verdict:
                                  "过程信息不完整")
 
 
-def _actor_problems(jp: str, label: str, actor: Any) -> list[dict[str, Any]]:
+def _actor_problems(jp: str, label: str, actor: Any) -> list[Problem]:
     if not isinstance(actor, dict):
-        return [problem(f"{jp}.actor", "行为人", "对象（id、name、role）", actor,
-                        f"{label}：缺少行为人")]
+        return [Problem("process.actor_missing", f"{jp}.actor", field="行为人",
+                        expected="对象（id、name、role）", found=actor, note=f"{label}：缺少行为人")]
     out = []
     for key, name in (("id", "行为人标识"), ("name", "行为人姓名"), ("role", "行为人角色")):
         value = actor.get(key)
         if not isinstance(value, str) or not value.strip():
-            out.append(problem(f"{jp}.actor.{key}", name, "非空字符串", value, f"{label}：缺少{name}"))
+            out.append(Problem("process.actor_incomplete", f"{jp}.actor.{key}", field=name,
+                               expected="非空字符串", found=value, note=f"{label}：缺少{name}"))
     return out
 
 
-def _order_problems(steps: list[tuple[str, str, str]], case: dict[str, Any]) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
+def _order_problems(steps: list[tuple[str, str, str]], case: dict[str, Any]) -> list[Problem]:
+    out: list[Problem] = []
     highest = -1
     for jp, label, step in steps:
         rank = STEP_RANK[step]
         if rank < highest:
-            out.append(problem(f"{jp}.step", "业务环节", f"不早于{STEP_NAMES[SUBMISSION_STEPS[highest]]}",
-                               step, f"{label}：{STEP_NAMES[step]}环节出现在"
+            out.append(Problem("process.step_order", f"{jp}.step", field="业务环节",
+                               expected=f"不早于{STEP_NAMES[SUBMISSION_STEPS[highest]]}",
+                               found=step,
+                               note=f"{label}：{STEP_NAMES[step]}环节出现在"
                                      f"{STEP_NAMES[SUBMISSION_STEPS[highest]]}环节之后，顺序错误"))
         highest = max(highest, rank)
     count = {s: sum(1 for _, _, st in steps if st == s) for s in SUBMISSION_STEPS}
     if count["lead"] > 1:
-        out.append(problem("$.events", "业务环节", "引导至多 1 次", count["lead"],
-                           f"引导环节出现 {count['lead']} 次，应至多 1 次"))
+        out.append(Problem("process.lead_repeated", "$.events", field="业务环节",
+                           expected="引导至多 1 次", found=count["lead"],
+                           note=f"引导环节出现 {count['lead']} 次，应至多 1 次"))
     if count["accept"] == 0:
-        out.append(problem("$.events", "业务环节", "至少 1 个受理", 0, "缺少受理环节"))
+        out.append(Problem("process.accept_missing", "$.events", field="业务环节",
+                           expected="至少 1 个受理", found=0, note="缺少受理环节"))
     result = case.get("result")
     outcome = result.get("outcome") if isinstance(result, dict) else None
     if count["handle"] == 0 and outcome != "not_accepted":
-        out.append(problem("$.events", "业务环节", "至少 1 个办理", 0,
-                           f"缺少办理环节（办理结论为{OUTCOME_NAMES.get(outcome, outcome)}）"))
+        out.append(Problem("process.handle_missing", "$.events", field="业务环节",
+                           expected="至少 1 个办理", found=0,
+                           note=f"缺少办理环节（办理结果为{OUTCOME_NAMES.get(outcome, outcome)}）"))
     if count["handle"] and outcome == "not_accepted":
         labels = "、".join(lb for _, lb, st in steps if st == "handle")
-        out.append(problem("$.events", "业务环节", "不予受理的办件无办理环节", count["handle"],
-                           f"办理结论为不予受理，却有办理环节（{labels}）"))
+        out.append(Problem("process.handle_on_refusal", "$.events", field="业务环节",
+                           expected="不予受理的办件无办理环节", found=count["handle"],
+                           note=f"办理结果为不予受理，却有办理环节（{labels}）"))
     if count["feedback"] == 0:
-        out.append(problem("$.events", "业务环节", "恰好 1 个反馈且在最后", 0, "缺少反馈环节"))
+        out.append(Problem("process.feedback_missing", "$.events", field="业务环节",
+                           expected="恰好 1 个反馈且在最后", found=0, note="缺少反馈环节"))
     elif count["feedback"] > 1:
         labels = "、".join(lb for _, lb, st in steps if st == "feedback")
-        out.append(problem("$.events", "业务环节", "恰好 1 个反馈", count["feedback"],
-                           f"反馈环节出现 {count['feedback']} 次（{labels}），应恰好 1 次"))
+        out.append(Problem("process.feedback_repeated", "$.events", field="业务环节",
+                           expected="恰好 1 个反馈", found=count["feedback"],
+                           note=f"反馈环节出现 {count['feedback']} 次（{labels}），应恰好 1 次"))
     elif steps and steps[-1][2] != "feedback":
-        out.append(problem(f"{steps[-1][0]}.step", "业务环节", "最后一个环节为反馈", steps[-1][2],
-                           f"{steps[-1][1]}：反馈之后还有{STEP_NAMES[steps[-1][2]]}环节"))
+        out.append(Problem("process.feedback_not_last", f"{steps[-1][0]}.step", field="业务环节",
+                           expected="最后一个环节为反馈", found=steps[-1][2],
+                           note=f"{steps[-1][1]}：反馈之后还有{STEP_NAMES[steps[-1][2]]}环节"))
     return out
 
 
-def _time_problems(events: list[tuple[str, Any]]) -> list[dict[str, Any]]:
+def _time_problems(events: list[tuple[str, Any]]) -> list[Problem]:
     out, previous = [], None
     for jp, event in events:
         if not isinstance(event, dict):
             continue
         at = parse_datetime(event.get("at"))
         if at is None:
-            out.append(problem(f"{jp}.at", "行为时间", "带时区的日期时间", event.get("at"),
-                               f"{_label(jp, event)}：行为时间缺失或无效"))
+            out.append(Problem("process.time_missing", f"{jp}.at", field="行为时间",
+                               expected="带时区的日期时间", found=event.get("at"),
+                               note=f"{_label(jp, event)}：行为时间缺失或无效"))
             continue
         if previous is not None and at < previous[0]:
-            out.append(problem(f"{jp}.at", "行为时间", f"不早于{previous[1]}", event["at"],
-                               f"{_label(jp, event)}：行为时间早于{previous[1]}"))
+            out.append(Problem("process.time_order", f"{jp}.at", field="行为时间",
+                               expected=f"不早于{previous[1]}", found=event["at"],
+                               note=f"{_label(jp, event)}：行为时间早于{previous[1]}"))
         previous = (at, _label(jp, event))
     return out
 
 
-def _refusal_problems(ctx: CheckContext, events: list[tuple[str, Any]]) -> list[dict[str, Any]]:
+def _refusal_problems(ctx: CheckContext, events: list[tuple[str, Any]]) -> list[Problem]:
     """A case not accepted must carry its refusal notice on an accept step."""
     result = ctx.case.get("result")
     if not isinstance(result, dict) or result.get("outcome") != "not_accepted":
@@ -150,8 +166,8 @@ def _refusal_problems(ctx: CheckContext, events: list[tuple[str, Any]]) -> list[
         if isinstance(event, dict) and event.get("step") == "accept" and isinstance(event.get("files"), list):
             if any(kinds.get(fid) == "refusal_notice" for fid in event["files"] if isinstance(fid, str)):
                 return []
-    return [problem("$.events", "相关文件", "受理环节附不予受理决定书", "无",
-                    "办理结论为不予受理，但没有受理环节附有不予受理决定书")]
+    return [Problem("process.refusal_notice_missing", "$.events", field="相关文件",
+                    expected="受理环节附不予受理决定书", found="无", note="办理结果为不予受理，但没有受理环节附有不予受理决定书")]
 
 
 @check("GD-2-6", Nature.INTEGRITY, "连续性元数据项检测", stages=TRAIL_STAGES)
@@ -161,26 +177,28 @@ def continuity(ctx: CheckContext) -> Verdict:
     events = _events(ctx)
     if events is None:
         return _no_trail("行为序号连续性")
-    failures: list[dict[str, Any]] = []
+    failures: list[Problem] = []
     seqs: list[int] = []
     for n, (jp, event) in enumerate(events, start=1):
         seq = event.get("seq") if isinstance(event, dict) else None
         if not isinstance(seq, int) or isinstance(seq, bool):
-            failures.append(problem(f"{jp}.seq", "行为序号", n, seq, f"{jp} 的行为序号缺失或不是整数"))
+            failures.append(Problem("process.seq_invalid", f"{jp}.seq", field="行为序号",
+                                    expected=n, found=seq, note=f"{jp} 的行为序号缺失或不是整数"))
             continue
         if seq != n:
-            failures.append(problem(f"{jp}.seq", "行为序号", n, seq,
-                                    f"第 {n} 个业务行为的序号为 {seq}，应为 {n}"))
+            failures.append(Problem("process.seq_wrong", f"{jp}.seq", field="行为序号", expected=n,
+                                    found=seq, note=f"第 {n} 个业务行为的序号为 {seq}，应为 {n}"))
         seqs.append(seq)
     present = set(seqs)
     gaps = [s for s in range(1, max(present, default=0) + 1) if s not in present]
     if gaps:
-        failures.append(problem("$.events", "行为序号", "1…n 无间断", gaps,
-                                f"行为序号缺号：{'、'.join(map(str, gaps))}"))
+        failures.append(Problem("process.seq_gap", "$.events", field="行为序号", expected="1…n 无间断",
+                                found=gaps, note=f"行为序号缺号：{'、'.join(map(str, gaps))}"))
     dups = sorted({s for s in seqs if seqs.count(s) > 1})
     if dups:
-        failures.append(problem("$.events", "行为序号", "不重复", dups,
-                                f"行为序号重复：{'、'.join(map(str, dups))}"))
+        failures.append(Problem("process.seq_duplicate", "$.events", field="行为序号",
+                                expected="不重复", found=dups,
+                                note=f"行为序号重复：{'、'.join(map(str, dups))}"))
     order = _file_order_problems(ctx, events)
     if failures:
         return Verdict.from_problems(failures + order, "", "行为序号不连续")
@@ -188,7 +206,7 @@ def continuity(ctx: CheckContext) -> Verdict:
                                  "文件排列顺序与办理过程不一致", result_on_problems=Result.WARN)
 
 
-def _file_order_problems(ctx: CheckContext, events: list[tuple[str, Any]]) -> list[dict[str, Any]]:
+def _file_order_problems(ctx: CheckContext, events: list[tuple[str, Any]]) -> list[Problem]:
     """Files should follow the trail: ordered by the first event that references them."""
     first: dict[str, int] = {}
     for n, (_, event) in enumerate(events):
@@ -204,8 +222,9 @@ def _file_order_problems(ctx: CheckContext, events: list[tuple[str, Any]]) -> li
         pos = first[fid]
         if pos < latest[0]:
             label = _label(*events[pos])
-            out.append(problem(jp, "文件顺序", f"排在文件 {latest[1]} 之前", fid,
-                               f"文件 {fid}（首见于{label}）排在后续环节的文件 {latest[1]} 之后"))
+            out.append(Problem("process.file_order", jp, field="文件顺序",
+                               expected=f"排在文件 {latest[1]} 之前", found=fid,
+                               note=f"文件 {fid}（首见于{label}）排在后续环节的文件 {latest[1]} 之后"))
         else:
             latest = (pos, fid)
     return out
@@ -222,21 +241,25 @@ def event_file_references(ctx: CheckContext) -> Verdict:
     missing, referenced, unassessed = [], set(), []
     for jp, entry in instances(ctx.case, "files[]"):
         if not isinstance(entry, dict) or not isinstance(entry.get("id"), str):
-            unassessed.append(problem(jp, "电子文件", "带标识的文件对象", "无法读取",
-                                      f"{jp} 没有可读的文件标识，无法检测其关联"))
+            unassessed.append(Problem("process.file_unreadable", jp, field="电子文件",
+                                      expected="带标识的文件对象", found="无法读取",
+                                      note=f"{jp} 没有可读的文件标识，无法检测其关联"))
     for jp, event in events:
         refs = event.get("files") if isinstance(event, dict) else None
         if not isinstance(refs, list):
-            unassessed.append(problem(jp, "相关文件", "数组", "缺失或类型错误",
-                                      f"{_label(jp, event)} 没有可读的相关文件列表，无法检测其关联"))
+            unassessed.append(Problem("process.event_files_unreadable", jp, field="相关文件",
+                                      expected="数组", found="缺失或类型错误",
+                                      note=f"{_label(jp, event)} 没有可读的相关文件列表，无法检测其关联"))
         for n, fid in enumerate(refs if isinstance(refs, list) else []):
             if isinstance(fid, str):
                 referenced.add(fid)
             if not isinstance(fid, str) or fid not in ids:
-                missing.append(problem(f"{jp}.files[{n}]", "相关文件标识", "files 中的文件标识", fid,
-                                       f"{_label(jp, event)} 引用的文件 {fid} 不在文件清单中"))
-    unreferenced = [problem(f"{jp}.id", "文件标识", "至少被一个业务行为引用", e["id"],
-                            f"文件 {e['id']} 未被任何业务行为引用")
+                missing.append(Problem("process.file_reference_unknown", f"{jp}.files[{n}]",
+                                       field="相关文件标识", expected="files 中的文件标识", found=fid,
+                                       note=f"{_label(jp, event)} 引用的文件 {fid} 不在文件清单中"))
+    unreferenced = [Problem("process.file_unreferenced", f"{jp}.id", field="文件标识",
+                            expected="至少被一个业务行为引用", found=e["id"],
+                            note=f"文件 {e['id']} 未被任何业务行为引用")
                     for jp, e in listed_files(ctx) if isinstance(e.get("id"), str) and e["id"] not in referenced]
     if missing:
         return Verdict.from_problems(missing + unreferenced + unassessed, "", "过程信息引用了不存在的文件")
@@ -254,14 +277,16 @@ def filing_scope(ctx: CheckContext) -> Verdict:
     rule = ctx.filing_rules.get(code) if isinstance(code, str) else None
     if rule is None:
         return Verdict.fail(f"事项编码 {code} 不在归档配置中，无法确定归档范围",
-                            [{"path": "$.service_item.code", "found": code, "note": "无归档配置"}])
+                            [Problem("process.no_filing_rule", "$.service_item.code", found=code,
+                                     note="无归档配置")])
     if outcome not in OUTCOME_NAMES:
-        return Verdict.fail(f"办理结论 {outcome!r} 无效，无法确定归档范围",
-                            [{"path": "$.result.outcome", "found": outcome, "note": "办理结论无效"}])
+        return Verdict.fail(f"办理结果 {outcome!r} 无效，无法确定归档范围",
+                            [Problem("process.outcome_invalid", "$.result.outcome", found=outcome,
+                                     note="办理结果无效")])
     required = tuple(rule.required_documents.get(outcome, ()))
     present = {e.get("kind") for _, e in listed_files(ctx)}
-    problems = [problem("$.files", "文件类别", kind, "缺失",
-                        f"缺少{DOCUMENT_KIND_NAMES.get(kind, kind)}（{kind}）")
+    problems = [Problem("process.document_missing", "$.files", field="文件类别", expected=kind,
+                        found="缺失", note=f"缺少{DOCUMENT_KIND_NAMES.get(kind, kind)}（{kind}）")
                 for kind in required if kind not in present]
     names = "、".join(DOCUMENT_KIND_NAMES.get(k, k) for k in required) or "无"
     return Verdict.from_problems(

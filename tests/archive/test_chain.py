@@ -113,6 +113,7 @@ def test_edited_catalogue_rows_are_named(archive: Archive, filed: str) -> None:
     fields = {p["field"] for p in found["catalogue"].evidence}
     assert {"title", "parties", "events"} <= fields
     assert any(f.startswith("files[") and f.endswith(".sha256") for f in fields)
+    assert {p["code"] for p in found["catalogue"].evidence} == {"catalogue.mismatch"}
     assert "伪造题名" in found["catalogue"].message
 
 
@@ -123,7 +124,8 @@ def test_edited_receipt_in_catalogue_fails(archive: Archive, filed: str) -> None
     doc["archived_at"] = "2020-01-01T00:00:00Z"  # back-dated
     sql(archive, "UPDATE items SET receipt = :r", r=json.dumps(doc, ensure_ascii=False))
     assert failed(archive, filed) == {"catalogue"}
-    assert "回执签名无效" in steps(archive, filed)["catalogue"].message
+    evidence = steps(archive, filed)["catalogue"].evidence
+    assert [p["code"] for p in evidence] == ["receipt.signature"]
 
 
 def test_edited_audit_entry_fails_the_log_step(archive: Archive, filed: str) -> None:

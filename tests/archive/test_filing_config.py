@@ -109,8 +109,8 @@ def test_unknown_retention_names_item_and_field(tmp_path):
     assert err.code == "config.filing"
     first = json.loads(PACKAGED.read_text(encoding="utf-8"))["items"][0]
     assert first["code"] in err.message and "retention" in err.message and "保管期限" in err.message
-    assert err.details == [
-        {"item": first["code"], "field": "retention", "note": err.details[0]["note"], "found": "D20"}
+    assert [(d["code"], d["item"], d["field"], d["found"]) for d in err.details] == [
+        ("config.item_field", first["code"], "retention", "D20")
     ]
 
 
@@ -124,6 +124,7 @@ def test_every_problem_is_listed(tmp_path):
     with pytest.raises(FilingConfigError) as info:
         load_filing_config(_broken(tmp_path, mutate))
     fields = [d["field"] for d in info.value.details]
+    assert "config.duplicate_code" in {d["code"] for d in info.value.details}
     assert "code" in fields and "category" in fields
     assert "required_documents.approved" in fields and "required_documents.withdrawn" in fields
     assert "重复" in info.value.message and "selfie" in info.value.message
@@ -140,5 +141,6 @@ def test_not_accepted_without_refusal_notice_is_refused(tmp_path):
 def test_not_json_says_where(tmp_path):
     path = tmp_path / "bad.json"
     path.write_text('{"version": "1",\n "items": [', encoding="utf-8")
-    with pytest.raises(FilingConfigError, match="不是合法 JSON（第 2 行"):
+    with pytest.raises(FilingConfigError, match="不是合法 JSON（第 2 行") as info:
         load_filing_config(path)
+    assert [(d["code"], d["line"]) for d in info.value.details] == [("config.not_json", 2)]

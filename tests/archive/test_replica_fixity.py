@@ -230,7 +230,8 @@ def test_edited_catalogue_row_is_reported_not_repaired(
     [item] = fixity.audit(archive, cycle_days=0).items
     assert item.outcome == "catalogue_mismatch" and item.catalogue_status == "mismatch"
     assert {c.status for c in item.copies.values()} == {"ok"}
-    assert any(p.get("field") == "title" for p in item.catalogue_problems)
+    assert any(p["field"] == "title" and p["code"] == "catalogue.mismatch"
+               for p in item.catalogue_problems)
     assert entries(archive, "replica:repair") == []
 
 

@@ -140,6 +140,7 @@ def test_every_error_is_reported_with_path_and_chinese_note() -> None:
     assert errors[("$.title", "maxLength")]["found"] == "201 字符"
     assert "经办机构代码" in errors[("$.agency.code", "required")]["note"]
     assert errors[("$.files[0].size", "type")]["expected"] == "整数"
+    assert all(e["code"] == f"schema.{kw}" for (_, kw), e in errors.items())
 
 
 def test_supersedes_requires_correction_reason() -> None:

@@ -125,3 +125,31 @@ def test_an_archivist_reads_the_report_of_a_rejected_case(runner, archive, make_
     assert code == 0 and "GD-1-1-2" in out and "不通过" in out
     code, out = run(runner, archive.home, "rejections", "no-such-case")
     assert code == 2 and "没有" in out
+
+
+def test_show_prints_labels_not_codes(runner, archive, make_case):
+    """A clerk reads 办理渠道 窗口 and 办理结果 准予, never window or approved."""
+    from dangan.packages import vocabulary as V
+
+    home = archive.home
+    code, out = run(runner, home, "ingest", str(make_case()), "--json")
+    assert code == 0, out
+    ref = json.loads(out)["archival_code"]
+    shown = json.loads(run(runner, home, "show", ref, "--json")[1])
+    code, out = run(runner, home, "show", ref)
+    assert code == 0
+    assert f"办理渠道 {V.CHANNELS[shown['channel']]}" in out
+    assert f"办理结果 {V.OUTCOMES[shown['outcome']]}" in out
+    assert f"第 1 版，{V.RECORD_STATUSES[shown['status']]}" in out
+    for p in shown["parties"]:
+        assert V.ID_TYPES[p["id_type"]] in out
+    for raw in (shown["channel"], shown["outcome"], shown["status"], "resident_id", "applicant"):
+        assert raw not in out.split(), raw
+        assert f" {raw} " not in out and f"（{raw} " not in out
+
+
+def test_config_service_items_names_outcomes_and_documents(runner, tmp_path):
+    code, out = run(runner, tmp_path / "h", "config", "service-items")
+    assert code == 0
+    assert "准予：" in out and "不予受理：" in out and "不予受理决定书" in out
+    assert "approved:" not in out and "refusal_notice" not in out

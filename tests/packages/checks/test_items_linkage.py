@@ -31,7 +31,9 @@ def test_extension_inconsistent_with_media_type_warns(tmp_path) -> None:
     case["files"][1]["path"] = "02-id-card.png"  # declared image/jpeg
     verdict = run("GD-1-10", build(tmp_path, case, files))
     assert verdict.result is Result.WARN
-    assert verdict.evidence[0]["path"] == "$.files[1].path" and "image/jpeg" in verdict.message
+    assert [(e["code"], e["path"]) for e in verdict.evidence] == [
+        ("linkage.extension_mismatch", "$.files[1].path")]
+    assert "image/jpeg" in verdict.message
 
 
 @pytest.mark.parametrize(
@@ -55,15 +57,16 @@ def test_unsafe_and_missing_files_are_all_named(tmp_path) -> None:
     verdict = run("GD-1-11", build(tmp_path, case, files))
     assert verdict.result is Result.FAIL
     assert {e["path"] for e in verdict.evidence} == {"$.files[0].path", "$.files[1].path"}
-    assert "不安全" in verdict.message and "files/missing.jpg 不在提交中" in verdict.message
+    assert {(e["code"], e["path"]) for e in verdict.evidence} == {
+        ("linkage.path_unsafe", "$.files[0].path"), ("linkage.file_absent", "$.files[1].path")}
 
 
 def test_unlisted_file_and_extra_entry_are_named(tmp_path) -> None:
     opts = Options(extra_files={"notes.txt": b"draft"}, extra_entries=["Thumbs.db"])
     verdict = run("GD-4-3", build(tmp_path, opts=opts))
     assert verdict.result is Result.FAIL
-    assert "files/notes.txt 未在 case.json 中登记" in verdict.message
-    assert "Thumbs.db" in verdict.message
+    assert {(e["code"], e["path"]) for e in verdict.evidence} == {
+        ("linkage.file_unlisted", "files/notes.txt"), ("linkage.extra_entry", "Thumbs.db")}
 
 
 def test_file_count_mismatch(tmp_path) -> None:
@@ -86,4 +89,5 @@ def test_total_bytes_cannot_be_counted_with_a_bad_size(tmp_path) -> None:
     case = make_case()
     case["files"][1]["size"] = "large"
     verdict = run("GD-2-2", build(tmp_path, case))
-    assert verdict.result is Result.FAIL and "$.files[1]" in verdict.message
+    assert verdict.result is Result.FAIL
+    assert ("linkage.size_unusable", "$.files[1].size") in {(e["code"], e["path"]) for e in verdict.evidence}

@@ -22,6 +22,10 @@ def _paths(verdict) -> set[str]:
     return {e["path"] for e in verdict.evidence}
 
 
+def _codes(verdict) -> set[str]:
+    return {e["code"] for e in verdict.evidence}
+
+
 def test_length_limits(tmp_path) -> None:
     case = make_case()
     case["title"] = "题" * 201
@@ -30,7 +34,8 @@ def test_length_limits(tmp_path) -> None:
     verdict = run("GD-1-2", build(tmp_path, case))
     assert verdict.result is Result.FAIL
     assert _paths(verdict) == {"$.title", "$.events[0].action"}
-    assert "题名（$.title）长 201 字符，超过 200 字符" in verdict.message
+    assert _codes(verdict) == {"case.too_long"}
+    assert {e["found"] for e in verdict.evidence if e["path"] == "$.title"} == {"201 字符"}
 
 
 def test_types_and_formats(tmp_path) -> None:
@@ -45,6 +50,8 @@ def test_types_and_formats(tmp_path) -> None:
     assert verdict.result is Result.FAIL
     assert _paths(verdict) == {"$.accepted_at", "$.files[0].size", "$.files[2].sha256",
                                "$.case_id", "$.security.personal_info", "$.remark"}
+    assert _codes(verdict) == {"case.bad_datetime", "case.wrong_type", "case.bad_pattern",
+                               "case.unknown_element"}
 
 
 def test_value_ranges(tmp_path) -> None:
@@ -56,18 +63,21 @@ def test_value_ranges(tmp_path) -> None:
     verdict = run("GD-1-4", build(tmp_path, case))
     assert verdict.result is Result.FAIL
     assert _paths(verdict) == {"$.channel", "$.insurance[1]", "$.files[1].kind", "$.events[0].seq"}
+    assert _codes(verdict) == {"case.value_not_allowed", "case.below_minimum"}
 
 
 def test_service_item_must_be_configured_with_its_name(tmp_path) -> None:
     case = make_case()
     case["service_item"]["name"] = "养老保险登记"
     verdict = run("GD-1-4", build(tmp_path, case))
-    assert verdict.result is Result.FAIL and "与归档配置" in verdict.message
+    assert verdict.result is Result.FAIL and _codes(verdict) == {"case.service_item_name"}
     case["service_item"]["code"] = "SI-XX-9999"
     verdict = run("GD-1-4", build(tmp_path / "b", case))
-    assert "SI-XX-9999 不在归档配置中" in verdict.message
+    assert [(e["code"], e["found"]) for e in verdict.evidence] == [
+        ("case.service_item_unknown", "SI-XX-9999")]
     verdict = run("GD-1-4", build(tmp_path / "c", opts=Options(filing_rules={})))
-    assert verdict.result is Result.FAIL and "未提供归档配置" in verdict.message
+    assert verdict.result is Result.FAIL and _codes(verdict) == {"case.service_item_unknown"}
+    assert "未提供归档配置" in verdict.message  # says why, not only that the code is unknown
 
 
 def test_plausibility(tmp_path) -> None:
@@ -82,7 +92,9 @@ def test_plausibility(tmp_path) -> None:
     paths = _paths(verdict)
     assert {"$.completed_at", "$.events[2].at", "$.files[1].size", "$.files[0].pages",
             "$.files[3].created_at"} <= paths
-    assert "办结时间早于受理时间" in verdict.message
+    assert _codes(verdict) == {"case.completed_before_accepted", "case.event_out_of_order",
+                               "case.event_after_completion", "case.not_positive",
+                               "case.time_in_future"}
 
 
 def test_times_in_the_future_and_far_before_acceptance(tmp_path) -> None:
@@ -91,6 +103,7 @@ def test_times_in_the_future_and_far_before_acceptance(tmp_path) -> None:
     case["events"][0]["at"] = "2022-12-01T09:00:00+08:00"
     verdict = run("GD-1-5", build(tmp_path, case))
     assert _paths(verdict) == {"$.completed_at", "$.events[0].at"}
+    assert _codes(verdict) == {"case.time_in_future", "case.event_too_early"}
     case["completed_at"] = "2024-03-10T16:04:00+08:00"  # within the 5-minute clock skew
     case["events"][0]["at"] = "2023-03-05T09:00:00+08:00"
     assert run("GD-1-5", build(tmp_path / "b", case)).result is Result.PASS
@@ -105,7 +118,8 @@ def test_zero_width_and_bidi_characters(tmp_path) -> None:
     verdict = run("GD-1-6", build(tmp_path, case))
     assert verdict.result is Result.FAIL
     assert _paths(verdict) == {"$.title", "$.applicant.name", "$.files[0].title", "$.agency.name"}
-    assert "U+200B" in verdict.message and "第 3 个字符" in verdict.message
+    assert _codes(verdict) == {"case.special_char"}
+    assert "U+200B 于第 3 个字符" in {e["found"] for e in verdict.evidence}
 
 
 def test_line_breaks_only_in_multiline_elements(tmp_path) -> None:
@@ -120,7 +134,8 @@ def test_line_breaks_only_in_multiline_elements(tmp_path) -> None:
 def test_unpaired_surrogate_from_json_escape(tmp_path) -> None:
     text = json.dumps(make_case(), ensure_ascii=True).replace("\\u5f20\\u4e09", "\\ud800", 1)
     verdict = run("GD-1-6", build(tmp_path, opts=Options(case_bytes=text.encode())))
-    assert verdict.result is Result.FAIL and "代理码位" in verdict.message
+    assert verdict.result is Result.FAIL and _codes(verdict) == {"case.special_char"}
+    assert any(e["found"].startswith("U+D800") for e in verdict.evidence)
 
 
 def test_wrong_check_digits_name_the_party(tmp_path) -> None:
@@ -131,7 +146,8 @@ def test_wrong_check_digits_name_the_party(tmp_path) -> None:
     verdict = run("DG-1-1", build(tmp_path, case))
     assert verdict.result is Result.FAIL
     assert _paths(verdict) == {"$.applicant.id_number", "$.subjects[1].id_number"}
-    assert "申请人 张三" in verdict.message and "北京某某科技有限公司" in verdict.message
+    assert _codes(verdict) == {"case.id_check_digit"}
+    assert "申请人 张三" in verdict.message and "北京某某科技有限公司" in verdict.message  # who, for a person
     assert "110105********0021" in {e["found"] for e in verdict.evidence}  # masked
 
 
@@ -151,6 +167,7 @@ def test_missing_elements(tmp_path) -> None:
     verdict = run("GD-2-3", build(tmp_path, case))
     assert verdict.result is Result.FAIL
     assert _paths(verdict) == {"$.title", "$.agency.code", "$.events[1].actor"}
+    assert _codes(verdict) == {"case.element_missing"}
 
 
 def test_empty_mandatory_and_triggered_conditional_items(tmp_path) -> None:
@@ -165,7 +182,9 @@ def test_empty_mandatory_and_triggered_conditional_items(tmp_path) -> None:
     assert verdict.result is Result.FAIL
     assert _paths(verdict) == {"$.title", "$.correction_reason", "$.applicant.id_number",
                                "$.subjects[0].id_type"}
-    assert "填写被更正版本时必填" in verdict.message
+    assert {e["path"]: e["code"] for e in verdict.evidence}["$.correction_reason"] == \
+        "case.conditional_empty"
+    assert _codes(verdict) == {"case.mandatory_empty", "case.conditional_empty"}
 
 
 def test_event_files_may_be_empty(tmp_path) -> None:

@@ -26,6 +26,11 @@ def _trail(tmp_path, case):
     return run("GD-2-5", build(tmp_path, case))
 
 
+def _found(verdict) -> set[tuple[str, str]]:
+    """(code, path) of every problem reported."""
+    return {(e["code"], e["path"]) for e in verdict.evidence}
+
+
 def _renumber(case) -> None:
     for n, event in enumerate(case["events"], start=1):
         event["seq"] = n
@@ -39,14 +44,14 @@ def test_handle_before_accept_is_out_of_order(tmp_path) -> None:
     _renumber(case)
     verdict = _trail(tmp_path, case)
     assert verdict.result is Result.FAIL
-    assert "序号 3：受理环节出现在办理环节之后" in verdict.message
+    assert _found(verdict) == {("process.step_order", "$.events[2].step")}
 
 
 def test_missing_feedback(tmp_path) -> None:
     case = make_case()
     case["events"].pop()
     verdict = _trail(tmp_path, case)
-    assert verdict.result is Result.FAIL and "缺少反馈环节" in verdict.message
+    assert verdict.result is Result.FAIL and _found(verdict) == {("process.feedback_missing", "$.events")}
 
 
 def test_feedback_must_be_last_and_once(tmp_path) -> None:
@@ -54,17 +59,19 @@ def test_feedback_must_be_last_and_once(tmp_path) -> None:
     extra = dict(case["events"][3], seq=6, at="2024-03-05T16:00:00+08:00")
     case["events"].append(extra)
     verdict = _trail(tmp_path, case)
-    assert "序号 6：办理环节出现在反馈环节之后" in verdict.message
+    assert ("process.step_order", "$.events[5].step") in _found(verdict)
     case["events"][-1]["step"] = "feedback"
     verdict = _trail(tmp_path / "b", case)
-    assert "反馈环节出现 2 次（序号 5、序号 6）" in verdict.message
+    assert ("process.feedback_repeated", "$.events") in _found(verdict)
+    assert "反馈环节出现 2 次（序号 5、序号 6）" in verdict.message  # names both, for a person
 
 
 def test_archive_step_is_dangans_own(tmp_path) -> None:
     case = make_case()
     case["events"].append(dict(case["events"][-1], seq=6, step="archive"))
     verdict = _trail(tmp_path, case)
-    assert verdict.result is Result.FAIL and "序号 6：存档环节由 Dangan 归档时追加" in verdict.message
+    assert verdict.result is Result.FAIL
+    assert ("process.archive_step_submitted", "$.events[5].step") in _found(verdict)
 
 
 def test_accept_and_handle_required(tmp_path) -> None:
@@ -72,7 +79,7 @@ def test_accept_and_handle_required(tmp_path) -> None:
     case["events"] = [e for e in case["events"] if e["step"] not in ("accept", "handle")]
     _renumber(case)
     verdict = _trail(tmp_path, case)
-    assert "缺少受理环节" in verdict.message and "缺少办理环节" in verdict.message
+    assert {"process.accept_missing", "process.handle_missing"} <= {c for c, _ in _found(verdict)}
 
 
 def _not_accepted_case(with_refusal: bool):
@@ -97,9 +104,13 @@ def test_not_accepted_case_needs_no_handle_but_a_refusal_notice(tmp_path) -> Non
         assert verdict.result is Result.PASS, (code, verdict.message)
     case, files = _not_accepted_case(with_refusal=False)
     verdict = run("GD-2-5", build(tmp_path / "x", case, files))
-    assert verdict.result is Result.FAIL and "不予受理决定书" in verdict.message
+    assert verdict.result is Result.FAIL
+    assert _found(verdict) == {("process.refusal_notice_missing", "$.events")}
     verdict = run("GD-2-9", build(tmp_path / "y", case, files))
-    assert verdict.result is Result.FAIL and "缺少不予受理决定书（refusal_notice）" in verdict.message
+    assert verdict.result is Result.FAIL
+    assert [(e["code"], e["expected"]) for e in verdict.evidence] == [
+        ("process.document_missing", "refusal_notice")]
+    assert "缺少不予受理决定书（refusal_notice）" in verdict.message  # the label, then the code
 
 
 def test_actor_fields_are_required(tmp_path) -> None:
@@ -108,14 +119,15 @@ def test_actor_fields_are_required(tmp_path) -> None:
     del case["events"][3]["actor"]
     verdict = _trail(tmp_path, case)
     assert {e["path"] for e in verdict.evidence} == {"$.events[2].actor.name", "$.events[3].actor"}
-    assert "序号 3：缺少行为人姓名" in verdict.message
+    assert {c for c, _ in _found(verdict)} == {"process.actor_incomplete", "process.actor_missing"}
 
 
 def test_event_times_must_not_go_back(tmp_path) -> None:
     case = make_case()
     case["events"][3]["at"] = "2024-03-02T10:00:00+08:00"
     verdict = _trail(tmp_path, case)
-    assert verdict.result is Result.FAIL and "序号 4：行为时间早于序号 3" in verdict.message
+    assert verdict.result is Result.FAIL
+    assert _found(verdict) == {("process.time_order", "$.events[3].at")}
 
 
 def test_seq_gaps_and_duplicates(tmp_path) -> None:
@@ -124,7 +136,8 @@ def test_seq_gaps_and_duplicates(tmp_path) -> None:
     case["events"][4]["seq"] = 7
     verdict = run("GD-2-6", build(tmp_path, case))
     assert verdict.result is Result.FAIL
-    assert "行为序号缺号：3、5、6" in verdict.message and "行为序号重复：2" in verdict.message
+    gaps = {e["code"]: e["found"] for e in verdict.evidence if e["path"] == "$.events"}
+    assert gaps == {"process.seq_gap": [3, 5, 6], "process.seq_duplicate": [2]}
 
 
 def test_files_out_of_process_order_warn(tmp_path) -> None:
@@ -133,20 +146,23 @@ def test_files_out_of_process_order_warn(tmp_path) -> None:
     verdict = run("GD-2-6", build(tmp_path, case))
     assert verdict.result is Result.WARN
     assert {e["found"] for e in verdict.evidence} == {"f1", "f2", "f3"}
+    assert {e["code"] for e in verdict.evidence} == {"process.file_order"}
 
 
 def test_event_referencing_unknown_file_fails(tmp_path) -> None:
     case = make_case()
     case["events"][2]["files"] = ["f9"]
     verdict = run("GD-2-8", build(tmp_path, case))
-    assert verdict.result is Result.FAIL and "序号 3 引用的文件 f9 不在文件清单中" in verdict.message
+    assert verdict.result is Result.FAIL
+    assert [(e["code"], e["found"]) for e in verdict.evidence] == [("process.file_reference_unknown", "f9")]
 
 
 def test_unreferenced_file_warns(tmp_path) -> None:
     case = make_case()
     case["events"][3]["files"] = []
     verdict = run("GD-2-8", build(tmp_path, case))
-    assert verdict.result is Result.WARN and "文件 f4 未被任何业务行为引用" in verdict.message
+    assert verdict.result is Result.WARN
+    assert [(e["code"], e["found"]) for e in verdict.evidence] == [("process.file_unreferenced", "f4")]
 
 
 def test_missing_required_document_named_in_chinese(tmp_path) -> None:
@@ -154,8 +170,9 @@ def test_missing_required_document_named_in_chinese(tmp_path) -> None:
     del files["04-decision.pdf"], files["02-id-card.jpg"]
     verdict = run("GD-2-9", build(tmp_path, make_case(files), files))
     assert verdict.result is Result.FAIL
-    assert "缺少身份证明（id_document）" in verdict.message
-    assert "缺少核准/决定书（decision）" in verdict.message
+    assert {(e["code"], e["expected"]) for e in verdict.evidence} == {
+        ("process.document_missing", "id_document"), ("process.document_missing", "decision")}
+    assert "缺少身份证明（id_document）" in verdict.message  # labels from the vocabulary
 
 
 def test_unconfigured_service_item_cannot_pass_scope(tmp_path) -> None:

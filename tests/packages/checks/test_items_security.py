@@ -54,7 +54,8 @@ def test_gd_4_1_warns_with_builtin_scanner_only(tmp_path: Path) -> None:
     ctx = build_context(tmp_path, [(chinese_pdf(tmp_path / "a.pdf"), "a.pdf", PDF)],
                         virus_scanner=BuiltinScanner())
     r = run_item(ctx, "GD-4-1")
-    assert r.result is Result.WARN and "仅内置特征检测" in r.message and not r.blocking
+    assert r.result is Result.WARN and not r.blocking
+    assert [e["code"] for e in r.evidence] == ["security.scanner_limited"]
 
 
 def test_gd_4_1_passes_with_a_full_engine(tmp_path: Path) -> None:
@@ -81,7 +82,8 @@ def test_gd_4_2_fails_on_eicar_plain_and_inside_ofd(tmp_path: Path) -> None:
                                    (chinese_pdf(tmp_path / "c.pdf"), "c.pdf", PDF)])
     r = run_item(ctx, "GD-4-2")
     assert r.result is Result.FAIL and r.blocking
-    assert {e["path"] for e in r.evidence} == {"files/a.pdf", "files/b.ofd"}
+    assert {(e["code"], e["path"]) for e in r.evidence} == {("security.virus", "files/a.pdf"),
+                                                              ("security.virus", "files/b.ofd")}
     assert "EICAR" in r.message
 
 
@@ -97,7 +99,8 @@ def test_gd_4_2_unassessed_is_not_a_pass(tmp_path: Path) -> None:
     ctx = build_context(tmp_path, [(chinese_pdf(tmp_path / "a.pdf"), "a.pdf", PDF)],
                         virus_scanner=BrokenScanner())
     r = run_item(ctx, "GD-4-2")
-    assert r.result is Result.WARN and "扫描超时" in r.message
+    assert r.result is Result.WARN and {e["code"] for e in r.evidence} == {"security.scan_failed"}
+    assert "扫描超时" in r.message  # the scanner's reason reaches the person
 
 
 # --- GD-4-2-2 -------------------------------------------------------------------------
@@ -116,6 +119,7 @@ def test_gd_4_2_2_fails_on_pdf_active_content(tmp_path: Path, maker) -> None:
     ctx = build_context(tmp_path, [(maker(tmp_path / "x.pdf"), "x.pdf", PDF)])
     r = run_item(ctx, "GD-4-2-2")
     assert r.result is Result.FAIL and r.evidence[0]["path"] == "files/x.pdf"
+    assert r.evidence[0]["code"] == "security.active_content"
 
 
 def test_gd_4_2_2_fails_on_xxe_and_billion_laughs(tmp_path: Path) -> None:
@@ -125,7 +129,8 @@ def test_gd_4_2_2_fails_on_xxe_and_billion_laughs(tmp_path: Path) -> None:
                                    (billion_laughs_xml(tmp_path / "b.xml"), "b.xml", XML)])
     r = run_item(ctx, "GD-4-2-2")
     assert r.result is Result.FAIL
-    assert {e["path"] for e in r.evidence} == {"files/a.xml", "files/b.xml"}
+    assert {(e["code"], e["path"]) for e in r.evidence} == {
+        ("security.xml_entities", "files/a.xml"), ("security.xml_entities", "files/b.xml")}
     assert "XXE" in r.message
 
 
@@ -133,7 +138,7 @@ def test_gd_4_2_2_fails_on_xxe_and_billion_laughs(tmp_path: Path) -> None:
 def test_gd_4_2_2_warns_on_ofd_attachments(tmp_path: Path, name: str) -> None:
     ctx = build_context(tmp_path, [(OFD_FIXTURES / name, "a.ofd", OFD)])
     r = run_item(ctx, "GD-4-2-2")
-    assert r.result is Result.WARN and "附件" in r.message
+    assert r.result is Result.WARN and [e["code"] for e in r.evidence] == ["security.attachments"]
 
 
 @pytest.mark.parametrize(
