@@ -36,6 +36,7 @@ from .views.audit import bp as audit_bp
 from .views.auth import bp as auth_bp
 from .views.case import bp as case_bp
 from .views.display import CLASSIFICATION_NAMES, ID_TYPE_NAMES, local_time, mask_id, value_name
+from .views.inspect import bp as inspect_bp
 from .views.search import bp as search_bp
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -95,7 +96,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     login.user_loader(lambda uid: access.load_user(archive, uid))
     login.unauthorized_handler(access.unauthorized)
 
-    for bp in (auth_bp, search_bp, case_bp, admin_bp, audit_bp, api_bp):
+    for bp in (auth_bp, search_bp, case_bp, admin_bp, audit_bp, api_bp,
+               inspect_bp):
         app.register_blueprint(bp)
     app.view_functions["static"] = access.public(app.view_functions["static"])
 

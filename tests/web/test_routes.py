@@ -32,7 +32,8 @@ def app(web):
 
 def concrete(rule, web) -> str:
     """A URL for ``rule`` with its variables filled in (the filed case, a real login)."""
-    values = {"ref": web.case["aip_id"], "login": "clerk1", "filename": "dangan.css"}
+    values = {"ref": web.case["aip_id"], "login": "clerk1", "filename": "dangan.css",
+              "index": "0"}
     return re.sub(r"<(?:[^:>]+:)?([^>]+)>", lambda m: values[m.group(1)], rule.rule)
 
 
