@@ -14,7 +14,14 @@ import click
 
 from dangan.packages.errors import DanganError
 
-from . import commands_archive, commands_audit, commands_ingest, commands_search, commands_verify
+from . import (
+    commands_api,
+    commands_archive,
+    commands_audit,
+    commands_ingest,
+    commands_search,
+    commands_verify,
+)
 from .commands_serve import register as register_serve_command
 from .commands_user import register as register_user_commands
 from .render import emit_json
@@ -54,6 +61,7 @@ commands_audit.register(main)
 commands_verify.register(main)
 register_user_commands(main)
 register_serve_command(main)
+commands_api.register(main)
 
 
 if __name__ == "__main__":  # pragma: no cover
