@@ -15,6 +15,14 @@ from .access import archive, principal, requires
 bp = Blueprint("inspect", __name__, url_prefix="/inspect")
 
 
+@bp.app_context_processor
+def _ocr_progress() -> dict[str, Any]:
+    """The background OCR pass's progress (``dangan demo``), read only when a page asks."""
+    from dangan.search import ocr_background
+
+    return {"ocr_progress": lambda: ocr_background.progress(archive())}
+
+
 @bp.route("/")
 @requires("record.verify")
 def dashboard() -> Any:
