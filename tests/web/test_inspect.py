@@ -72,6 +72,7 @@ def test_dashboard_counts_filed_cases_and_a_rejection_by_check_item(web, inspect
     for code in failed:
         assert f"<code>{code}</code>" in html
     assert "企业职工基本养老保险参保登记" in html
+    assert re.search(r"<p>条目 1 件：已检查 \d+，从未检查 \d+", html)
 
 
 def test_audit_proof_page_shows_verified_inclusion_and_consistency(web, inspector):
