@@ -73,6 +73,7 @@ ACTIONS: dict[str, str] = {
     "fixity:audit": "固定性检查",
     "replica:repair": "副本修复",
     "replica:write": "写入副本",
+    "api:token": "API 令牌签发与撤销",
 }
 
 _HEX_DIGEST = re.compile(r"[0-9a-f]{32,128}")

@@ -42,6 +42,7 @@ PERMISSIONS: dict[str, str] = {
     "user.manage": "管理用户（创建、停用、解锁、重置口令）",
     "config.manage": "管理系统配置",
     "role.grant": "授予和撤销角色",
+    "api.submit": "案件办理系统以自身名义提交办件（仅限系统 API 令牌）",
 }
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {

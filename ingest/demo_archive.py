@@ -13,9 +13,12 @@ from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
 
+from sqlalchemy import select
+
 from dangan.archive import catalogue, keys
 from dangan.archive.config import resolve_home
 from dangan.archive.instance import Archive
+from dangan.archive.permissions import ROLES
 from dangan.packages import signing
 from dangan.search.feed import reindex
 
@@ -47,8 +50,10 @@ def build_demo(
     cases: int = 300,
     seed: int = 20261123,
     workers: int = 2,
+    ocr: bool = True,
     echo: Callable[[str], None] = print,
 ) -> dict[str, int]:
+    """Build the demo archive; ``ocr=False`` indexes without OCR (the caller OCRs later)."""
     root = resolve_home(home)
     archive = (Archive.open(root) if (root / "dangan.toml").exists()
                else Archive.init(root, demo_passphrase=True))
@@ -88,8 +93,8 @@ def build_demo(
         verdict = "已拒收" if o.status == "rejected" else f"未被拒收（{o.status}）"
         echo(f"    {flaw} → {verdict}" + (f"：{o.reason}" if o.reason else ""))
     started = time.perf_counter()
-    echo("  建立全文索引（含扫描件 OCR）…")
-    indexed = reindex(archive, ocr=True, workers=workers,
+    echo("  建立全文索引（含扫描件 OCR）…" if ocr else "  建立全文索引（扫描件 OCR 稍后在后台进行）…")
+    indexed = reindex(archive, ocr=ocr, workers=workers,
                       progress=lambda n, total: echo(f"  已索引 {n}/{total}") if n % 50 == 0
                       else None)
     echo(f"  索引 {indexed} 件，用时 {time.perf_counter() - started:.1f} 秒")
@@ -104,3 +109,35 @@ def build_demo(
     shutil.rmtree(work, ignore_errors=True)
     with archive.db.session() as s:
         return catalogue.counts(s)
+
+
+DEMO_ROLES = ("clerk", "archivist", "appraiser", "inspector", "sysadmin", "secadmin", "auditor")
+
+
+def demo_password(role: str) -> str:
+    return f"Demo-{role}-2026"
+
+
+def create_demo_accounts(home: str | Path | None) -> list[dict[str, str]]:
+    """One demo account per role (login = role name) with a known password and a freshly
+    enrolled TOTP secret; for demos only (the passwords are printed and documented)."""
+    from dangan.archive import accounts, second_factor
+    from dangan.archive.account_models import User
+
+    archive = Archive.open(resolve_home(home))
+    out = []
+    try:
+        with archive.db.session() as s:
+            existing = set(s.scalars(select(User.login)))
+        for role in DEMO_ROLES:
+            login = f"demo-{role}"
+            if login not in existing:
+                accounts.create_user(archive.db, login, f"演示{ROLES[role]}",
+                                     password=demo_password(role), by=None)
+                accounts.grant_role(archive.db, login, role, by=None)
+            uri = second_factor.enrol_totp_at_console(archive.db, login, by=None)
+            out.append({"login": login, "role": role, "password": demo_password(role),
+                        "otpauth": uri})
+    finally:
+        archive.close()
+    return out

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+from typing import Any
 
 from celery import Celery
 from celery.signals import worker_ready
@@ -17,6 +18,7 @@ from dangan.archive.instance import Archive
 from dangan.archive.tasks import BROKER_ENV, make_celery
 
 INDEX_TASK = "dangan.search.index"
+SUBMIT_TASK = "dangan.api.file_submission"
 
 
 def index_case(aip_id: str, home: str | None = None, ocr: bool = True,
@@ -32,9 +34,17 @@ def index_case(aip_id: str, home: str | None = None, ocr: bool = True,
     return aip_id
 
 
+def file_submission(job_id: str, path: str, actor: str, home: str) -> dict[str, Any]:
+    """File a case submitted through the JSON API (``ingest.api_submit``) on a worker."""
+    from .api_submit import file_submission_task
+
+    return file_submission_task(job_id, path, actor, home)
+
+
 def make_worker_app(broker_url: str | None = None, *, queue: str | None = None) -> Celery:
     app = make_celery(broker_url, queue=queue)
     app.task(name=INDEX_TASK, bind=False)(index_case)
+    app.task(name=SUBMIT_TASK, bind=False)(file_submission)
     return app
 
 

@@ -32,10 +32,12 @@ from .render import STEP_NAMES
 from .views import access
 from .views.admin import bp as admin_bp
 from .views.api import bp as api_bp
+from .views.api import load_from_token
 from .views.audit import bp as audit_bp
 from .views.auth import bp as auth_bp
 from .views.case import bp as case_bp
 from .views.display import CLASSIFICATION_NAMES, ID_TYPE_NAMES, local_time, mask_id, value_name
+from .views.inspect import bp as inspect_bp
 from .views.search import bp as search_bp
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -87,15 +89,18 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(
         minutes=app.config["DANGAN_IDLE_MINUTES"])
 
-    CSRFProtect(app)
+    csrf = CSRFProtect(app)
+    csrf.exempt(api_bp)  # the API checks CSRF itself, for session (not token) requests
     login = LoginManager(app)
     login.session_protection = "strong"
     login.login_view = "auth.login"
     login.login_message = "请先登录"
     login.user_loader(lambda uid: access.load_user(archive, uid))
+    login.request_loader(lambda _req: load_from_token(archive))
     login.unauthorized_handler(access.unauthorized)
 
-    for bp in (auth_bp, search_bp, case_bp, admin_bp, audit_bp, api_bp):
+    for bp in (auth_bp, search_bp, case_bp, admin_bp, audit_bp, api_bp,
+               inspect_bp):
         app.register_blueprint(bp)
     app.view_functions["static"] = access.public(app.view_functions["static"])
 
@@ -166,7 +171,7 @@ def _http_error(exc: HTTPException) -> Any:
 
 def _domain_error(exc: DanganError) -> Any:
     status = 404 if exc.code.endswith("not_found") else 403 \
-        if exc.code in ("account.permission_denied",) else 400
+        if exc.code in ("account.permission_denied", "api.source_system_mismatch") else 400
     g.error_details = exc.details
     return _error(status, exc.code, exc.message)
 

@@ -15,6 +15,7 @@ import click
 from dangan.packages.errors import DanganError
 
 from . import (
+    commands_api,
     commands_archive,
     commands_audit,
     commands_ingest,
@@ -63,6 +64,7 @@ commands_verify.register(main)
 register_user_commands(main)
 register_serve_command(main)
 commands_retention.register(main)
+commands_api.register(main)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -91,9 +91,41 @@ def validate(ctx: click.Context, path: Path, key_path: Path | None, as_json: boo
 @click.command()
 @click.option("--cases", default=300, show_default=True, help="生成并归档的办件数")
 @click.option("--seed", default=20261123, show_default=True)
+@click.option("--no-serve", is_flag=True, help="建好演示档案和演示账户后退出，不启动 Web 界面（供脚本和测试）")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Web 界面监听地址")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(1, 65535))
 @click.pass_context
-def demo(ctx: click.Context, cases: int, seed: int) -> None:
-    """建一个演示档案：生成逼真的办件，签名、提交、归档，并混入几件应被拒收的。"""
-    from dangan.ingest.demo_archive import build_demo
+def demo(ctx: click.Context, cases: int, seed: int, no_serve: bool, host: str, port: int) -> None:
+    """建一个演示档案（逼真的办件，签名、提交、归档，混入几件应被拒收的），创建各角色的演示
+    账户，然后以 gunicorn 提供 Web 界面；扫描件 OCR 在后台进行，首页显示进度。"""
+    import subprocess
+    import sys
 
-    build_demo(ctx.obj["home"], cases=cases, seed=seed, echo=click.echo)
+    from dangan.ingest.demo_archive import build_demo, create_demo_accounts
+
+    build_demo(ctx.obj["home"], cases=cases, seed=seed, echo=click.echo, ocr=no_serve)
+    accounts = create_demo_accounts(ctx.obj["home"])
+    click.echo("演示账户（仅供演示；口令和动态口令密钥已公开，切勿用于生产）：")
+    for a in accounts:
+        click.echo(f"  {a['login']:<16} 角色 {a['role']:<10} 口令 {a['password']}")
+    click.echo("动态口令（TOTP）：用手机验证器扫描或导入下列 otpauth 地址（也可用 "
+               "python -c \"import pyotp;print(pyotp.parse_uri('地址').now())\" 计算当前口令）：")
+    for a in accounts:
+        click.echo(f"  {a['login']}: {a['otpauth']}")
+    if no_serve:
+        return
+    archive = open_archive(ctx)
+    home = str(archive.home)
+    archive.close()
+    ocr = subprocess.Popen([sys.executable, "-m", "dangan.search.ocr_background", home, "1"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    click.echo(f"扫描件 OCR 在后台进行（进程 {ocr.pid}），完成前按元数据和文本检索；进度见首页。")
+    click.echo("试一试：查阅员 demo-clerk 检索并打开办件；档案管理员 demo-archivist 查看拒收记录；"
+               "检查员 demo-inspector 打开“检查”看板和“链条验证”。")
+    from .commands_serve import serve
+
+    try:
+        ctx.invoke(serve, host=host, port=port, workers=2, threads=4, insecure_cookies=False)
+    finally:
+        if ocr.poll() is None:
+            ocr.terminate()

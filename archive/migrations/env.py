@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
+import dangan.archive.api_models  # noqa: F401  (API tables join Base.metadata)
 import dangan.archive.fixity_models  # noqa: F401  (fixity tables join Base.metadata)
 from dangan.archive import audit_models  # noqa: F401  (audit tables join Base.metadata)
 from dangan.archive.models import Base

@@ -169,3 +169,42 @@ def test_auditor_reads_the_audit_log_and_sysadmin_cannot(page, server, web):
     page.context.clear_cookies()
     sign_in(page, server, web, "sysadmin1")
     assert page.goto(f"{server}/audit/").status == 403
+
+
+def test_inspector_verifies_a_case_reads_the_dashboard_and_a_log_proof(page, server, web):
+    from dangan.archive import tree_heads
+
+    tree_heads.publish_head(web.archive, anchor=False)
+    sign_in(page, server, web, "inspector1")
+    page.click("header nav a:has-text('链条验证')")
+    page.fill("input[name=ref]", web.case["archival_code"])
+    page.click("main button[type=submit]")
+    report = page.locator("section.verify-report")
+    assert report.get_attribute("data-ok") == "true"
+    assert page.locator("tr.step.pass").count() == 7
+    assert page.locator("tr.step.fail").count() == 0
+    shot(page, "09-inspector-verify")
+    with page.expect_download() as dl:
+        page.click("text=下载证据包（ZIP）")
+    assert dl.value.suggested_filename == f"evidence-{web.case['aip_id']}.zip"
+
+    page.click("header nav a:has-text('检查')")
+    assert page.locator("#natures tr[data-nature]").count() == 4
+    assert "已归档 1 件" in page.locator("main").inner_text()
+    shot(page, "10-inspector-dashboard")
+
+    page.click("header nav a:has-text('审计日志')")
+    page.locator("table.audit tbody tr a").last.click()
+    assert page.locator("#inclusion").get_attribute("data-verified") == "true"
+    assert page.locator("#consistency").get_attribute("data-verified") == "true"
+    shot(page, "11-audit-proof")
+
+    # refused: an inspector files nothing, even with a valid session and CSRF token
+    status = page.evaluate("""async () => {
+        const f = new FormData();
+        f.append('csrf_token', document.querySelector('input[name=csrf_token]').value);
+        f.append('case', new Blob(['x']), 'c.zip');
+        const r = await fetch('/api/v1/cases', {method: 'POST', body: f});
+        return [r.status, (await r.json()).error.code];
+    }""")
+    assert status == [403, "web.forbidden"]

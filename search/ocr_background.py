@@ -1,0 +1,73 @@
+"""OCR after the fact, in a process of its own, with a progress record the web shows.
+
+Why: ``dangan demo`` (and an archive whose cases were filed without OCR) must be usable
+at once; the index built without OCR serves searches while this pass OCRs the scans and
+swaps in the complete index at the end. ``ocr-progress.json`` beside the derived texts
+records how many items are done, so the home page can say how far it has come.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from dangan.archive.instance import Archive
+
+from .feed import derived_dir, reindex
+
+PROGRESS_FILE = "ocr-progress.json"
+
+
+def _path(archive: Archive) -> Path:
+    return derived_dir(archive) / PROGRESS_FILE
+
+
+def write_progress(archive: Archive, state: str, done: int, total: int) -> None:
+    path = _path(archive)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps({"state": state, "done": done, "total": total,
+                               "updated": time.time(), "pid": os.getpid()}), "utf-8")
+    tmp.replace(path)
+
+
+def progress(archive: Archive) -> dict[str, Any] | None:
+    """The last recorded OCR pass (``state`` running|done), or None if none ran."""
+    try:
+        doc = json.loads(_path(archive).read_text("utf-8"))
+    except (OSError, ValueError):
+        return None
+    doc["percent"] = round(100.0 * doc["done"] / doc["total"], 1) if doc.get("total") else 100.0
+    return doc
+
+
+def run(archive: Archive, *, workers: int = 1) -> int:
+    """OCR every item's scans and swap in the complete index; records progress."""
+    write_progress(archive, "running", 0, 0)
+    last = [0.0]
+
+    def step(n: int, total: int) -> None:
+        if n == total or time.monotonic() - last[0] > 1.0:
+            last[0] = time.monotonic()
+            write_progress(archive, "running", n, total)
+
+    total = reindex(archive, ocr=True, workers=workers, progress=step)
+    write_progress(archive, "done", total, total)
+    return total
+
+
+def main(argv: list[str]) -> int:
+    archive = Archive.open(argv[0], upgrade=False)
+    try:
+        run(archive, workers=int(argv[1]) if len(argv) > 1 else 1)
+    finally:
+        archive.close()
+    return 0
+
+
+if __name__ == "__main__":  # python -m dangan.search.ocr_background HOME [WORKERS]
+    sys.exit(main(sys.argv[1:]))
