@@ -70,6 +70,9 @@ ACTIONS: dict[str, str] = {
     "fixity:audit": "固定性检查",
     "replica:repair": "副本修复",
     "replica:write": "写入副本",
+    "access:request": "查阅申请",
+    "access:approve": "批准查阅申请",
+    "access:refuse": "拒绝查阅申请",
 }
 
 _HEX_DIGEST = re.compile(r"[0-9a-f]{32,128}")

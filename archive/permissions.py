@@ -42,6 +42,8 @@ PERMISSIONS: dict[str, str] = {
     "user.manage": "管理用户（创建、停用、解锁、重置口令）",
     "config.manage": "管理系统配置",
     "role.grant": "授予和撤销角色",
+    "access.approve": "审批档案查阅申请",
+    "copy.certify": "出具档案证明（签章副本）",
 }
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
@@ -49,6 +51,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "archivist": frozenset({
         "record.read", "record.download", "record.unmask", "record.restricted",
         "intake.submit", "intake.review", "retention.propose", "retention.hold",
+        "access.approve", "copy.certify",
     }),
     "appraiser": frozenset({"record.read", "record.unmask", "record.restricted",
                             "retention.appraise"}),

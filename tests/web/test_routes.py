@@ -15,7 +15,8 @@ from dangan.archive.permissions import ROLES, permissions_of
 from dangan.web.app import create_app
 from tests.web.webkit import app_config, build, csrf, sign_in
 
-PUBLIC = {"auth.login", "auth.totp", "auth.enrol", "auth.enrol_qr", "auth.logout", "static"}
+PUBLIC = {"auth.login", "auth.totp", "auth.enrol", "auth.enrol_qr", "auth.logout", "static",
+          "verify.page"}
 
 
 @pytest.fixture(scope="module")
@@ -32,7 +33,8 @@ def app(web):
 
 def concrete(rule, web) -> str:
     """A URL for ``rule`` with its variables filled in (the filed case, a real login)."""
-    values = {"ref": web.case["aip_id"], "login": "clerk1", "filename": "dangan.css"}
+    values = {"ref": web.case["aip_id"], "login": "clerk1", "filename": "dangan.css",
+              "index": "0", "file_id": web.case["files"][0]["id"], "req_id": "1"}
     return re.sub(r"<(?:[^:>]+:)?([^>]+)>", lambda m: values[m.group(1)], rule.rule)
 
 
