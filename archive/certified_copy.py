@@ -92,9 +92,8 @@ def _stamp(original: bytes, lines: list[str], url: str) -> bytes:
     from reportlab.pdfgen import canvas
 
     font = _reportlab_font()
-    reader = PdfReader(io.BytesIO(original))
-    writer = PdfWriter()
-    for page in reader.pages:
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(original)))
+    for page in writer.pages:
         w, h = float(page.mediabox.width), float(page.mediabox.height)
         buf = io.BytesIO()
         c = canvas.Canvas(buf, pagesize=(w, h))
@@ -103,7 +102,6 @@ def _stamp(original: bytes, lines: list[str], url: str) -> bytes:
         c.drawString(12, 10, lines[0])
         c.save()
         page.merge_page(PdfReader(buf).pages[0])
-        writer.add_page(page)
     buf = io.BytesIO()
     c = canvas.Canvas(buf, pagesize=A4)
     c.setFont(font, 20)
@@ -117,7 +115,8 @@ def _stamp(original: bytes, lines: list[str], url: str) -> bytes:
     d.add(qr)
     renderPDF.draw(d, c, 72, 420)
     c.setFont(font, 8)
-    c.drawString(72, 405, url[:110])
+    for i in range(0, len(url), 90):
+        c.drawString(72, 405 - 11 * (i // 90), url[i:i + 90])
     c.save()
     writer.add_page(PdfReader(buf).pages[0])
     out = io.BytesIO()

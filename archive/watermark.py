@@ -72,16 +72,14 @@ def watermark_pdf(data: bytes, text: str) -> bytes:
     """Every page of ``data`` with ``text`` stamped across it and in the footer."""
     from pypdf import PdfReader, PdfWriter
 
-    reader = PdfReader(io.BytesIO(data))
-    writer = PdfWriter()
+    writer = PdfWriter(clone_from=PdfReader(io.BytesIO(data)))
     overlays: dict[tuple[float, float], object] = {}
-    for page in reader.pages:
+    for page in writer.pages:
         box = page.mediabox
         key = (float(box.width), float(box.height))
         if key not in overlays:
             overlays[key] = PdfReader(io.BytesIO(_overlay(*key, text))).pages[0]
         page.merge_page(overlays[key])  # type: ignore[arg-type]
-        writer.add_page(page)
     writer.add_metadata({"/Subject": text})
     out = io.BytesIO()
     writer.write(out)
