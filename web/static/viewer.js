@@ -4,7 +4,10 @@ const box = document.getElementById("pdfview");
 if (box) {
   const pdfjs = await import(box.dataset.lib);
   pdfjs.GlobalWorkerOptions.workerSrc = box.dataset.worker;
-  const doc = await pdfjs.getDocument({ url: box.dataset.src, isEvalSupported: false }).promise;
+  // CJK fonts that are not embedded (STSong-Light) need the Adobe-GB1 CMaps, served here too.
+  const doc = await pdfjs.getDocument({
+    url: box.dataset.src, isEvalSupported: false, cMapUrl: box.dataset.cmaps, cMapPacked: true,
+  }).promise;
   for (let n = 1; n <= doc.numPages; n++) {
     const page = await doc.getPage(n);
     const viewport = page.getViewport({ scale: 1.4 });
