@@ -248,3 +248,40 @@ def test_evidence_package_verifies_at_verify(room, tmp_path):
                                      "file": (io.BytesIO(dest.read_bytes()), "e.zip")},
                     content_type="multipart/form-data").get_data(as_text=True)
     assert 'data-ok="1" data-kind="evidence"' in out, out[-2000:]
+    # larger than the forms' 1 MiB limit: still checked (and refused as not a package)
+    form = anon.get("/verify").get_data(as_text=True)
+    r = anon.post("/verify", data={"csrf_token": csrf(form),
+                                   "file": (io.BytesIO(b"PK\x03\x04" + b"\0" * (3 << 20)), "e.zip")},
+                  content_type="multipart/form-data")
+    assert r.status_code == 200 and 'data-ok="0"' in r.get_data(as_text=True)
+    # other forms keep the 1 MiB limit
+    page = anon.get("/auth/login").get_data(as_text=True)
+    r = anon.post("/auth/login", data={"csrf_token": csrf(page), "login": "x" * (2 << 20)})
+    assert r.status_code == 413
+
+
+def test_an_approved_request_expires_after_its_period(room, monkeypatch):
+    from datetime import timedelta
+
+    from dangan.archive import access_requests
+
+    archive = room["web"].archive
+    pdf = next(f for f in room["rec"]["files"] if f["media_type"] == "application/pdf")
+    clerk = client_for(room, "clerk1")
+    page = clerk.get("/access/").get_data(as_text=True)
+    clerk.post("/access/", data={"scope": "person", "target": room["person"]["id_number"],
+                                 "on_behalf_of": "本人", "purpose": "核对", "days": "2",
+                                 "csrf_token": csrf(page)})
+    req_id = int(log_entries(archive, "access:request")[-1].object_id.split(":")[1])
+    a1 = client_for(room, "archivist1")
+    a1.post(f"/access/{req_id}/decide", data={"decision": "approve", "csrf_token": csrf(
+        a1.get("/access/").get_data(as_text=True))})
+    content = f"/view/{room['first']}/{pdf['id']}/content"
+    assert clerk.get(content).status_code == 200
+    # a person-scoped request also reveals the person's restricted case, with full IDs
+    html = clerk.get(f"/person/{room['first']}/{room['idx']}").get_data(as_text=True)
+    assert 'class="count">2<' in html and room["person"]["id_number"] in html
+    later = access_requests.utcnow() + timedelta(days=2, minutes=1)
+    monkeypatch.setattr(access_requests, "utcnow", lambda: later)
+    assert clerk.get(content).status_code == 302  # expired: back to the request form
+

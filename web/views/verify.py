@@ -16,6 +16,22 @@ bp = Blueprint("verify", __name__)
 MAX_UPLOAD = 256 << 20  # evidence packages hold a whole AIP
 
 
+@bp.record_once
+def _allow_large_uploads(state: Any) -> None:
+    """Raise the app's form-size limit for ``/verify`` only: the CSRF check parses the body
+    before any view runs, so the limit must be known when the request is created."""
+    base = state.app.request_class
+
+    class VerifyRequest(base):  # type: ignore[misc, valid-type]
+        @property
+        def max_content_length(self) -> int | None:
+            if self.endpoint == "verify.page":
+                return MAX_UPLOAD
+            return super().max_content_length
+
+    state.app.request_class = VerifyRequest
+
+
 @bp.route("/verify", methods=["GET", "POST"])
 @public
 def page() -> Any:
@@ -27,7 +43,6 @@ def page() -> Any:
                                               request.args.get("sha256", ""))
     verdict = None
     if request.method == "POST":
-        request.max_content_length = MAX_UPLOAD
         upload = request.files.get("file")
         data = upload.read() if upload else b""
         verdict = certified_copy.verify_upload(arch, data) if data else \
