@@ -74,6 +74,9 @@ ACTIONS: dict[str, str] = {
     "replica:repair": "副本修复",
     "replica:write": "写入副本",
     "api:token": "API 令牌签发与撤销",
+    "access:request": "查阅申请",
+    "access:approve": "批准查阅申请",
+    "access:refuse": "拒绝查阅申请",
 }
 
 _HEX_DIGEST = re.compile(r"[0-9a-f]{32,128}")

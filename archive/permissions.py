@@ -43,6 +43,8 @@ PERMISSIONS: dict[str, str] = {
     "config.manage": "管理系统配置",
     "role.grant": "授予和撤销角色",
     "api.submit": "案件办理系统以自身名义提交办件（仅限系统 API 令牌）",
+    "access.approve": "审批档案查阅申请",
+    "copy.certify": "出具档案证明（签章副本）",
 }
 
 ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
@@ -50,6 +52,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[str]] = {
     "archivist": frozenset({
         "record.read", "record.download", "record.unmask", "record.restricted",
         "intake.submit", "intake.review", "retention.propose", "retention.hold",
+        "access.approve", "copy.certify",
     }),
     "appraiser": frozenset({"record.read", "record.unmask", "record.restricted",
                             "retention.appraise"}),

@@ -38,7 +38,10 @@ from .views.auth import bp as auth_bp
 from .views.case import bp as case_bp
 from .views.display import CLASSIFICATION_NAMES, ID_TYPE_NAMES, local_time, mask_id, value_name
 from .views.inspect import bp as inspect_bp
+from .views.reading import bp as reading_bp
+from .views.requests import bp as requests_bp
 from .views.search import bp as search_bp
+from .views.verify import bp as verify_bp
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
@@ -101,6 +104,8 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     for bp in (auth_bp, search_bp, case_bp, admin_bp, audit_bp, api_bp,
                inspect_bp):
+        app.register_blueprint(bp)
+    for bp in (reading_bp, requests_bp, verify_bp):  # the reading room (issue 11 parts 3-4)
         app.register_blueprint(bp)
     app.view_functions["static"] = access.public(app.view_functions["static"])
 

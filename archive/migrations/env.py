@@ -7,7 +7,10 @@ from sqlalchemy import create_engine
 
 import dangan.archive.api_models  # noqa: F401  (API tables join Base.metadata)
 import dangan.archive.fixity_models  # noqa: F401  (fixity tables join Base.metadata)
-from dangan.archive import audit_models  # noqa: F401  (audit tables join Base.metadata)
+from dangan.archive import (
+    access_models,  # noqa: F401  (access requests join Base.metadata)
+    audit_models,  # noqa: F401  (audit tables join Base.metadata)
+)
 from dangan.archive.models import Base
 
 config = context.config

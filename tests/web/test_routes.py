@@ -16,7 +16,8 @@ from dangan.web.app import create_app
 from tests.web.webkit import app_config, build, csrf, sign_in
 
 PUBLIC = {"auth.login", "auth.totp", "auth.enrol", "auth.enrol_qr", "auth.logout", "static",
-          "api.openapi_document"}
+          "api.openapi_document",
+          "verify.page"}
 
 
 @pytest.fixture(scope="module")
@@ -34,7 +35,8 @@ def app(web):
 def concrete(rule, web) -> str:
     """A URL for ``rule`` with its variables filled in (the filed case, a real login)."""
     values = {"ref": web.case["aip_id"], "login": "clerk1", "filename": "dangan.css",
-              "index": "0", "job_id": "0" * 32}
+              "index": "0", "job_id": "0" * 32,
+              "file_id": web.case["files"][0]["id"], "req_id": "1"}
     return re.sub(r"<(?:[^:>]+:)?([^>]+)>", lambda m: values[m.group(1)], rule.rule)
 
 

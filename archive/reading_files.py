@@ -1,0 +1,138 @@
+"""The reading room's content services: one person's or unit's file (一人一档), one item
+as a reader may see it, and the bytes of its files — read-only from the AIP in the store.
+
+Why here: whether a reader may open an item (classification, personal information,
+approved access requests) and the audit-log entry of every view and download must be the
+same for every page and the API, and views hold no SQL or file I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from dangan.packages.digests import sha256_hex
+from dangan.packages.formats.ofd import read_ofd
+
+from . import audit_log, catalogue
+from .access_requests import RequestRequired, covering_request, needs_request
+from .accounts import Principal
+from .errors import NotFound, StoreError
+from .instance import Archive
+from .models import Item, Party
+from .permissions import visible_classifications
+
+_NOT_FOUND = "找不到该档案，或您无权查阅"
+
+
+@dataclass(frozen=True)
+class ItemAccess:
+    record: dict[str, Any]  # catalogue.item_to_dict
+    needs_request: bool  # content needs an approved request for this reader
+    request_id: int | None  # the approved, current request that covers it
+    unmasked: bool  # full ID numbers may be shown (role, or a request as the purpose)
+
+    @property
+    def may_open(self) -> bool:
+        return not self.needs_request or self.request_id is not None
+
+
+@dataclass(frozen=True)
+class FileContent:
+    data: bytes
+    media_type: str
+    filename: str
+    title: str
+    request_id: int | None
+
+
+def _access(s: Any, item: Item, by: Principal) -> ItemAccess | None:
+    """None when the reader may not even know the item exists."""
+    perms = by.permissions
+    need = needs_request(item, perms)
+    req = covering_request(s, item, by.login) if need else None
+    if item.security_classification not in visible_classifications(by.roles) and req is None:
+        return None
+    return ItemAccess(catalogue.item_to_dict(item), need, req,
+                      "record.unmask" in perms or req is not None)
+
+
+def open_item(archive: Archive, by: Principal, ref: str) -> ItemAccess:
+    """An item (AIP id, archival code or case id) as ``by`` may see it; NotFound otherwise."""
+    with archive.db.session() as s:
+        try:
+            item = catalogue.lookup(s, ref).item
+        except NotFound:
+            raise NotFound(_NOT_FOUND) from None
+        acc = _access(s, item, by)
+        if acc is None:
+            raise NotFound(_NOT_FOUND)
+        return acc
+
+
+def party_number(archive: Archive, by: Principal, ref: str, index: int) -> str:
+    """The ID number of the ``index``-th party of a visible item (links never carry IDs)."""
+    parties = open_item(archive, by, ref).record["parties"]
+    if not 0 <= index < len(parties):
+        raise NotFound("该档案没有这一当事人")
+    return str(parties[index]["id_number"])
+
+
+def timeline(archive: Archive, by: Principal, number: str) -> dict[str, Any]:
+    """Every visible item with a party of ID ``number``, oldest first (一人一档 / 一企一档)."""
+    with archive.db.session() as s:
+        ids = list(s.scalars(select(Party.aip_id).where(Party.id_number == number).distinct()))
+        items = [catalogue.get_item(s, i) for i in ids]
+        rows, names, id_type = [], set(), None
+        for item in sorted(items, key=lambda i: (i.completed_at, i.version)):
+            acc = _access(s, item, by)
+            if acc is None:
+                continue
+            party = next(p for p in item.parties if p.id_number == number)
+            names.add(party.name)
+            id_type = id_type or party.id_type
+            rows.append(acc)
+    if not rows:
+        raise NotFound("找不到该证件号码的档案，或您无权查阅")
+    return {"number": number, "names": sorted(names), "id_type": id_type, "items": rows,
+            "unmasked": "record.unmask" in by.permissions}
+
+
+def _payload(archive: Archive, item: dict[str, Any], file_id: str) -> tuple[dict[str, Any], Path]:
+    f = next((f for f in item["files"] if f["id"] == file_id), None)
+    if f is None:
+        raise NotFound("该档案中没有这份文件")
+    root = archive.store.path(item["aip_id"]).resolve()
+    path = (root / f["path"]).resolve()
+    if root not in path.parents:
+        raise StoreError("文件路径超出信息包，拒绝读取", [{"path": f["path"]}])
+    return f, path
+
+
+def read_file(archive: Archive, by: Principal, ref: str, file_id: str, *,
+              mode: str) -> tuple[FileContent, Path]:
+    """The stored bytes of one file (checked against the catalogue's SHA-256), logged as an
+    ``aip:access`` entry with ``mode`` (view/download/thumbnail) and the request it used."""
+    acc = open_item(archive, by, ref)
+    if not acc.may_open:
+        raise RequestRequired("查阅该档案的内容须先提出查阅申请并经档案管理员批准",
+                              [{"aip_id": acc.record["aip_id"]}])
+    f, path = _payload(archive, acc.record, file_id)
+    data = path.read_bytes()
+    if sha256_hex(data) != f["sha256"]:
+        raise StoreError("文件与编目摘要不符（可能已损坏），请通知档案管理员做固定性检查",
+                         [{"aip_id": acc.record["aip_id"], "file": file_id}])
+    audit_log.record(archive.db, actor=by.actor, action="aip:access",
+                     object_id=acc.record["aip_id"], object_digest=f["sha256"],
+                     details={"file": file_id, "mode": mode, "request": acc.request_id})
+    name = Path(f["path"]).name
+    return FileContent(data, f["media_type"] or f["declared_media_type"], name, f["title"],
+                       acc.request_id), path
+
+
+def ofd_pages(path: Path) -> list[str]:
+    """The text of each OFD page (the OFD viewer offers the document as text)."""
+    return read_ofd(path).texts
