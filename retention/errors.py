@@ -69,3 +69,9 @@ class NotAppraisable(RetentionRefused):
     """An item no longer in the archive's custody (destroyed, transferred)."""
 
     code = "retention.not_appraisable"
+
+
+class NotPermitted(RetentionRefused):
+    """The actor is not a known, enabled user holding the role this step needs."""
+
+    code = "retention.not_permitted"

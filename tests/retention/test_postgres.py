@@ -14,6 +14,7 @@ from dangan.ingest.service import ingest
 from dangan.retention import appraisal, holds, schedule, stats
 from dangan.retention.errors import ItemHeld, SelfApproval
 from tests.casekit import KEY_ID, SYSTEM
+from tests.retention.conftest import add_staff
 
 pytestmark = pytest.mark.postgres
 
@@ -61,6 +62,7 @@ def test_due_list_holds_and_statistics_on_postgresql(pg_archive, pg_sender_key, 
 
 
 def test_appraisal_on_postgresql(pg_archive, pg_sender_key, tmp_path):
+    add_staff(pg_archive)
     a, _ = _file(pg_archive, pg_sender_key, tmp_path, 4, "D10", 2015)
     b, _ = _file(pg_archive, pg_sender_key, tmp_path, 5, "D10", 2015)
     holds.place(pg_archive, scope="item", target=a.aip_id, kind="audit", reason="稽核",
