@@ -39,7 +39,8 @@ from .timeutil import iso, local, utcnow
 
 CHAIN_STEP_NAMES = {"source_signature": "来源签名", "process_trail": "过程信息",
                     "manifest_digests": "内容摘要（SHA-256 / SM3）", "aip_signature": "AIP 签名",
-                    "catalogue": "目录一致", "audit_log": "审计日志包含证明", "replicas": "副本一致"}
+                    "catalogue": "目录一致", "audit_log": "审计日志包含证明", "replicas": "副本一致",
+                    "lawful_removal": "依法销毁或移交"}
 _CSS = ("body{font-family:'Noto Sans CJK SC','Microsoft YaHei',sans-serif;margin:2em;color:#222}"
         "table{border-collapse:collapse;margin:.5em 0 1.5em;width:100%}"
         "td,th{border:1px solid #bbb;padding:.3em .5em;text-align:left;vertical-align:top}"

@@ -37,3 +37,11 @@ def require(session: Session, actor: str, permission: str) -> str:
         raise NotPermitted(f"用户 {login} 没有“{what}”的角色权限：请安全保密管理员授予相应角色",
                            [{"login": login, "permission": permission}])
     return login
+
+
+def require_user(session: Session, login: str) -> str:
+    """``login`` if it names an enabled user (a supervisor needs no particular role)."""
+    user = session.scalar(select(User).where(User.login == login))
+    if user is None or user.disabled:
+        raise NotPermitted(f"{login} 不是本系统的在用用户", [{"login": login}])
+    return login
