@@ -115,6 +115,8 @@ def test_a_whole_life_ends_in_a_lawful_destruction(archive, file_case, cli):
     assert all(_copies(archive, keep.aip_id).values())  # the rest untouched
     code, out = cli("verify", keep.aip_id, "--json")
     assert code == 0
+    code, table = cli("stats", "retention", "--json")
+    assert {r["retention"]: r["destroyed"] for r in table["rows"]}["D10"] == 2
     # by case id too: the case link of the tombstone answers
     code, out = cli("verify", a.case_id, "--json")
     assert code == 0 and out["items"][0]["steps"][0]["step"] == "lawful_removal"
