@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session
 from .audit_models import AuditEntryRow
 from .errors import ArchiveError
 from .models import FiledCase, Item
+from .tombstones import Tombstone
 
 if TYPE_CHECKING:
     from .instance import Archive
@@ -51,6 +52,7 @@ class Removal:
     action: str
     audit_index: int
     time: str
+    register_ref: str | None = None  # 销毁清册 / 移交清册 of the tombstone
 
 
 @dataclass(frozen=True)
@@ -83,17 +85,20 @@ class Problem:
 
 
 def lawful_removal(session: Session, aip_id: str) -> Removal | None:
-    """The record that lawfully removed ``aip_id`` (its destruction or transfer), or None.
+    """The tombstone that lawfully removed ``aip_id`` (destruction or transfer), or None.
 
-    Today that record is the ``aip:destroy`` / ``aip:transfer`` entry of the audit log;
-    the tombstone register of destruction and transfer plugs in here.
+    A tombstone counts only when the audit entry it names is an ``aip:destroy`` /
+    ``aip:transfer`` entry for this AIP with its digest: a row written into the table by
+    hand, or an entry without a tombstone, does not make a vanished copy lawful.
     """
-    row = session.execute(
-        select(AuditEntryRow.action, AuditEntryRow.idx, AuditEntryRow.time)
-        .where(AuditEntryRow.object_id == aip_id, AuditEntryRow.action.in_(REMOVAL_ACTIONS))
-        .order_by(AuditEntryRow.idx).limit(1)
-    ).first()
-    return Removal(row.action, row.idx, row.time) if row is not None else None
+    stone = session.get(Tombstone, aip_id)
+    if stone is None:
+        return None
+    entry = session.get(AuditEntryRow, stone.audit_index)
+    if (entry is None or entry.action not in REMOVAL_ACTIONS or entry.object_id != aip_id
+            or entry.object_digest != stone.aip_sha256):
+        return None
+    return Removal(entry.action, entry.idx, entry.time, stone.register_ref)
 
 
 def _details(text: str) -> dict[str, Any]:

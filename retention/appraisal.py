@@ -3,9 +3,11 @@
 Rules (人社部/国家档案局令第3号; GB/T 31599 6.6/7.6; standards.md §7): only items whose
 period has run out are appraised; an appraisal group of at least two members, none of
 them the proposer, each records an opinion; the decision and its 鉴定意见 are kept as a
-record whose digest is in the audit log. Separation of duties is enforced on actor ids
-(login names) here; the role check (appraiser, HRSS department) is wired to the accounts
-module when it lands. A proposal is approved only when every opinion agrees. Held items
+record whose digest is in the audit log. The actor's login must be a user of
+``archive.accounts`` holding ``retention.propose`` (archivist) to propose and
+``retention.appraise`` (appraiser) to give an opinion or decide; separation of duties is
+enforced on the logins (the proposer is never a member, even if they also hold the
+appraiser role). A proposal is approved only when every opinion agrees. Held items
 are never proposed or approved for destruction or transfer; keeping longer is allowed.
 An approved keep-longer moves ``items.due_on`` to the new period's date.
 """
@@ -26,6 +28,7 @@ from dangan.archive.models import Item
 from dangan.archive.timeutil import SHANGHAI, iso, utcnow
 from dangan.packages.archival_code import RETENTION_CODES, RETENTION_NAMES, RETENTION_YEARS
 
+from . import roles
 from .errors import (
     AlreadyProposed,
     AppraisalClosed,
@@ -160,6 +163,7 @@ def propose(archive: Archive, *, action: str, refs: list[str], reason: str, acto
         raise RetentionInputError("只有延长保管期限的提议才给出新期限")
     day = as_of or today()
     with archive.db.filing_session() as s:
+        actor = roles.require(s, actor, "retention.propose")
         items = _items(s, refs)
         if action == "extend":
             for i in items:
@@ -203,8 +207,10 @@ def opinion(archive: Archive, appraisal_id: int, *, member: str, agree: bool,
     comment = _text(comment, "鉴定意见说明（--comment）")
     with archive.db.filing_session() as s:
         a = _open(s, appraisal_id)
+        member = roles.login_of(member)
         if member == a.proposed_by:
             raise SelfApproval(f"{member} 是鉴定 {a.id} 的提议人，不能作为鉴定小组成员发表意见")
+        roles.require(s, member, "retention.appraise")
         if any(o.member == member for o in a.opinions):
             raise DuplicateOpinion(f"{member} 已对鉴定 {a.id} 发表过意见，每人只能发表一次")
         verdict = "agree" if agree else "disagree"
@@ -231,8 +237,10 @@ def decide(archive: Archive, appraisal_id: int, *, conclusion: str, actor: str,
     day = as_of or today()
     with archive.db.filing_session() as s:
         a = _open(s, appraisal_id)
+        actor = roles.login_of(actor)
         if actor == a.proposed_by:
             raise SelfApproval(f"{actor} 是鉴定 {a.id} 的提议人，不能对自己的提议作出决定")
+        roles.require(s, actor, "retention.appraise")
         members = [o.member for o in a.opinions]
         if len(set(members)) < MIN_MEMBERS:
             raise NotEnoughOpinions(

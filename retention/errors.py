@@ -69,3 +69,29 @@ class NotAppraisable(RetentionRefused):
     """An item no longer in the archive's custody (destroyed, transferred)."""
 
     code = "retention.not_appraisable"
+
+
+class NotPermitted(RetentionRefused):
+    """The actor is not a known, enabled user holding the role this step needs."""
+
+    code = "retention.not_permitted"
+
+
+class ApprovalsMissing(RetentionRefused):
+    """Destruction without the principal's approval and the filing with the HRSS department."""
+
+    code = "retention.approvals_missing"
+
+
+class NotApprovedForDestruction(RetentionRefused):
+    code = "retention.not_approved"
+
+
+class AlreadyInBatch(RetentionRefused):
+    code = "retention.already_in_batch"
+
+
+class SupervisorsRefused(RetentionRefused):
+    """Fewer than two distinct supervisors (监销人), or one who took part in the decision."""
+
+    code = "retention.supervisors"

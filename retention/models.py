@@ -93,3 +93,46 @@ class AppraisalOpinion(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime)
 
     appraisal: Mapped[Appraisal] = relationship(back_populates="opinions")
+
+
+DESTRUCTION_STATES = {"approving": "待审批备案", "executing": "销毁中", "complete": "已销毁"}
+DESTRUCTION_STEPS = ("planned", "store_removed", "replica_removed", "index_removed", "destroyed")
+APPROVAL_KINDS = {"principal": "单位负责人批准", "filing": "报人社部门备案"}
+
+
+class DestructionBatch(Base):
+    """One destruction (销毁) of the items of one approved destroy appraisal.
+
+    Its items are claimed when the batch is opened (``aip_id`` unique across batches), so
+    an item can never be in two destructions; ``state`` = executing is the intent that a
+    resumed run completes.
+    """
+
+    __tablename__ = "retention_destructions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    appraisal_id: Mapped[int] = mapped_column(ForeignKey("retention_appraisals.id"), unique=True)
+    state: Mapped[str] = mapped_column(String(16), index=True, default="approving")
+    register_ref: Mapped[str] = mapped_column(String(64))
+    approvals: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # kind → facts
+    supervisors: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    method: Mapped[str | None] = mapped_column(Text, nullable=True)
+    executed_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    opened_by: Mapped[str] = mapped_column(String(128))
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+    items: Mapped[list[DestructionItem]] = relationship(
+        back_populates="batch", order_by="DestructionItem.id", cascade="all, delete-orphan")
+
+
+class DestructionItem(Base):
+    __tablename__ = "retention_destruction_items"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    batch_id: Mapped[int] = mapped_column(ForeignKey("retention_destructions.id"), index=True)
+    aip_id: Mapped[str] = mapped_column(String(40), unique=True)
+    step: Mapped[str] = mapped_column(String(16), default="planned")
+
+    batch: Mapped[DestructionBatch] = relationship(back_populates="items")

@@ -17,6 +17,7 @@ from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from dangan.archive.models import Item, Rejection
+from dangan.archive.tombstones import Tombstone
 from dangan.packages.archival_code import RETENTION_CODES, RETENTION_NAMES
 
 from .holds import CUSTODY_STATES, held_aip_ids
@@ -114,9 +115,9 @@ def retention_stats(session: Session, as_of: date) -> StatsTable:
             .join(AppraisalItem, AppraisalItem.aip_id == Item.aip_id)
             .join(Appraisal, Appraisal.id == AppraisalItem.appraisal_id)
             .where(Appraisal.state.in_(states)).group_by(Item.retention))
-    for status in ("destroyed", "transferred"):
-        add(status, select(Item.retention, func.count()).where(Item.status == status)
-            .group_by(Item.retention))
+    for kind in ("destroyed", "transferred"):  # the catalogue record is gone: tombstones
+        add(kind, select(Tombstone.retention, func.count()).where(Tombstone.kind == kind)
+            .group_by(Tombstone.retention))
     cols = [("retention_name", "保管期限"), ("items", "在库件数"), ("due", "已到期"),
             ("held", "冻结"), ("in_appraisal", "鉴定中"), ("appraised", "已鉴定"),
             ("destroyed", "已销毁"), ("transferred", "已移交")]

@@ -1,4 +1,5 @@
-"""CLI commands of the retention domain: due list and schedules, holds, statistics, appraisal.
+"""CLI commands of the retention domain: due list, schedules, holds, statistics, appraisal,
+destruction.
 
 Thin: each command parses, calls one ``dangan.retention`` service, prints. Refusals by the
 rules (``RetentionRefused``) exit 3; bad input exits 2 (via ``DanganGroup``).
@@ -17,11 +18,19 @@ from dangan.archive.instance import Archive
 from dangan.archive.timeutil import SHANGHAI, utcnow
 from dangan.packages.archival_code import RETENTION_NAMES
 from dangan.retention import appraisal as appraisal_service
+from dangan.retention import destruction as destruction_service
 from dangan.retention import holds as hold_service
 from dangan.retention import schedule as schedule_service
 from dangan.retention import stats as stats_service
 from dangan.retention.errors import RetentionInputError, RetentionRefused
-from dangan.retention.models import APPRAISAL_ACTIONS, APPRAISAL_STATES, HOLD_KINDS, HOLD_SCOPES
+from dangan.retention.models import (
+    APPRAISAL_ACTIONS,
+    APPRAISAL_STATES,
+    APPROVAL_KINDS,
+    DESTRUCTION_STATES,
+    HOLD_KINDS,
+    HOLD_SCOPES,
+)
 
 from .render import emit_json, local_time
 
@@ -35,7 +44,10 @@ def register(main: click.Group) -> None:
 
 
 def _open(ctx: click.Context) -> Archive:
-    return Archive.open(ctx.obj["home"])
+    """Open the archive and first complete any destruction an interrupted run left."""
+    archive = Archive.open(ctx.obj["home"])
+    destruction_service.resume(archive)
+    return archive
 
 
 def _refusable(ctx: click.Context, fn: Callable[[], T]) -> T:
@@ -351,3 +363,80 @@ def stats_retention(ctx: click.Context, as_of: str | None, as_csv: bool, as_json
     day = _as_of(as_of)
     with _open(ctx).db.session() as s:
         _print_table(stats_service.retention_stats(s, day), as_csv, as_json)
+
+
+@retention.group("destruction")
+def destruction() -> None:
+    """销毁：记录单位负责人批准和人社部门备案，在监销人监督下销毁，留下销毁记录。"""
+
+
+def _print_destruction(v: destruction_service.DestructionView, as_json: bool) -> None:
+    if as_json:
+        emit_json(v.to_dict())
+        return
+    click.echo(f"销毁批次 {v.id}（鉴定 {v.appraisal_id}，销毁清册 {v.register_ref}）："
+               f"{DESTRUCTION_STATES.get(v.state, v.state)}，{len(v.items)} 件")
+    for kind, a in v.approvals.items():
+        click.echo(f"  {APPROVAL_KINDS.get(kind, kind)}：{a['approver']}，{a['approved_on']}，"
+                   f"文号 {a['document_no']}")
+    if v.supervisors:
+        click.echo(f"  监销人：{'、'.join(v.supervisors)}；销毁方式：{v.method}")
+
+
+@destruction.command("approve")
+@click.argument("appraisal_id", type=int)
+@click.option("--kind", type=click.Choice(list(APPROVAL_KINDS)), required=True,
+              help="principal 单位负责人批准；filing 报人社部门备案")
+@click.option("--by", "approver", required=True, help="批准人（或备案机关）")
+@click.option("--document-no", required=True, help="批准或备案文号")
+@click.option("--date", "on", metavar="YYYY-MM-DD", help="批准或备案日期（默认今天）")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def destruction_approve(ctx: click.Context, appraisal_id: int, kind: str, approver: str,
+                        document_no: str, on: str | None, as_json: bool) -> None:
+    """记录销毁的批准或备案（第一次记录时开立销毁批次）。"""
+    archive = _open(ctx)
+    day = _as_of(on)
+    v = _refusable(ctx, lambda: destruction_service.record_approval(
+        archive, appraisal_id, kind=kind, approver=approver, document_no=document_no,
+        approved_on=day, actor=default_actor()))
+    _print_destruction(v, as_json)
+
+
+@destruction.command("execute")
+@click.argument("batch_id", type=int, required=False)
+@click.option("--supervisor", "supervisors", multiple=True, help="监销人登录名（至少两名）")
+@click.option("--method", default="", help="销毁方式")
+@click.option("--as-of", "as_of", metavar="YYYY-MM-DD", help="按此日期复核是否到期（默认今天）")
+@click.option("--resume", is_flag=True, help="只完成被中断的销毁")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def destruction_execute(ctx: click.Context, batch_id: int | None, supervisors: tuple[str, ...],
+                        method: str, as_of: str | None, resume: bool, as_json: bool) -> None:
+    """执行销毁：删除存储、副本、索引和提取文本，留下销毁记录（墓碑）。"""
+    archive = _open(ctx)  # completes interrupted destructions first
+    if resume:
+        if as_json:
+            emit_json({"status": "ok"})
+        else:
+            click.echo("被中断的销毁均已完成")
+        return
+    if batch_id is None:
+        raise click.UsageError("请给出销毁批次编号，或使用 --resume")
+    day = _as_of(as_of)
+    v = _refusable(ctx, lambda: destruction_service.execute(
+        archive, batch_id, supervisors=list(supervisors), method=method,
+        actor=default_actor(), as_of=day))
+    _print_destruction(v, as_json)
+
+
+@destruction.command("show")
+@click.argument("batch_id", type=int)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def destruction_show(ctx: click.Context, batch_id: int, as_json: bool) -> None:
+    """显示销毁批次。"""
+    archive = _open(ctx)
+    with archive.db.session() as s:
+        v = destruction_service.get(s, batch_id)
+    _print_destruction(v, as_json)

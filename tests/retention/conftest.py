@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from dangan.archive import accounts
 from dangan.archive.instance import Archive
 from dangan.ingest.service import ingest
 from dangan.web.cli import main
@@ -33,13 +34,38 @@ def file_case(archive: Archive, make_case: Callable[..., Path]) -> Callable[...,
     return file
 
 
+# The people of the retention tests and their roles (archive.permissions).
+STAFF: dict[str, tuple[str, ...]] = {
+    "archivist-li": ("archivist",), "archivist-wang": ("archivist",),
+    "expert-zhao": ("appraiser",), "hrss-wang": ("appraiser",), "late-sun": ("appraiser",),
+    "outsider-qian": ("appraiser",), "clerk-zhou": ("clerk",),
+    "both-chen": ("archivist", "appraiser"),
+    "supervisor-he": ("inspector",), "supervisor-lu": ("inspector",),
+}
+
+
+def add_staff(archive: Archive) -> None:
+    """Create the test users with their roles, as the console (secadmin) would."""
+    for login, roles in STAFF.items():
+        accounts.create_user(archive.db, login, f"用户{login}", password="correct-horse-9",
+                             by=None)
+        for role in roles:
+            accounts.grant_role(archive.db, login, role, by=None)
+
+
 @pytest.fixture
-def cli(archive: Archive) -> Callable[..., tuple[int, Any]]:
+def staff(archive: Archive) -> Archive:
+    add_staff(archive)
+    return archive
+
+
+@pytest.fixture
+def cli(staff: Archive) -> Callable[..., tuple[int, Any]]:
     """Run ``dangan --home <archive> ARGS``; returns the exit code and parsed JSON or text."""
     runner = CliRunner()
 
     def run(*args: str, actor: str = "archivist-li") -> tuple[int, Any]:
-        result = runner.invoke(main, ["--home", str(archive.home), *args],
+        result = runner.invoke(main, ["--home", str(staff.home), *args],
                                env={"DANGAN_ACTOR": actor}, catch_exceptions=False)
         if "--json" in args and result.exit_code in (0, 3):
             return result.exit_code, json.loads(result.stdout)

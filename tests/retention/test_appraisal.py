@@ -149,3 +149,35 @@ def test_keep_longer_moves_the_due_date_and_a_disagreement_changes_nothing(
                    if e.details["outcome"] == "approved"]
     assert entry.details["due_changes"] == [
         {"aip_id": a.aip_id, "due_on_before": "2026-01-01", "due_on_after": "2046-01-01"}]
+
+
+def test_roles_come_from_the_accounts_a_login_without_the_role_is_refused(
+        archive, file_case, cli):
+    a = file_case("D10", 2015)
+    size = _audit_size(archive)
+    for actor in ("nobody-x", "clerk-zhou", "expert-zhao"):  # unknown, clerk, appraiser
+        code, out = cli("retention", "appraisal", "propose", a.aip_id, "--action", "destroy",
+                        "--reason", "期满", "--json", actor=actor)
+        assert code == 3 and out["error"]["code"] == "retention.not_permitted", actor
+    assert _audit_size(archive) == size
+    code, prop = cli("retention", "appraisal", "propose", a.aip_id, "--action", "destroy",
+                     "--reason", "期满", "--json", actor="both-chen")
+    pid = str(prop["id"])
+    # holding the appraiser role too does not let the proposer judge their own proposal
+    code, out = cli("retention", "appraisal", "opinion", pid, "--agree", "--comment", "同意",
+                    "--json", actor="both-chen")
+    assert code == 3 and out["error"]["code"] == "retention.self_approval"
+    for actor in ("archivist-wang", "nobody-x", "user:clerk-zhou"):
+        code, out = cli("retention", "appraisal", "opinion", pid, "--agree", "--comment", "同意",
+                        "--json", actor=actor)
+        assert code == 3 and out["error"]["code"] == "retention.not_permitted", actor
+    for member in ("expert-zhao", "user:hrss-wang"):  # the web's actor form names the login
+        assert cli("retention", "appraisal", "opinion", pid, "--agree", "--comment", "同意",
+                   actor=member)[0] == 0
+    code, out = cli("retention", "appraisal", "decide", pid, "--conclusion", "同意销毁",
+                    "--json", actor="archivist-wang")
+    assert code == 3 and out["error"]["code"] == "retention.not_permitted"
+    code, out = cli("retention", "appraisal", "decide", pid, "--conclusion", "同意销毁",
+                    "--json", actor="hrss-wang")
+    assert code == 0 and out["state"] == "approved"
+    assert [o["member"] for o in out["opinions"]] == ["expert-zhao", "hrss-wang"]

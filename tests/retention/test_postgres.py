@@ -14,6 +14,7 @@ from dangan.ingest.service import ingest
 from dangan.retention import appraisal, holds, schedule, stats
 from dangan.retention.errors import ItemHeld, SelfApproval
 from tests.casekit import KEY_ID, SYSTEM
+from tests.retention.conftest import add_staff
 
 pytestmark = pytest.mark.postgres
 
@@ -61,6 +62,7 @@ def test_due_list_holds_and_statistics_on_postgresql(pg_archive, pg_sender_key, 
 
 
 def test_appraisal_on_postgresql(pg_archive, pg_sender_key, tmp_path):
+    add_staff(pg_archive)
     a, _ = _file(pg_archive, pg_sender_key, tmp_path, 4, "D10", 2015)
     b, _ = _file(pg_archive, pg_sender_key, tmp_path, 5, "D10", 2015)
     holds.place(pg_archive, scope="item", target=a.aip_id, kind="audit", reason="稽核",
@@ -81,3 +83,43 @@ def test_appraisal_on_postgresql(pg_archive, pg_sender_key, tmp_path):
         assert schedule.schedule_of(s, pg_archive.filing_config, b.aip_id).due_on == "2066-01-01"
         [entry] = audit_log.find_entries(s, action="appraisal:decide")
     assert entry.object_digest == decided.record_sha256
+
+
+def test_destruction_on_postgresql(pg_archive, pg_sender_key, tmp_path):
+    from dangan.archive import crosscheck
+    from dangan.archive.chain import verify_ref
+    from dangan.retention import destruction
+    from dangan.retention.errors import AlreadyInBatch
+
+    add_staff(pg_archive)
+    a, _ = _file(pg_archive, pg_sender_key, tmp_path, 6, "D10", 2015)
+    day = date(2026, 6, 1)
+    p = appraisal.propose(pg_archive, action="destroy", refs=[a.aip_id], reason="期满",
+                          actor="archivist-li", as_of=day)
+    for member in ("expert-zhao", "hrss-wang"):
+        appraisal.opinion(pg_archive, p.id, member=member, agree=True, comment="同意")
+    appraisal.decide(pg_archive, p.id, conclusion="同意销毁", actor="hrss-wang", as_of=day)
+    batch = destruction.record_approval(pg_archive, p.id, kind="principal", approver="局长赵某",
+                                        document_no="12号", approved_on=day,
+                                        actor="archivist-li")
+    destruction.record_approval(pg_archive, p.id, kind="filing", approver="市人社局",
+                                document_no="备3号", approved_on=day, actor="archivist-wang")
+    p2 = appraisal.propose(pg_archive, action="destroy", refs=[a.aip_id], reason="期满",
+                           actor="archivist-wang", as_of=day)
+    for member in ("expert-zhao", "hrss-wang"):
+        appraisal.opinion(pg_archive, p2.id, member=member, agree=True, comment="同意")
+    appraisal.decide(pg_archive, p2.id, conclusion="同意销毁", actor="hrss-wang", as_of=day)
+    with pytest.raises(AlreadyInBatch):
+        destruction.record_approval(pg_archive, p2.id, kind="principal", approver="局长赵某",
+                                    document_no="13号", approved_on=day, actor="archivist-li")
+    done = destruction.execute(pg_archive, batch.id, supervisors=["supervisor-he",
+                                                                  "supervisor-lu"],
+                               method="彻底删除", actor="archivist-wang", as_of=day)
+    assert done.state == "complete"
+    assert not pg_archive.store.exists(a.aip_id)
+    [v] = verify_ref(pg_archive, a.aip_id)
+    assert v.ok and v.steps[0].step == "lawful_removal"
+    assert crosscheck.check(pg_archive) == []
+    with pg_archive.db.session() as s:
+        assert [e.action for e in audit_log.find_entries(s, object_id=a.aip_id)][-1] == \
+            "aip:destroy"

@@ -16,6 +16,8 @@ from dangan.archive import audit_log, replica
 from dangan.archive.crosscheck import CatalogueRecordMissing
 from dangan.archive.instance import Archive
 from dangan.archive.models import FiledCase, Item
+from dangan.archive.timeutil import utcnow
+from dangan.archive.tombstones import Tombstone
 from dangan.ingest.service import ingest
 from dangan.web.cli import main
 
@@ -133,9 +135,22 @@ def test_the_filed_case_index_cannot_be_emptied_unnoticed(
 
 def test_a_lawfully_removed_record_is_not_a_loss(archive: Archive,
                                                  two_filed: dict[str, Any]) -> None:
+    """Lawful = a tombstone whose ``aip:destroy`` entry agrees (retention writes both;
+    tests/retention/test_destruction.py walks the real destruction)."""
     aip_id = two_filed["aip_id"]
+    with archive.db.session() as s:
+        digest = s.get(Item, aip_id).aip_sha256
     delete_catalogue_record(archive, aip_id)
-    audit_log.record(archive.db, actor="archivist-01", action="aip:destroy", object_id=aip_id,
-                     object_digest=None, details={"archival_code": two_filed["code"]})
+    entry = audit_log.record(archive.db, actor="archivist-01", action="aip:destroy",
+                             object_id=aip_id, object_digest=digest,
+                             details={"archival_code": two_filed["code"]})
+    result = run(archive, "audit", "verify", "--json")
+    assert result.exit_code == 3  # a log entry without its tombstone is no destruction
+    with archive.db.session() as s:
+        s.add(Tombstone(aip_id=aip_id, kind="destroyed", archival_code=two_filed["code"],
+                        version=1, source_system="x", case_id="x", title="x", year=2015,
+                        retention="D10", aip_sha256=digest, case_sha256="0" * 64, batch_id=1,
+                        appraisal_id=1, register_ref="XHQC-2026-0001", method="x", facts={},
+                        removed_at=utcnow(), audit_index=entry.index))
     result = run(archive, "audit", "verify", "--json")
     assert result.exit_code == 0, as_json(result)["problems"]

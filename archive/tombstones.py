@@ -1,0 +1,57 @@
+"""Tombstones: what remains of an AIP the archive lawfully gave up (destroyed or transferred).
+
+Why in archive/: the cross-check and ``dangan verify`` (this layer) must tell a lawful
+removal from a vanished copy, while the retention domain above writes the rows. A
+tombstone keeps the facts an inspector needs — archival code, case link, the AIP digest,
+the appraisal and approvals, time, method, supervisors — and the index of its
+``aip:destroy`` entry in the audit log, which vouches for it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Integer, String, Text, or_, select
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from .models import Base, UTCDateTime
+
+REMOVAL_KINDS = {"destroyed": "已依法销毁", "transferred": "已移交"}
+
+
+class Tombstone(Base):
+    __tablename__ = "tombstones"
+
+    aip_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # destroyed | transferred
+    archival_code: Mapped[str] = mapped_column(String(64), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    source_system: Mapped[str] = mapped_column(String(64))
+    case_id: Mapped[str] = mapped_column(String(64), index=True)
+    title: Mapped[str] = mapped_column(Text)
+    year: Mapped[int] = mapped_column(Integer)
+    retention: Mapped[str] = mapped_column(String(8))
+    aip_sha256: Mapped[str] = mapped_column(String(64))
+    case_sha256: Mapped[str] = mapped_column(String(64))
+    batch_id: Mapped[int] = mapped_column(Integer, index=True)
+    appraisal_id: Mapped[int] = mapped_column(Integer)
+    register_ref: Mapped[str] = mapped_column(String(64))  # 销毁清册编号
+    method: Mapped[str] = mapped_column(Text)
+    facts: Mapped[dict[str, Any]] = mapped_column(JSON)  # appraisal, approvals, supervisors
+    removed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    audit_index: Mapped[int] = mapped_column(BigInteger)
+
+
+def get(session: Session, aip_id: str) -> Tombstone | None:
+    return session.get(Tombstone, aip_id)
+
+
+def find(session: Session, ref: str) -> list[Tombstone]:
+    """Tombstones named by an AIP id, an archival code, a case id or ``SYSTEM/CASE_ID``."""
+    system, _, case_id = ref.rpartition("/")
+    cond = or_(Tombstone.aip_id == ref, Tombstone.archival_code == ref,
+               Tombstone.case_id == (case_id if system else ref))
+    rows = list(session.scalars(select(Tombstone).where(cond).order_by(Tombstone.version)))
+    return [t for t in rows if not system or t.source_system == system or t.aip_id == ref
+            or t.archival_code == ref]
