@@ -13,12 +13,13 @@ from typing import Any
 
 from sqlalchemy.orm import InstrumentedAttribute
 
-from dangan.packages.aip.fields import FIELDS, Field, described
+from dangan.packages.aip.fields import DOCUMENT_FIELDS, FIELDS, DocumentField, Field, described
 
-from .models import Item
+from .models import Item, ItemFile
 from .timeutil import parse_iso
 
-__all__ = ["CATALOGUED", "READ_BACK", "columns_of_case", "compared", "item_json",
+__all__ = ["CATALOGUED", "READ_BACK", "columns_of_case", "compared", "document_compared",
+           "document_json", "document_read_back_columns", "document_record", "item_json",
            "read_back_columns", "record_values"]
 
 #: Table fields with a catalogue column, and those read back after staging (GD-3-2).
@@ -26,7 +27,7 @@ CATALOGUED: tuple[Field, ...] = tuple(f for f in FIELDS if f.column)
 READ_BACK: tuple[Field, ...] = tuple(f for f in CATALOGUED if f.read_back)
 
 
-def _in_description(f: Field, desc: Any) -> Any:
+def _in_description(f: Field | DocumentField, desc: Any) -> Any:
     for key in f.name.split("."):
         desc = desc.get(key) if isinstance(desc, dict) else None
     return desc
@@ -87,3 +88,28 @@ def record_values(item: Item) -> dict[str, Any]:
     """What ``read_back_columns`` would read for ``item`` (not yet written)."""
     return {f.column or "": getattr(item, f.column or "") for f in READ_BACK}
 
+
+
+_DOC_COMPARED = tuple(f for f in DOCUMENT_FIELDS if f.compared)
+_DOC_READ_BACK = tuple(f for f in DOCUMENT_FIELDS if f.read_back)
+
+
+def document_json(row: ItemFile) -> dict[str, Any]:
+    """One ``files`` entry of the item JSON."""
+    return {f.json_key: _json(getattr(row, f.column)) for f in DOCUMENT_FIELDS}
+
+
+def document_compared(row: ItemFile, doc: dict[str, Any]) -> list[tuple[str, str, Any, Any]]:
+    """(column, label, AIP value, catalogue value) of the compared document fields."""
+    return [(f.column, f.label, _in_description(f, doc), getattr(row, f.column))
+            for f in _DOC_COMPARED]
+
+
+def document_read_back_columns() -> list[InstrumentedAttribute[Any]]:
+    """The ``ItemFile`` columns GD-3-2 reads back (``path`` first: the key of a row)."""
+    return [getattr(ItemFile, f.column) for f in _DOC_READ_BACK]
+
+
+def document_record(row: ItemFile) -> dict[str, Any]:
+    """What ``document_read_back_columns`` would read for ``row`` (not yet written)."""
+    return {f.column: getattr(row, f.column) for f in _DOC_READ_BACK}

@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from dangan.packages.aip.bag import CASE_JSON, CASE_SIG, FILES_PREFIX, SUBMISSION_PREFIX
+from dangan.packages.aip.fields import PARTY_KEYS
 from dangan.packages.aip.validate import AIPValidation
 from dangan.packages.aip.validate_parts import BagView
 from dangan.packages.checks.context import CheckContext, FileFacts
@@ -107,19 +108,12 @@ def catalogue_differences(item: Item, desc: dict[str, Any], aip_digest: str | No
             out.append({"field": "files", "path": path, "expected": path, "found": None,
                         "note": f"目录中缺少文件 {path}"})
             continue
-        for fld, label, want, have in (
-            ("seq", "序号", doc.get("seq"), row.seq), ("file_id", "文件标识", doc.get("id"), row.file_id),
-            ("title", "题名", doc.get("title"), row.title), ("size", "大小", doc.get("size"), row.size),
-            ("sha256", "SHA-256", dig(doc, "digests", "sha256"), row.sha256),
-            ("sm3", "SM3", dig(doc, "digests", "sm3"), row.sm3),
-        ):
+        for fld, label, want, have in catalogue_fields.document_compared(row, doc):
             cmp(f"files[{path}].{fld}", f"文件 {path} 的{label}", want, have)
     out += [{"field": "files", "path": p, "expected": None, "found": p,
              "note": f"目录中多出 AIP 没有的文件 {p}"} for p in rows]
-    parties = [tuple(p.get(k) for k in ("role", "kind", "name", "id_type", "id_number"))
-               for p in dig(so, "content", "record", "parties") or []]
-    cmp("parties", "当事人", parties,
-        [(p.role, p.kind, p.name, p.id_type, p.id_number) for p in item.parties])
+    parties = [tuple(p.get(k) for k in PARTY_KEYS) for p in dig(so, "content", "record", "parties") or []]
+    cmp("parties", "当事人", parties, [tuple(getattr(p, k) for k in PARTY_KEYS) for p in item.parties])
     events = [(e.get("seq"), e.get("step"), _when(e.get("at")), dig(e, "actor", "id"), e.get("action"))
               for e in dig(so, "content", "events") or []]
     cmp("events", "业务过程", [tuple(iso(x) if hasattr(x, "isoformat") else x for x in e) for e in events],

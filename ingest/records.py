@@ -11,6 +11,7 @@ from dangan.archive.filing_config import ServiceItem
 from dangan.archive.models import Item, ItemEvent, ItemFile, Party
 from dangan.archive.timeutil import iso, parse_iso
 from dangan.packages.aip import AIPInput
+from dangan.packages.aip.fields import PARTY_KEYS
 from dangan.packages.aip.model import payload_path
 from dangan.packages.case_schema import submission_path
 
@@ -79,8 +80,7 @@ def build_item(
     )
     parties = [("applicant", case["applicant"])] + [("subject", p) for p in case["subjects"]]
     item.parties = [
-        Party(role=role, seq=i, kind=p["kind"], name=p["name"], id_type=p["id_type"],
-              id_number=p["id_number"])
+        Party(role=role, seq=i, **{k: p[k] for k in PARTY_KEYS if k != "role"})
         for i, (role, p) in enumerate(parties, start=1)
     ]
     item.files = []

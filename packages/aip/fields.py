@@ -24,7 +24,8 @@ from typing import Any
 
 from . import labels as L
 
-__all__ = ["FIELDS", "GROUP_ELEMENTS", "Field", "described", "field", "raw_value"]
+__all__ = ["DOCUMENT_FIELDS", "FIELDS", "GROUP_ELEMENTS", "PARTY_KEYS", "DocumentField", "Field",
+           "described", "field", "raw_value"]
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,46 @@ FIELDS: tuple[Field, ...] = (
 )
 
 _BY_NAME = {f.name: f for f in FIELDS}
+
+
+@dataclass(frozen=True)
+class DocumentField:
+    """One field of a filed document: its key in the description's 文档 (dots nest),
+    its catalogue column (``ItemFile``), item-JSON key and label; ``compared``: held to
+    the AIP by the catalogue audit; ``read_back``: read back after staging (GD-3-2)."""
+
+    name: str
+    label: str
+    column: str
+    json: str | None = None  # None: the column name
+    kind: str = "text"  # text | int | time
+    compared: bool = False
+    read_back: bool = False
+
+    @property
+    def json_key(self) -> str:
+        return self.json or self.column
+
+
+#: The fields of a party (当事人): the same key in the description, column and JSON.
+PARTY_KEYS = ("role", "kind", "name", "id_type", "id_number")
+
+# In the order of the item JSON's ``files`` entries.
+DOCUMENT_FIELDS: tuple[DocumentField, ...] = (
+    DocumentField("seq", "序号", "seq", kind="int", compared=True),
+    DocumentField("id", "文件标识", "file_id", json="id", compared=True),
+    DocumentField("path", "计算机文件名", "path", read_back=True),
+    DocumentField("title", "题名", "title", compared=True),
+    DocumentField("kind", "文件类型", "kind"),
+    DocumentField("origin", "来源方式", "origin"),
+    DocumentField("format.media_type", "MIME媒体类型", "media_type"),
+    DocumentField("format.declared_media_type", "声明媒体类型", "declared_media_type"),
+    DocumentField("size", "大小", "size", kind="int", compared=True, read_back=True),
+    DocumentField("digests.sha256", "SHA-256", "sha256", compared=True, read_back=True),
+    DocumentField("digests.sm3", "SM3", "sm3", compared=True, read_back=True),
+    DocumentField("pages", "页数", "pages", kind="int"),
+    DocumentField("digitization.dpi", "扫描分辨率", "dpi", kind="int"),
+)
 
 
 def field(name: str) -> Field:

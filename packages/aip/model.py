@@ -18,7 +18,7 @@ from ..case_schema import submission_path
 from ..digests import Digests
 from . import labels as L
 from .bag import CASE_JSON, CASE_SIG, FILES_PREFIX, SUBMISSION_PREFIX, software_agent
-from .fields import _d, _int, _lst, _req, _s, described
+from .fields import PARTY_KEYS, _d, _int, _lst, _req, _s, described
 
 FORMAT_DESCRIPTION = (
     "本封装包参照中华人民共和国档案行业标准 DA/T 48-2009《基于XML的电子文件封装规范》的结构，"
@@ -103,8 +103,7 @@ def _documents(inp: AIPInput) -> list[dict]:
 
 def _party(p: Any, role: str) -> dict:
     p = _d(p)
-    return {"role": role, "kind": _req(p.get("kind")), "name": _req(p.get("name")),
-            "id_type": _req(p.get("id_type")), "id_number": _req(p.get("id_number"))}
+    return {"role": role, **{k: _req(p.get(k)) for k in PARTY_KEYS if k != "role"}}
 
 
 def _event(ev: Any) -> dict:

@@ -26,6 +26,7 @@ from .bag import (
     FILES_PREFIX,
     REQUIRED_INFO,
     SIGNATURE,
+    SUBMISSION_PREFIX,
     TAG_FILES,
     TOP_LEVEL,
     digest_bytes,
@@ -74,7 +75,7 @@ def check_layout(v: BagView) -> list[dict[str, Any]]:
                                "、".join(sorted(TOP_LEVEL)), p))
         elif top == "data" and p not in allowed_data and not p.startswith(FILES_PREFIX):
             out.append(problem("layout.unexpected", p, f"载荷目录中出现规定之外的文件：{p}",
-                               "data/description.xml、data/submission/{case.json,case.json.sig,files/…}", p))
+                               f"{DESCRIPTION}、{SUBMISSION_PREFIX}{{case.json,case.json.sig,files/…}}", p))
     for required in (BAGIT_TXT, BAG_INFO, DESCRIPTION, CASE_JSON, SIGNATURE,
                      *(manifest_name(a) for a in ALGORITHMS),
                      *(manifest_name(a, tag=True) for a in ALGORITHMS)):
