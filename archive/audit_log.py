@@ -32,6 +32,7 @@ from typing import Any
 from sqlalchemy import event, func, insert, select
 from sqlalchemy.orm import Session
 
+from dangan.packages.canonical import canonical_json
 from dangan.packages.merkle import MerkleLog, MerkleStoreError, leaf_hash
 from dangan.packages.tree_head import utc_timestamp
 
@@ -88,13 +89,6 @@ _STATE_KEY = "dangan.audit_log.state"
 
 class AuditLogError(ArchiveError):
     code = "archive.audit"
-
-
-def canonical_json(obj: Any) -> bytes:
-    """Sorted keys, no spaces, UTF-8, no NaN: the one byte form used for hashing."""
-    return json.dumps(
-        obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    ).encode("utf-8")
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,10 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
+from dangan.packages.aip.fields import PARTY_KEYS
 from dangan.packages.checks.context import CatalogueFacts, PriorRecord
 
+from . import catalogue_fields
 from .errors import NotFound
 from .models import ArchivalCodeCounter, Item, ItemEvent, ItemFile, Party, Rejection
 
@@ -188,28 +190,11 @@ def item_to_dict(item: Item) -> dict[str, Any]:
     """The catalogue record as JSON-able data (for ``dangan show --json`` and the API)."""
     return {
         "aip_id": item.aip_id,
-        "archival_code": item.archival_code,
         "version": item.version,
         "status": item.status,
-        "source_system": item.source_system,
-        "case_id": item.case_id,
         "case_sha256": item.case_sha256,
         "sha256": item.aip_sha256,
-        "title": item.title,
-        "service_item": {"code": item.service_item_code, "name": item.service_item_name},
-        "insurance": item.insurance,
-        "category": item.category,
-        "retention": item.retention,
-        "classification_code": item.classification_code,
-        "agency": {"code": item.agency_code, "name": item.agency_name},
-        "channel": item.channel,
-        "outcome": item.outcome,
-        "decision_no": item.decision_no,
-        "accepted_at": item.accepted_at.isoformat(),
-        "completed_at": item.completed_at.isoformat(),
-        "year": item.year,
-        "security_classification": item.security_classification,
-        "personal_info": item.personal_info,
+        **catalogue_fields.item_json(item),
         "file_count": item.file_count,
         "total_bytes": item.total_bytes,
         "received_at": item.received_at.isoformat(),
@@ -217,18 +202,8 @@ def item_to_dict(item: Item) -> dict[str, Any]:
         "supersedes_aip_id": item.supersedes_aip_id,
         "superseded_by_aip_id": item.superseded_by_aip_id,
         "correction_reason": item.correction_reason,
-        "parties": [
-            {"role": p.role, "kind": p.kind, "name": p.name, "id_type": p.id_type,
-             "id_number": p.id_number}
-            for p in item.parties
-        ],
-        "files": [
-            {"seq": f.seq, "id": f.file_id, "path": f.path, "title": f.title, "kind": f.kind,
-             "origin": f.origin, "media_type": f.media_type,
-             "declared_media_type": f.declared_media_type, "size": f.size, "sha256": f.sha256,
-             "sm3": f.sm3, "pages": f.pages, "dpi": f.dpi}
-            for f in item.files
-        ],
+        "parties": [{k: getattr(p, k) for k in PARTY_KEYS} for p in item.parties],
+        "files": [catalogue_fields.document_json(f) for f in item.files],
         "events": [
             {"seq": e.seq, "step": e.step, "at": e.at.isoformat(),
              "actor": {"id": e.actor_id, "name": e.actor_name, "role": e.actor_role},
@@ -244,13 +219,13 @@ def read_back(session: Session, aip_id: str) -> dict[str, Any] | None:
     """Read the rows of one item back from the database (GD-3-2), bypassing the ORM cache."""
     session.flush()
     row = session.execute(
-        select(Item.archival_code, Item.source_system, Item.case_id, Item.title,
-               Item.file_count).where(Item.aip_id == aip_id)
+        select(*catalogue_fields.read_back_columns(), Item.file_count)
+        .where(Item.aip_id == aip_id)
     ).one_or_none()
     if row is None:
         return None
     files = session.execute(
-        select(ItemFile.path, ItemFile.size, ItemFile.sha256, ItemFile.sm3)
+        select(*catalogue_fields.document_read_back_columns())
         .where(ItemFile.aip_id == aip_id).order_by(ItemFile.seq)
     ).all()
     events = session.scalar(
@@ -268,9 +243,8 @@ def read_back(session: Session, aip_id: str) -> dict[str, Any] | None:
 def record_of(item: Item) -> dict[str, Any]:
     """What ``read_back`` returns for ``item``, taken from the object not yet written."""
     return {
-        "archival_code": item.archival_code, "source_system": item.source_system,
-        "case_id": item.case_id, "title": item.title, "file_count": item.file_count,
-        "files": [{"path": f.path, "size": f.size, "sha256": f.sha256, "sm3": f.sm3}
+        **catalogue_fields.record_values(item), "file_count": item.file_count,
+        "files": [catalogue_fields.document_record(f)
                   for f in sorted(item.files, key=lambda f: f.seq)],
         "events": len(item.events),
         "parties": len(item.parties),

@@ -13,15 +13,15 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from dangan.packages import vocabulary as V
-from dangan.packages.aip.bag import CASE_JSON, CASE_SIG
+from dangan.packages.aip.bag import CASE_JSON, CASE_SIG, FILES_PREFIX, SUBMISSION_PREFIX
+from dangan.packages.aip.fields import PARTY_KEYS
 from dangan.packages.aip.validate import AIPValidation
 from dangan.packages.aip.validate_parts import BagView
 from dangan.packages.checks.context import CheckContext, FileFacts
 from dangan.packages.checks.engine import Stage
 from dangan.packages.problem import Problem
 
-from . import audit_log, keys
+from . import audit_log, catalogue_fields, keys
 from .instance import Archive
 from .models import Item
 from .timeutil import iso, parse_iso
@@ -44,18 +44,19 @@ def stored_context(archive: Archive, session: Session, item: Item, path: Path,
             case_error = str(exc)
     files: dict[str, FileFacts] = {}
     for rel, dg in (view.actual.items() if view is not None else []):
-        if rel.startswith("data/submission/files/"):
-            sub_rel = rel.removeprefix("data/submission/")
+        if rel.startswith(FILES_PREFIX):
+            sub_rel = rel.removeprefix(SUBMISSION_PREFIX)
             files[sub_rel] = FileFacts(sub_rel, path / rel, dg.size, dg.sha256, dg.sm3)
     ctx = CheckContext(
-        stage=stage, root=path / "data" / "submission", case_bytes=None,
+        stage=stage, root=path / SUBMISSION_PREFIX, case_bytes=None,
         case=case if isinstance(case, dict) else None, case_error=case_error,
         signature_bytes=view.read(CASE_SIG) if view is not None and CASE_SIG in view.files else None,
         files=files, extra_entries=[],
         trusted_keys=keys.trusted_keys_for(session, item.source_system),
         filing_rules=archive.filing_config.rules(),
         allowed_media_types=frozenset(archive.settings.allowed_media_types),
-        min_scan_dpi=archive.settings.min_scan_dpi, archival_code=item.archival_code,
+        min_scan_dpi=archive.settings.min_scan_dpi, pdf_limits=archive.settings.pdf_limits,
+        archival_code=item.archival_code,
         archival_code_rule=archive.code_rule, aip_root=path, archive_public_key_pem=public_pem,
     )
     ctx.memo["aip:inspection"] = (validation, view)
@@ -95,25 +96,7 @@ def catalogue_differences(item: Item, desc: dict[str, Any], aip_digest: str | No
     for fld, label, want, have in (
         ("aip_id", "AIP 标识", so.get("aip_id"), item.aip_id),
         ("version", "版本", so.get("aip_version"), item.version),
-        ("archival_code", "档号", d.get("archival_code"), item.archival_code),
-        ("title", "题名", d.get("title"), item.title),
-        ("case_id", "办件编号", d.get("case_id"), item.case_id),
-        ("source_system", "来源系统", d.get("source_system"), item.source_system),
-        ("service_item_code", "服务事项代码", d.get("service_item_code"), item.service_item_code),
-        ("retention", "保管期限", d.get("retention"), item.retention),
-        ("category", "类别", d.get("category"), item.category),
-        ("classification_code", "分类号", d.get("classification_code"), item.classification_code),
-        ("agency_code", "经办机构代码", dig(d, "agency", "code"), item.agency_code),
-        ("channel", V.FIELDS["channel"], d.get("channel"), item.channel),
-        ("outcome", V.FIELDS["outcome"], d.get("outcome"), item.outcome),
-        ("decision_no", "决定文号", d.get("decision_no") or None, item.decision_no),
-        ("security_classification", V.FIELDS["security_classification"], d.get("classification"),
-         item.security_classification),
-        ("personal_info", "含个人信息", d.get("personal_info"), item.personal_info),
-        ("year", "年度", d.get("year"), item.year),
-        ("insurance", "险种", d.get("insurance"), item.insurance),
-        ("accepted_at", "受理时间", _when(d.get("accepted_at")), item.accepted_at),
-        ("completed_at", "办结时间", _when(d.get("completed_at")), item.completed_at),
+        *catalogue_fields.compared(item, d),
         ("aip_sha256", "AIP 摘要", aip_digest, item.aip_sha256),
         ("case_sha256", "case.json 摘要", case_sha256, item.case_sha256),
         ("file_count", "文件数", len(docs), item.file_count),
@@ -127,19 +110,12 @@ def catalogue_differences(item: Item, desc: dict[str, Any], aip_digest: str | No
             out.append(Problem("catalogue.file_missing", path, field="files", expected=path,
                                note=f"目录中缺少文件 {path}").to_dict())
             continue
-        for fld, label, want, have in (
-            ("seq", "序号", doc.get("seq"), row.seq), ("file_id", "文件标识", doc.get("id"), row.file_id),
-            ("title", "题名", doc.get("title"), row.title), ("size", "大小", doc.get("size"), row.size),
-            ("sha256", "SHA-256", dig(doc, "digests", "sha256"), row.sha256),
-            ("sm3", "SM3", dig(doc, "digests", "sm3"), row.sm3),
-        ):
+        for fld, label, want, have in catalogue_fields.document_compared(row, doc):
             cmp(f"files[{path}].{fld}", f"文件 {path} 的{label}", want, have)
     out += [Problem("catalogue.file_extra", p, field="files", found=p,
                     note=f"目录中多出 AIP 没有的文件 {p}").to_dict() for p in rows]
-    parties = [tuple(p.get(k) for k in ("role", "kind", "name", "id_type", "id_number"))
-               for p in dig(so, "content", "record", "parties") or []]
-    cmp("parties", "当事人", parties,
-        [(p.role, p.kind, p.name, p.id_type, p.id_number) for p in item.parties])
+    parties = [tuple(p.get(k) for k in PARTY_KEYS) for p in dig(so, "content", "record", "parties") or []]
+    cmp("parties", "当事人", parties, [tuple(getattr(p, k) for k in PARTY_KEYS) for p in item.parties])
     events = [(e.get("seq"), e.get("step"), _when(e.get("at")), dig(e, "actor", "id"), e.get("action"))
               for e in dig(so, "content", "events") or []]
     cmp("events", "业务过程", [tuple(iso(x) if hasattr(x, "isoformat") else x for x in e) for e in events],

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from dangan.packages.checks.context import DEFAULT_MEDIA_TYPES as ARCHIVAL_MEDIA_TYPES
+from dangan.packages.formats.pdf import PdfLimits
 
 from .errors import ConfigError
 
@@ -54,6 +55,12 @@ class Settings:
     def ocr_on_ingest(self) -> bool:
         env = os.environ.get("DANGAN_OCR_AT_INGEST")
         return self.ocr_at_ingest if env is None else env not in ("0", "false", "no")
+
+    @property
+    def pdf_limits(self) -> PdfLimits:
+        """The ``[limits] pdf_*`` bounds, for every check context (filing and audits alike)."""
+        return PdfLimits(max_pages=self.pdf_max_pages, max_objects=self.pdf_max_objects,
+                         max_depth=self.pdf_max_depth)
 
     @property
     def config_file(self) -> Path:

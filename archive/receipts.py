@@ -11,14 +11,11 @@ import json
 from typing import Any
 
 from dangan.packages import signing
+from dangan.packages.canonical import canonical_json
 
 from .keys import ArchiveKey
 
 RECEIPT_TYPE = "dangan/receipt/1"
-
-
-def canonical_json(obj: Any) -> bytes:
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def make_receipt(body: dict[str, Any], key: ArchiveKey) -> dict[str, Any]:

@@ -5,12 +5,15 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from dangan.archive import catalogue_fields
 from dangan.archive.config import Settings
 from dangan.archive.filing_config import ServiceItem
 from dangan.archive.models import Item, ItemEvent, ItemFile, Party
 from dangan.archive.schedule import due_on
 from dangan.archive.timeutil import iso, parse_iso
 from dangan.packages.aip import AIPInput
+from dangan.packages.aip.fields import PARTY_KEYS
+from dangan.packages.aip.model import payload_path
 from dangan.packages.case_schema import submission_path
 
 from .intake import ReceivedSubmission
@@ -58,38 +61,15 @@ def build_item(
     archive_step: dict[str, Any],
 ) -> Item:
     case = sub.case
-    result = case["result"]
-    completed = parse_iso(case["completed_at"])
     files = case["files"]
     item = Item(
         aip_id=inp.aip_id,
-        archival_code=inp.archival_code,
         version=inp.version,
         status="active",
-        source_system=case["source_system"],
-        case_id=case["case_id"],
         case_sha256=sub.case_sha256,
         aip_sha256=aip_sha256,
-        title=case["title"],
-        service_item_code=case["service_item"]["code"],
-        service_item_name=filing.name,
-        insurance=list(case.get("insurance", [])),
-        category=filing.category,
-        category_code=filing.category_code,
-        retention=filing.retention,
-        classification_code=filing.classification_code,
-        agency_code=case["agency"]["code"],
-        agency_name=case["agency"]["name"],
-        channel=case["channel"],
-        outcome=result["outcome"],
-        decision_no=result.get("decision_no") or None,
-        summary=result.get("summary"),
-        accepted_at=parse_iso(case["accepted_at"]),
-        completed_at=completed,
-        year=datetime.fromisoformat(case["completed_at"]).year,
+        **catalogue_fields.columns_of_case(case, inp.filing, inp.archival_code),
         due_on=due_on(datetime.fromisoformat(case["completed_at"]).year, filing.retention),
-        security_classification=case["security"]["classification"],
-        personal_info=bool(case["security"].get("personal_info")),
         file_count=len(files),
         total_bytes=sub.total_bytes,
         page_count=sum(int(f.get("pages") or 0) for f in files) or None,
@@ -102,8 +82,7 @@ def build_item(
     )
     parties = [("applicant", case["applicant"])] + [("subject", p) for p in case["subjects"]]
     item.parties = [
-        Party(role=role, seq=i, kind=p["kind"], name=p["name"], id_type=p["id_type"],
-              id_number=p["id_number"])
+        Party(role=role, seq=i, **{k: p[k] for k in PARTY_KEYS if k != "role"})
         for i, (role, p) in enumerate(parties, start=1)
     ]
     item.files = []
@@ -115,7 +94,7 @@ def build_item(
             ItemFile(
                 seq=seq,
                 file_id=f["id"],
-                path=f"data/submission/{rel}",
+                path=payload_path(rel),
                 title=f["title"],
                 kind=f["kind"],
                 origin=f["origin"],

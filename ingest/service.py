@@ -53,9 +53,7 @@ def _case_limits(archive: Archive) -> CaseLimits:
 
 
 def _pdf_limits(archive: Archive) -> PdfLimits:
-    s = archive.settings
-    return PdfLimits(max_pages=s.pdf_max_pages, max_objects=s.pdf_max_objects,
-                     max_depth=s.pdf_max_depth)
+    return archive.settings.pdf_limits
 
 
 def recover(archive: Archive) -> list[str]:

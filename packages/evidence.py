@@ -37,6 +37,7 @@ from cryptography import x509
 
 from .aip import read_aip, validate_aip
 from .aip.bag import CASE_SIG
+from .canonical import canonical_json
 from .errors import FormatError, KeyError_, PackageError, SignatureError, UnsafeContainer
 from .evidence_trust import (
     SOURCE_TRUST,
@@ -70,12 +71,6 @@ REPORT = "report.html"
 AIP_PREFIX = "aip/"
 LIMITS = ZipLimits(max_entries=1000, max_total_bytes=64 << 30, max_entry_bytes=64 << 30,
                    max_ratio=1000.0)
-
-
-def canonical_json(obj: Any) -> bytes:
-    """Sorted keys, no spaces, UTF-8, no NaN: the byte form signed and hashed."""
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False,
-                      allow_nan=False).encode("utf-8")
 
 
 @dataclass

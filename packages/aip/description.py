@@ -23,6 +23,7 @@ from lxml import etree
 
 from ..errors import AIPInvalid
 from . import labels as L
+from .fields import FIELDS, GROUP_ELEMENTS, Field
 
 NS = "urn:dangan:aip:1"
 ROOT_TAG = "电子文件封装包"
@@ -83,31 +84,33 @@ PARTY = G(
     F("id_number", "证件号码"),
 )
 
-CONTENT_DESCRIPTION = G(
-    "description", "内容描述",
-    F("title", "题名"),
-    F("archival_code", "档号"),
-    F("year", "年度", "int"),
-    C("retention", "保管期限", L.RETENTIONS),
-    F("category", "类别"),
-    F("category_code", "类别代码"),
-    F("classification_code", "分类号"),
-    F("service_item_code", "服务事项编码"),
-    F("service_item_name", "服务事项名称"),
-    F("case_id", "办件编号"),
-    F("source_system", "来源系统"),
-    G("agency", "经办机构", F("code", "机构代码"), F("name", "机构名称")),
-    C("channel", "办理渠道", L.CHANNELS),
-    LST("insurance", "险种", C("", "险种类型", L.INSURANCE)),
-    C("outcome", "办理结果", L.OUTCOMES),
-    F("result_summary", "结果摘要"),
-    F("decision_no", "文号"),
-    F("accepted_at", "受理时间"),
-    F("completed_at", "办结时间"),
-    C("classification", "密级", L.CLASSIFICATIONS),
-    F("personal_info", "个人信息", "bool"),
-    F("legal_basis", "归档依据"),
-)
+def _element(f: Field, key: str) -> F:
+    """The XML element of one table field (kinds as in ``fields.Field``)."""
+    if f.kind == "code":
+        return C(key, f.element, dict(f.codes or {}))
+    if f.kind == "codes":
+        return LST(key, f.element, C("", f.item_element or f.element, dict(f.codes or {})))
+    return F(key, f.element, {"int": "int", "year": "int", "bool": "bool"}.get(f.kind, "text"))
+
+
+def _content_description() -> F:
+    """内容描述, in table order; dotted names become the nested groups (经办机构)."""
+    children: list[F | str] = []
+    groups: dict[str, list[F]] = {}
+    for f in FIELDS:
+        head, _, tail = f.name.partition(".")
+        if not tail:
+            children.append(_element(f, head))
+            continue
+        if head not in groups:
+            groups[head] = []
+            children.append(head)
+        groups[head].append(_element(f, tail))
+    return G("description", "内容描述", *(
+        G(c, GROUP_ELEMENTS[c], *groups[c]) if isinstance(c, str) else c for c in children))
+
+
+CONTENT_DESCRIPTION = _content_description()
 
 SUBMISSION = G(
     "submission", "原始提交",

@@ -17,7 +17,8 @@ from typing import Any
 from ..case_schema import submission_path
 from ..digests import Digests
 from . import labels as L
-from .bag import CASE_JSON, CASE_SIG, FILES_PREFIX, software_agent
+from .bag import CASE_JSON, CASE_SIG, FILES_PREFIX, SUBMISSION_PREFIX, software_agent
+from .fields import PARTY_KEYS, _d, _int, _lst, _req, _s, described
 
 FORMAT_DESCRIPTION = (
     "本封装包参照中华人民共和国档案行业标准 DA/T 48-2009《基于XML的电子文件封装规范》的结构，"
@@ -44,41 +45,9 @@ class AIPInput:
     supersedes: dict | None = None
 
 
-def _s(v: Any) -> str | None:
-    if v is None:
-        return None
-    if isinstance(v, str):
-        return v
-    if isinstance(v, bool | int | float):
-        return json.dumps(v)
-    return json.dumps(v, ensure_ascii=False, sort_keys=True)
-
-
-def _req(v: Any) -> str:
-    return _s(v) or ""
-
-
-def _int(v: Any) -> int | None:
-    if isinstance(v, bool):
-        return None
-    if isinstance(v, int):
-        return v
-    if isinstance(v, str) and v.strip().isdigit():
-        return int(v.strip())
-    return None
-
-
-def _d(v: Any) -> dict:
-    return v if isinstance(v, dict) else {}
-
-
-def _lst(v: Any) -> list:
-    return v if isinstance(v, list) else []
-
-
 def payload_path(submission_rel: str) -> str:
     """``files/a.pdf`` → ``data/submission/files/a.pdf``."""
-    return f"data/submission/{submission_rel}"
+    return SUBMISSION_PREFIX + submission_rel
 
 
 def submission_rel(entry_path: Any) -> str | None:
@@ -133,8 +102,7 @@ def _documents(inp: AIPInput) -> list[dict]:
 
 def _party(p: Any, role: str) -> dict:
     p = _d(p)
-    return {"role": role, "kind": _req(p.get("kind")), "name": _req(p.get("name")),
-            "id_type": _req(p.get("id_type")), "id_number": _req(p.get("id_number"))}
+    return {"role": role, **{k: _req(p.get(k)) for k in PARTY_KEYS if k != "role"}}
 
 
 def _event(ev: Any) -> dict:
@@ -188,13 +156,9 @@ def describe(inp: AIPInput, payload: dict[str, Digests], sig_bytes: bytes | None
     docs = _documents(inp)
     pages = [d["pages"] for d in docs if d["pages"] is not None]
     total_pages = sum(pages) if pages else None
-    completed = _s(case.get("completed_at")) or ""
-    year = _int(filing.get("year"))
-    if year is None and completed[:4].isdigit():
-        year = int(completed[:4])
-    agency, result, security = (_d(case.get(k)) for k in ("agency", "result", "security"))
+    desc = described(case, filing, inp.archival_code)
+    completed, classification = desc["completed_at"], desc["classification"]
     events = [_event(e) for e in _lst(case.get("events"))] + [_event(inp.archive_event)]
-    classification = _req(security.get("classification"))
     sup = inp.supersedes
     sig_alg, sig_key = _signature_info(sig_bytes)
     case_dg = payload[CASE_JSON]
@@ -222,31 +186,7 @@ def describe(inp: AIPInput, payload: dict[str, Digests], sig_bytes: bytes | None
                     "source": {"fonds": _req(filing.get("fonds")),
                                "organization": _req(filing.get("organization"))},
                     "record_id": inp.aip_id,
-                    "description": {
-                        "title": _req(case.get("title")),
-                        "archival_code": inp.archival_code,
-                        "year": year,
-                        "retention": _req(filing.get("retention")),
-                        "category": _req(filing.get("category")),
-                        "category_code": _req(filing.get("category_code")),
-                        "classification_code": _req(filing.get("classification_code")),
-                        "service_item_code": _req(_d(case.get("service_item")).get("code")),
-                        "service_item_name": _req(filing.get("service_item_name")
-                                                  or _d(case.get("service_item")).get("name")),
-                        "case_id": _req(case.get("case_id")),
-                        "source_system": _req(case.get("source_system")),
-                        "agency": {"code": _req(agency.get("code")), "name": _req(agency.get("name"))},
-                        "channel": _req(case.get("channel")),
-                        "insurance": [_req(i) for i in _lst(case.get("insurance"))],
-                        "outcome": _req(result.get("outcome")),
-                        "result_summary": _s(result.get("summary")),
-                        "decision_no": _s(result.get("decision_no")),
-                        "accepted_at": _req(case.get("accepted_at")),
-                        "completed_at": completed,
-                        "classification": classification,
-                        "personal_info": bool(security.get("personal_info")),
-                        "legal_basis": _s(filing.get("legal_basis")),
-                    },
+                    "description": desc,
                     "form": {"items": 1, "files": len(docs), "pages": total_pages},
                     "parties": [_party(case.get("applicant"), "applicant")]
                     + [_party(p, "subject") for p in _lst(case.get("subjects"))],
@@ -279,7 +219,7 @@ def describe(inp: AIPInput, payload: dict[str, Digests], sig_bytes: bytes | None
                 {
                     "seq": d["seq"],
                     "archival_code": inp.archival_code,
-                    "responsible": _req(agency.get("name")),
+                    "responsible": desc["agency"]["name"],
                     "title": d["title"],
                     "date": (d["created_at"] or completed)[:10],
                     "classification": classification,

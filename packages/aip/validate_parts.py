@@ -28,6 +28,7 @@ from .bag import (
     FILES_PREFIX,
     REQUIRED_INFO,
     SIGNATURE,
+    SUBMISSION_PREFIX,
     TAG_FILES,
     TOP_LEVEL,
     digest_bytes,
@@ -71,7 +72,7 @@ def check_layout(v: BagView) -> list[Problem]:
                                found=p, note=f"信息包顶层出现规定之外的文件：{p}"))
         elif top == "data" and p not in allowed_data and not p.startswith(FILES_PREFIX):
             out.append(Problem("layout.unexpected", p,
-                               expected="data/description.xml、data/submission/{case.json,case.json.sig,files/…}",
+                               expected=f"{DESCRIPTION}、{SUBMISSION_PREFIX}{{case.json,case.json.sig,files/…}}",
                                found=p, note=f"载荷目录中出现规定之外的文件：{p}"))
     for required in (BAGIT_TXT, BAG_INFO, DESCRIPTION, CASE_JSON, SIGNATURE,
                      *(manifest_name(a) for a in ALGORITHMS),

@@ -2,29 +2,26 @@
 on the package and on the target database).
 
 The caller writes the catalogue rows inside the filing transaction, reads them back from
-the database and hands them over as ``ctx.catalogue_record``: a dict with
-``archival_code``, ``source_system``, ``case_id``, ``title``, ``file_count`` and
-``files`` (list of ``{path, size, sha256, sm3}``), ``events`` and ``parties`` counts.
+the database and hands them over as ``ctx.catalogue_record``: a dict with the columns
+of the ``read_back`` fields of ``aip/fields.FIELDS`` (taken from case.json or the
+archival code), ``file_count`` and ``files`` (list of ``{path, size, sha256, sm3}``), ``events`` and ``parties`` counts.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from ..aip.fields import FIELDS, raw_value
+from ..aip.model import payload_path
 from ..problem import Problem
 from .context import CheckContext
 from .engine import Nature, Stage, Verdict, check
 
 
 def _expected(ctx: CheckContext) -> dict[str, Any]:
-    case = ctx.case or {}
-    return {
-        "archival_code": ctx.archival_code,
-        "source_system": case.get("source_system"),
-        "case_id": case.get("case_id"),
-        "title": case.get("title"),
-        "file_count": len(ctx.file_entries()),
-    }
+    sources = {"case": ctx.case or {}, "aip": {"archival_code": ctx.archival_code}}
+    expected = {f.column: raw_value(f.source, sources) for f in FIELDS if f.read_back}
+    return {**expected, "file_count": len(ctx.file_entries())}
 
 
 @check("GD-3-2", Nature.USABILITY, "目标数据库中的元数据可访问性检测",
@@ -43,7 +40,7 @@ def catalogue_readable(ctx: CheckContext) -> Verdict:
     for entry in ctx.file_entries():
         rel = ctx.listed_path(entry)
         facts = ctx.files.get(rel or "")
-        row = stored.get(f"data/submission/{rel}") if rel else None
+        row = stored.get(payload_path(rel)) if rel else None
         if facts is None:
             continue
         if row is None:

@@ -13,7 +13,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from ..aip.bag import BAG_INFO, CASE_JSON, CASE_SIG, DESCRIPTION, REQUIRED_INFO
+from ..aip.bag import BAG_INFO, CASE_JSON, CASE_SIG, DESCRIPTION, FILES_PREFIX, REQUIRED_INFO
+from ..aip.model import payload_path
 from ..aip.validate import AIPValidation, inspect_aip
 from ..aip.validate_parts import BagView, codes, documents_of
 from ..archival_code import ArchivalCodeError
@@ -31,7 +32,7 @@ Problems = list[Problem | dict[str, Any]]  # found here, or read from the valida
 def inspection(ctx: CheckContext) -> tuple[AIPValidation, BagView | None]:
     """The memoised full validation of the AIP under check."""
     key = ctx.archive_public_key_pem
-    known = {f"data/submission/{rel}": f for rel, f in ctx.files.items()} if (
+    known = {payload_path(rel): f for rel, f in ctx.files.items()} if (
         ctx.stage is Stage.GD) else None
     return ctx.memoized("aip:inspection", lambda: inspect_aip(Path(ctx.aip_root), key, known))
 
@@ -295,7 +296,7 @@ def package_content_count(ctx: CheckContext) -> Verdict:
     if (bad := _unassessable(ctx)) is not None:
         return bad
     result, view = inspection(ctx)
-    prefix = "data/submission/files/"
+    prefix = FILES_PREFIX
     present = sorted(p for p in view.files if p.startswith(prefix))
     counts = {"信息包内容文件": len(present), "描述文件文档": len(documents_of(result.description))}
     for alg, entries in view.manifests.items():
