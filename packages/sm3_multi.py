@@ -32,8 +32,7 @@ try:
 except ImportError:  # built without a compiler: OpenSSL SM3 per file
     _sm3mb = None
 
-_UNSET = object()
-_active_module: object = _UNSET
+_disabled: bool | None = None  # DANGAN_SM3MB applied: not yet (None), off (True), on
 
 
 def _active() -> ModuleType | None:
@@ -42,16 +41,15 @@ def _active() -> ModuleType | None:
     ``DANGAN_SM3MB=off`` leaves the kernel unused; ``=avx2`` or ``=scalar`` forces that
     kernel. Read once per process, on the first digest.
     """
-    global _active_module
-    if _active_module is _UNSET:
+    global _disabled
+    if _sm3mb is None:
+        return None
+    if _disabled is None:
         choice = os.environ.get("DANGAN_SM3MB", "").strip().lower()
-        module = _sm3mb
-        if module is not None and choice in ("off", "0", "no"):
-            module = None
-        elif module is not None and choice in module.kernels():
-            module.set_kernel(choice)
-        _active_module = module
-    return _active_module  # type: ignore[return-value]
+        _disabled = choice in ("off", "0", "no")
+        if not _disabled and choice in _sm3mb.kernels():
+            _sm3mb.set_kernel(choice)
+    return None if _disabled else _sm3mb
 
 IV = (0x7380166F, 0x4914B2B9, 0x172442D7, 0xDA8A0600,
       0xA96F30BC, 0x163138AA, 0xE38DEE4D, 0xB0FB0E4E)
