@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import event, func, insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from dangan.packages.canonical import canonical_json
@@ -182,9 +182,12 @@ class SqlSubtreeStore:
             self.pending.clear()
 
 
-@event.listens_for(Session, "after_soft_rollback")
 def _forget_on_rollback(session: Session, _previous: Any) -> None:
     session.info.pop(_STATE_KEY, None)
+
+
+# Attached to each archive's own session factories by the composition root.
+SESSION_EVENTS: tuple[tuple[str, Any], ...] = (("after_soft_rollback", _forget_on_rollback),)
 
 
 def _stored_size(session: Session) -> int:

@@ -25,7 +25,6 @@ from dangan.packages.aip.bag import CASE_JSON, CASE_SIG
 from dangan.packages.aip.validate import AIPValidation
 from dangan.packages.aip.validate_parts import BagView
 from dangan.packages.case_schema import STEP_NAMES
-from dangan.packages.checks import REGISTRY, load_items
 from dangan.packages.checks.engine import Result
 from dangan.packages.errors import KeyError_, SignatureError
 from dangan.packages.evidence import EvidenceStep as Step
@@ -38,7 +37,6 @@ from . import audit_log, catalogue, crosscheck, replica, tombstones, tree_heads
 from .chain_facts import (
     catalogue_differences,
     dig,
-    public_key,
     reference_digest,
     stored_context,
 )
@@ -208,10 +206,9 @@ def _trail_step(archive: Archive, session: Session, item: Item, copy: _Copy,
     ctx = stored_context(archive, session, item, copy.path, copy.validation, copy.view, public_pem)
     if ctx.case is None:
         return Step("process_trail", False, "信息包中的 case.json 不可读，过程信息无法验证", trail)
-    load_items()
     problems: list[str] = []
     for code in ("GD-2-5", "GD-2-6"):
-        verdict = REGISTRY.get(code).func(ctx)
+        verdict = archive.checks.get(code).func(ctx)
         if verdict.result is Result.FAIL:
             problems.append(f"{code} {verdict.message}")
     submitted = ctx.case.get("events") if isinstance(ctx.case.get("events"), list) else []
@@ -369,7 +366,7 @@ def verify_ref(archive: Archive, ref: str, public_pem: bytes | None = None
     ``public_pem``: the archive key as the inspector obtained it (key registry), so a key
     replaced in the archive's home by whoever re-signed its packages is not trusted.
     """
-    pem = public_pem or public_key(archive)
+    pem = public_pem or archive.public_pem
     with archive.db.session() as session:
         try:
             found = catalogue.lookup(session, ref)
@@ -388,7 +385,7 @@ def verify_ref(archive: Archive, ref: str, public_pem: bytes | None = None
 def verify_all(archive: Archive, public_pem: bytes | None = None
                ) -> Iterator[ItemVerification]:
     """Verify every catalogued item, oldest first (``public_pem`` as in ``verify_ref``)."""
-    pem = public_pem or public_key(archive)
+    pem = public_pem or archive.public_pem
     with archive.db.session() as session:
         ids = list(session.scalars(select(Item.aip_id).order_by(Item.archived_at, Item.aip_id)))
     prefix = LogPrefix()

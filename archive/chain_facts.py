@@ -27,10 +27,6 @@ from .models import Item
 from .timeutil import iso, parse_iso
 
 
-def public_key(archive: Archive) -> bytes:
-    return (archive.home / keys.KEY_DIR / keys.PUBLIC_KEY).read_bytes()
-
-
 def stored_context(archive: Archive, session: Session, item: Item, path: Path,
                    validation: AIPValidation, view: BagView | None, public_pem: bytes,
                    stage: Stage = Stage.BC) -> CheckContext:

@@ -9,17 +9,23 @@ codes are allocated and AIPs move into the store.
 from __future__ import annotations
 
 import fcntl
+import logging
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from functools import lru_cache
 from importlib import resources
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
+log = logging.getLogger(__name__)
 FILING_LOCK_KEY = 0x44414E47  # "DANG": PostgreSQL advisory lock id of the filing window
 
 
@@ -56,11 +62,51 @@ def alembic_config(url: str) -> Config:
 
 
 def migrate(engine: Engine) -> None:
-    """Bring the schema to the newest migration (idempotent)."""
+    """Bring the schema to the newest migration (idempotent).
+
+    Called by ``dangan init``/``demo`` on an empty database and by ``dangan db upgrade``;
+    opening an instance never migrates (``schema_status`` only reads the revision).
+    """
     cfg = alembic_config(engine.url.render_as_string(hide_password=False))
+    before = current_revision(engine)
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
+    if before != head_revision():
+        log.info("catalogue schema upgraded from %s to %s", before or "(empty)", head_revision())
+
+
+@lru_cache(maxsize=1)
+def head_revision() -> str:
+    """The newest migration this software ships (read once per process)."""
+    head = ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head()
+    assert head is not None, "no Alembic migration shipped"
+    return head
+
+
+def known_revisions() -> set[str]:
+    script = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    return {rev.revision for rev in script.walk_revisions()}
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The revision recorded in the database (None: no schema yet)."""
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+@dataclass(frozen=True)
+class SchemaStatus:
+    current: str | None
+    head: str
+
+    @property
+    def up_to_date(self) -> bool:
+        return self.current == self.head
+
+
+def schema_status(engine: Engine) -> SchemaStatus:
+    return SchemaStatus(current=current_revision(engine), head=head_revision())
 
 
 class Database:
@@ -70,6 +116,12 @@ class Database:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._filing_engine = self.engine.execution_options(filing_lock=True)
         self._filing_sessions = sessionmaker(self._filing_engine, expire_on_commit=False)
+
+    def listen(self, identifier: str, fn: Callable[..., Any]) -> None:
+        """Attach a session event to this database's sessions only (not the global class),
+        so two archives in one process never see each other's events."""
+        for factory in (self._sessions, self._filing_sessions):
+            event.listen(factory, identifier, fn)
 
     @property
     def is_sqlite(self) -> bool:

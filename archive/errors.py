@@ -41,3 +41,21 @@ class PassphraseError(ConfigError):
     """No usable passphrase for the archive key: none given, or one kept unsafely."""
 
     code = "archive.key_passphrase"
+
+
+class SchemaBehind(ArchiveError):
+    """The catalogue's schema is older than this software: upgrade explicitly, after a backup."""
+
+    code = "archive.schema_behind"
+
+
+class SchemaUnknown(ArchiveError):
+    """The catalogue carries a schema revision this software does not know (a newer release)."""
+
+    code = "archive.schema_unknown"
+
+
+class PublicKeyError(ArchiveError):
+    """A file given (or kept) as a public key is missing or not a usable key."""
+
+    code = "archive.public_key"

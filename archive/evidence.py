@@ -195,7 +195,7 @@ def build_evidence(archive: Archive, ref: str, dest: Path, *, actor: str = "syst
         raise ConflictError(f"目标文件 {dest} 已存在：不覆盖，请换一个文件名")
     with archive.db.session() as session:
         item = catalogue.lookup(session, ref).item
-        verification = chain.verify_item(archive, session, item, chain.public_key(archive))
+        verification = chain.verify_item(archive, session, item, archive.public_pem)
     path = archive.store.path(item.aip_id)
     if not path.is_dir():
         raise StoreError(f"目录中登记的 AIP {item.aip_id} 在存储中不存在：请运行 dangan fixity run")

@@ -28,7 +28,7 @@ from dangan.packages.aip import inspect_aip
 from dangan.packages.aip.bag import CASE_JSON
 from dangan.packages.aip.validate import AIPValidation
 from dangan.packages.aip.validate_parts import BagView
-from dangan.packages.checks import CheckContext, Result, Stage, run_checks
+from dangan.packages.checks import CheckContext, CheckRegistry, Result, Stage, run_checks
 from dangan.packages.digests import sha256_hex
 from dangan.packages.problem import Problem
 
@@ -155,7 +155,7 @@ def _examine(archive: Archive, session: Session, item: Item, name: str, expected
                     note=f"{COPY_NAMES[name]}中没有该 AIP（目录被删除或移走）").to_dict()]), None
     validation, view = inspection
     ctx = chain.stored_context(archive, session, item, path, validation, view, pem)
-    report = run_checks(ctx, Stage.BC, group="package")
+    report = run_checks(ctx, Stage.BC, group="package", registry=archive.checks)
     problems = list(validation.problems)
     if validation.aip_digest != expected:
         problems.append(Problem(
@@ -172,10 +172,11 @@ def _examine(archive: Archive, session: Session, item: Item, name: str, expected
     return copy, ctx
 
 
-def _check_catalogue(session: Session, item: Item, audit: ItemAudit, ctx: CheckContext) -> None:
+def _check_catalogue(session: Session, item: Item, audit: ItemAudit, ctx: CheckContext,
+                     checks: CheckRegistry) -> None:
     """GD-3-2 on the rows read back, and every catalogue value against the AIP description."""
     ctx.catalogue_record = catalogue.read_back(session, item.aip_id)
-    report = run_checks(ctx, Stage.BC, group="catalogue")
+    report = run_checks(ctx, Stage.BC, group="catalogue", registry=checks)
     validation, view = ctx.memo["aip:inspection"]
     case_sha = sha256_hex(view.read(CASE_JSON)) if CASE_JSON in view.files else None
     problems = chain.catalogue_differences(catalogue.get_item(session, item.aip_id),
@@ -262,9 +263,10 @@ def audit_item(archive: Archive, item_id: str, *, content: bool = True,
         audit = ItemAudit(item.aip_id, item.archival_code, expected, copies)
         good = contexts.get("good")
         if good is not None:
-            _check_catalogue(session, item, audit, good)
+            _check_catalogue(session, item, audit, good, archive.checks)
             if content:
-                audit.content_checks = _compact(run_checks(good, Stage.BC, group="submission")
+                audit.content_checks = _compact(run_checks(good, Stage.BC, group="submission",
+                                                           registry=archive.checks)
                                                 .results) + audit.content_checks
     _decide(archive, audit, actor)
     return audit

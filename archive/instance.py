@@ -14,19 +14,26 @@ import os
 import re
 import stat
 from contextlib import suppress
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
 from dangan.packages import signing
 from dangan.packages.archival_code import ArchivalCodeRule
+from dangan.packages.checks import CheckRegistry
 
 from . import audit_log
 from .config import Settings, load_settings, resolve_home
 from .db import Database, migrate
-from .errors import AlreadyInitialised, NotInitialised, PassphraseError
+from .errors import AlreadyInitialised, PassphraseError
 from .filing_config import FilingConfig, load_filing_config
-from .keys import ArchiveKey, create_archive_key, demo_warning, load_archive_key
+from .keys import (
+    ArchiveKey,
+    archive_public_key,
+    create_archive_key,
+    demo_warning,
+    load_archive_key,
+)
 from .store import AIPStore
 from .timeutil import utcnow
 
@@ -48,13 +55,12 @@ def make_private(home: Path) -> None:
 
 @dataclass
 class Archive:
-    settings: Settings
-    db: Database = field(init=False)
-    store: AIPStore = field(init=False)
+    """One instance; assembled by ``composition.create_archive`` (or ``init``), not by hand."""
 
-    def __post_init__(self) -> None:
-        self.db = Database(self.settings.db_url)
-        self.store = AIPStore(self.settings.path(self.settings.store_path))
+    settings: Settings
+    db: Database
+    store: AIPStore
+    checks: CheckRegistry
 
     @property
     def home(self) -> Path:
@@ -69,6 +75,11 @@ class Archive:
     def key(self) -> ArchiveKey:
         return load_archive_key(self.home, self.settings.archive_key_id,
                                 self.settings.key_passphrase_file or None)
+
+    @property
+    def public_pem(self) -> bytes:
+        """The archive's public key as kept in the home (``keys.archive_public_key``)."""
+        return archive_public_key(self.home)
 
     @property
     def key_custody_warning(self) -> str | None:
@@ -123,7 +134,9 @@ class Archive:
                     root.rmdir()  # refused before anything was written: leave no empty home
             raise
         os.chmod(root, 0o700)
-        archive = cls(settings)
+        from .composition import assemble  # the composition root builds on this module
+
+        archive = assemble(settings)
         archive.store.ensure()
         migrate(archive.db.engine)
         audit_log.record(
@@ -137,17 +150,18 @@ class Archive:
         return archive
 
     @classmethod
-    def open(cls, home: str | Path | None = None, *, upgrade: bool = True) -> Archive:
-        root = resolve_home(home)
-        settings = load_settings(root)
-        if not settings.config_file.exists():
-            raise NotInitialised(f"{root} 不是档案实例：请先运行 dangan init（或设置 DANGAN_HOME）")
-        make_private(root)
-        archive = cls(settings)
-        if (warning := archive.key_custody_warning) is not None:
-            log.warning(warning)
-        if upgrade:
-            migrate(archive.db.engine)
+    def open(cls, home: str | Path | None = None, *, upgrade: bool = False) -> Archive:
+        """Open an existing instance (``composition.create_archive``); never migrates.
+
+        A schema behind this software raises ``SchemaBehind`` (``dangan db upgrade``).
+        ``upgrade=True`` upgrades first, explicitly and logged (maintenance scripts only).
+        """
+        from .composition import create_archive, upgrade_schema
+
+        if not upgrade:
+            return create_archive(home)
+        archive = create_archive(home, check_schema=False)
+        upgrade_schema(archive)
         return archive
 
     def close(self) -> None:

@@ -34,7 +34,7 @@ from dangan.packages.errors import PackageError
 
 from . import audit_log
 from .db import Database
-from .errors import ConfigError, PassphraseError, TrustStoreError
+from .errors import ConfigError, PassphraseError, PublicKeyError, TrustStoreError
 from .models import TrustedSystemKey
 from .timeutil import utcnow
 
@@ -194,6 +194,28 @@ class ArchiveKey:
     key_id: str
     private_key: signing.PrivateKey
     public_pem: bytes
+
+
+def read_public_key(path: Path) -> bytes:
+    """The PEM bytes of a public key file, checked to be one (the only way keys are read).
+
+    Inspectors pass their own copy (``--key``, ``--public-key``); ``archive_public_key``
+    reads the instance's. Refused with ``archive.public_key`` (exit 2) if unusable.
+    """
+    try:
+        pem = path.read_bytes()
+    except OSError as exc:
+        raise PublicKeyError(f"无法读取公钥文件 {path}：{exc.strerror}") from exc
+    try:
+        signing.load_public_key(pem)
+    except PackageError as exc:
+        raise PublicKeyError(f"{path} 不是可用的公钥：{exc.message}") from exc
+    return pem
+
+
+def archive_public_key(home: Path) -> bytes:
+    """The archive's own public key (no passphrase needed: verification never unlocks)."""
+    return read_public_key(home / KEY_DIR / PUBLIC_KEY)
 
 
 def load_archive_key(home: Path, key_id: str,

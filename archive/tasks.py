@@ -11,6 +11,11 @@ Run a worker and the scheduler::
 
     DANGAN_BROKER_URL=redis://127.0.0.1:6379/0 celery -A dangan.archive.tasks worker -B
 
+Nothing is built at import: ``celery -A dangan.archive.tasks`` reads the module attribute
+``app``, which ``__getattr__`` creates on first access through ``celery_app()`` (once per
+process, from the environment at that moment). Code that enqueues or tests that need a
+particular broker call ``make_celery(url)`` themselves.
+
 Schedule (``beat_schedule``): a signed tree head at least hourly (``sign_head_if_stale``,
 time-stamped when a TSA is configured); a rolling fixity sample every night; the whole
 cycle (everything not audited within ``cycle_days``) every Sunday.
@@ -117,4 +122,18 @@ def make_celery(broker_url: str | None = None, *, queue: str | None = None) -> C
     return app
 
 
-app = make_celery()
+_app: Celery | None = None
+
+
+def celery_app() -> Celery:
+    """The process's archive Celery app, built on first use (the worker entry point)."""
+    global _app
+    if _app is None:
+        _app = make_celery()
+    return _app
+
+
+def __getattr__(name: str) -> Any:
+    if name == "app":  # ``celery -A dangan.archive.tasks`` looks up ``app``
+        return celery_app()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

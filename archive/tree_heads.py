@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import event, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from dangan.packages.tree_head import SignedTreeHead, TreeHead, sign_tree_head
@@ -99,7 +99,6 @@ def _append_lines(path: Path, lines: list[str]) -> None:
         os.close(fd)
 
 
-@event.listens_for(Session, "after_commit")
 def _export_after_commit(session: Session) -> None:
     pending: dict[Path, list[str]] = session.info.pop(_PENDING_KEY, {})
     for path, lines in pending.items():
@@ -110,10 +109,14 @@ def _export_after_commit(session: Session) -> None:
                           path, exc)
 
 
-@event.listens_for(Session, "after_soft_rollback")
 def _drop_after_rollback(session: Session, previous: Any) -> None:
     if not previous.nested:
         session.info.pop(_PENDING_KEY, None)
+
+
+# Attached to each archive's own session factories by the composition root.
+SESSION_EVENTS: tuple[tuple[str, Any], ...] = (("after_commit", _export_after_commit),
+                                               ("after_soft_rollback", _drop_after_rollback))
 
 
 def sign_head(session: Session, archive: Archive, *, anchor: bool | None = None) -> SignedTreeHead:
@@ -264,3 +267,35 @@ def receipt_evidence(session: Session, index: int, sth: SignedTreeHead) -> dict[
         "inclusion_proof": [p.hex() for p in proof],
         "signed_tree_head": sth.to_dict(),
     }
+
+
+def proof_document(s: Session, index: int, size: int | None) -> dict[str, Any]:
+    """Inclusion proof of entry ``index``: under the signed head of that size if one exists.
+
+    What ``dangan audit proof`` prints and an inspector checks offline with
+    ``dangan.packages.merkle.verify_inclusion``.
+    """
+    stored = head_covering(s, index, size)
+    if stored is not None:
+        doc = receipt_evidence(s, index, stored.sth)
+        doc["root_hex"] = stored.head.root_hex
+    else:
+        size = audit_log.tree_size(s) if size is None else size
+        entry = audit_log.entries(s, index, index + 1)
+        if not entry or index >= size:
+            raise audit_log.AuditLogError(f"第 {index} 条审计记录不在大小为 {size} 的树中")
+        doc = {
+            "index": index,
+            "entry": entry[0].body(),
+            "leaf_hash": entry[0].leaf_hash.hex(),
+            "tree_size": size,
+            "inclusion_proof": [p.hex() for p in audit_log.inclusion_proof(s, index, size)],
+            "signed_tree_head": None,
+            "root_hex": audit_log.root(s, size).hex(),
+        }
+    doc["how_to_verify"] = (
+        "leaf = SHA-256(0x00 || entry 的规范 JSON：键排序、无空格、UTF-8)；"
+        "dangan.packages.merkle.verify_inclusion(leaf, index, tree_size, proof, root) 为真，"
+        "且 root 等于签名树头中的 root_hex（签名用档案馆公钥以 tree_head.verify_tree_head 核对）"
+    )
+    return doc

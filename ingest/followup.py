@@ -101,7 +101,7 @@ def finish(archive: Archive, outcome: IngestOutcome) -> None:
 
 def _index(archive: Archive, aip_id: str, ocr: bool, replaces: str | None) -> str:
     if tasks.queued():
-        tasks.app.send_task(tasks.INDEX_TASK, kwargs={
+        tasks.worker_app().send_task(tasks.INDEX_TASK, kwargs={
             "aip_id": aip_id, "home": str(archive.home), "ocr": ocr, "replaces": replaces})
         return "queued"
     from dangan.search.feed import index_item  # the search stack loads only to index

@@ -106,7 +106,7 @@ def seal(archive: Archive, sub: ReceivedSubmission, ctx: CheckContext, report: C
     full = CheckReport(report.stage, list(report.results))
     try:
         ctx.use_aip(built.path, placement.archival_code, key.public_pem)
-        full.extend(run_checks(ctx, Stage.GD, group="package"))
+        full.extend(run_checks(ctx, Stage.GD, group="package", registry=archive.checks))
         item = records.build_item(sub, inp, identified, built.aip_digest,
                                   archive.store.key_for(aip_id), {}, filing, archive_event)
         if session is not None:
@@ -115,7 +115,7 @@ def seal(archive: Archive, sub: ReceivedSubmission, ctx: CheckContext, report: C
         else:
             record = catalogue.record_of(item)
         ctx.catalogue_record = record
-        full.extend(run_checks(ctx, Stage.GD, group="catalogue"))
+        full.extend(run_checks(ctx, Stage.GD, group="catalogue", registry=archive.checks))
         if not full.accepted:
             raise PackageRejected(full)
         built = reseal_with_report(built.path, full.to_list(), key.private_key, key.key_id)
@@ -158,7 +158,7 @@ def confirm(session: Session, draft_: Sealed, placement: Placement, ctx: CheckCo
         return True
     ctx.use_aip(draft_.built.path, placement.archival_code, archive.key.public_pem)
     ctx.catalogue_record = record
-    rerun = run_checks(ctx, Stage.GD, group="catalogue")
+    rerun = run_checks(ctx, Stage.GD, group="catalogue", registry=archive.checks)
     report = CheckReport(draft_.report.stage,
                          [r for r in draft_.report.results if r.code not in
                           {x.code for x in rerun.results}] + rerun.results)

@@ -132,7 +132,7 @@ def _file(
 ) -> IngestOutcome:
     _refuse_lost_filing(archive, sub)
     ctx = _context(archive, sub)
-    report = run_checks(ctx, Stage.GD, group="submission")
+    report = run_checks(ctx, Stage.GD, group="submission", registry=archive.checks)
     if not report.accepted:
         return _reject(archive, sub, report, received_at, actor)
     identified = identify_files(ctx)

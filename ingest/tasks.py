@@ -3,6 +3,10 @@
 Run it with ``celery -A dangan.ingest.tasks worker -B`` (``$DANGAN_BROKER_URL`` set).
 Filing enqueues ``dangan.search.index`` here when a broker is configured; without one
 (the embedded default) the case is indexed synchronously right after it is filed.
+
+Nothing is built at import: the module attribute ``app`` that ``celery -A`` reads is
+created on first access by ``worker_app()`` (``__getattr__``), which also connects the
+``worker_ready`` hook. Tests point filing at their own broker with ``use_app(app)``.
 """
 
 from __future__ import annotations
@@ -70,7 +74,6 @@ def finish_pending(home: str | None = None, *, rounds: int = 50) -> int:
     return done
 
 
-@worker_ready.connect
 def _on_worker_ready(**_kwargs: object) -> None:
     """A worker starting up first finishes what dead filing processes left pending."""
     try:
@@ -79,4 +82,25 @@ def _on_worker_ready(**_kwargs: object) -> None:
         logging.getLogger(__name__).exception("could not finish pending follow-ups")
 
 
-app = make_worker_app()
+_app: Celery | None = None
+
+
+def worker_app() -> Celery:
+    """The process's worker app, built on first use (the ``celery -A`` entry point)."""
+    global _app
+    if _app is None:
+        worker_ready.connect(_on_worker_ready, weak=False, dispatch_uid=__name__)
+        _app = make_worker_app()
+    return _app
+
+
+def use_app(app: Celery | None) -> None:
+    """Make ``app`` the one filing enqueues on (None: rebuild from the environment)."""
+    global _app
+    _app = app
+
+
+def __getattr__(name: str) -> Any:
+    if name == "app":  # ``celery -A dangan.ingest.tasks`` looks up ``app``
+        return worker_app()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

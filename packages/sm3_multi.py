@@ -32,12 +32,24 @@ try:
 except ImportError:  # built without a compiler: OpenSSL SM3 per file
     _sm3mb = None
 
-# DANGAN_SM3MB=off leaves the kernel unused; =avx2 or =scalar forces that kernel.
-_choice = os.environ.get("DANGAN_SM3MB", "").strip().lower()
-if _sm3mb is not None and _choice in ("off", "0", "no"):
-    _sm3mb = None
-elif _sm3mb is not None and _choice in _sm3mb.kernels():
-    _sm3mb.set_kernel(_choice)
+_disabled: bool | None = None  # DANGAN_SM3MB applied: not yet (None), off (True), on
+
+
+def _active() -> ModuleType | None:
+    """The kernel module in use, the environment applied when first needed (not at import).
+
+    ``DANGAN_SM3MB=off`` leaves the kernel unused; ``=avx2`` or ``=scalar`` forces that
+    kernel. Read once per process, on the first digest.
+    """
+    global _disabled
+    if _sm3mb is None:
+        return None
+    if _disabled is None:
+        choice = os.environ.get("DANGAN_SM3MB", "").strip().lower()
+        _disabled = choice in ("off", "0", "no")
+        if not _disabled and choice in _sm3mb.kernels():
+            _sm3mb.set_kernel(choice)
+    return None if _disabled else _sm3mb
 
 IV = (0x7380166F, 0x4914B2B9, 0x172442D7, 0xDA8A0600,
       0xA96F30BC, 0x163138AA, 0xE38DEE4D, 0xB0FB0E4E)
@@ -46,7 +58,8 @@ _BE_STATE = struct.Struct(">8I")
 
 def kernel() -> str | None:
     """The active multi-buffer kernel ("avx512", "avx2", "scalar"), None if not built."""
-    return None if _sm3mb is None else _sm3mb.kernel()
+    module = _active()
+    return None if module is None else module.kernel()
 
 
 def available() -> bool:
@@ -68,8 +81,10 @@ class MultiSM3:
     """
 
     def __init__(self, lanes: int) -> None:
-        if _sm3mb is None:
-            raise RuntimeError("the _sm3mb extension is not built")
+        module = _active()
+        if module is None:
+            raise RuntimeError("the _sm3mb extension is not built (or DANGAN_SM3MB=off)")
+        self._kernel: ModuleType = module
         self.lanes = lanes
         self._state = array("I", IV * lanes)
         self._tail = [b""] * lanes
@@ -97,18 +112,16 @@ class MultiSM3:
             cut = len(view) - len(view) % 64
             blocks[i] = view[:cut]
             self._tail[i] = bytes(view[cut:])
-        assert _sm3mb is not None
         if any(j is not None for j in joins):
-            _sm3mb.compress(self._state, joins)
-        _sm3mb.compress(self._state, blocks)
+            self._kernel.compress(self._state, joins)
+        self._kernel.compress(self._state, blocks)
 
     def finish(self, lanes: Sequence[int]) -> list[str]:
         """Hex SM3 of each given lane's message; those lanes then start a new message."""
         last: list[bytes | None] = [None] * self.lanes
         for i in lanes:
             last[i] = self._tail[i] + _padding(self._size[i])
-        assert _sm3mb is not None
-        _sm3mb.compress(self._state, last)
+        self._kernel.compress(self._state, last)
         out = []
         for i in lanes:
             out.append(_BE_STATE.pack(*self._state[8 * i:8 * i + 8]).hex())
@@ -180,8 +193,9 @@ def _sha_updates(jobs: list[tuple[hashlib._Hash, memoryview]]) -> None:
 
 def _digest_files_mb(paths: Sequence[Path | str]) -> list[Digests]:
     """``digest_files`` with the kernel (whichever is active, even scalar: tests)."""
-    assert _sm3mb is not None
-    width = min(max(_sm3mb.width(), 8), len(paths))
+    module = _active()
+    assert module is not None
+    width = min(max(module.width(), 8), len(paths))
     todo: Iterator[tuple[int, Path | str]] = iter(enumerate(paths))
     hasher = MultiSM3(width)
     # Two buffer sets: the SHA thread may still hash round r-1's chunks while this thread

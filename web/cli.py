@@ -6,7 +6,6 @@ checks (``ingest``) or invalid (``package validate``).
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +17,7 @@ from . import (
     commands_api,
     commands_archive,
     commands_audit,
+    commands_db,
     commands_ingest,
     commands_retention,
     commands_search,
@@ -27,6 +27,25 @@ from .commands_serve import register as register_serve_command
 from .commands_user import register as register_user_commands
 from .render import emit_json
 
+JSON_META = "dangan.json"
+
+
+def _remember_json(ctx: click.Context, _param: click.Parameter, value: bool) -> bool:
+    """``--json`` given to any command: recorded in ``ctx.meta`` (shared by nested contexts),
+    so an error raised inside the command is reported as JSON too."""
+    if value:
+        ctx.meta[JSON_META] = True
+    return value
+
+
+def mark_json_options(command: click.Command) -> None:
+    """Give every ``--json`` flag in the command tree the callback above (once, at startup)."""
+    for param in command.params:
+        if isinstance(param, click.Option) and "--json" in param.opts and param.callback is None:
+            param.callback = _remember_json
+    for sub in getattr(command, "commands", {}).values():
+        mark_json_options(sub)
+
 
 class DanganGroup(click.Group):
     """Maps every layer's errors to a message and an exit code, never a traceback."""
@@ -35,8 +54,7 @@ class DanganGroup(click.Group):
         try:
             return super().invoke(ctx)
         except DanganError as exc:
-            as_json = "--json" in sys.argv
-            if as_json:
+            if ctx.meta.get(JSON_META):
                 emit_json({"status": "error", "error": exc.to_dict()})
             else:
                 click.echo(f"错误 [{exc.code}]：{exc.message}", err=True)
@@ -65,6 +83,8 @@ register_user_commands(main)
 register_serve_command(main)
 commands_retention.register(main)
 commands_api.register(main)
+commands_db.register(main)
+mark_json_options(main)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -8,12 +8,13 @@ import click
 
 from dangan.archive import catalogue, keys
 from dangan.archive.actor import default_actor
+from dangan.archive.composition import create_archive
 from dangan.archive.errors import NotFound
 from dangan.archive.filing_config import load_filing_config
 from dangan.archive.instance import Archive
 from dangan.archive.timeutil import local
 from dangan.packages import vocabulary as V
-from dangan.packages.checks import REGISTRY, load_items
+from dangan.packages.checks import default_registry
 from dangan.packages.vocabulary import label
 
 from .render import emit_json, local_time, print_checks, print_item
@@ -24,7 +25,8 @@ def cli_actor() -> str:
 
 
 def open_archive(ctx: click.Context) -> Archive:
-    return Archive.open(ctx.obj["home"])
+    """The instance named by ``--home``/``$DANGAN_HOME``, built by the composition root."""
+    return create_archive(ctx.obj["home"])
 
 
 def register(main: click.Group) -> None:
@@ -137,11 +139,10 @@ def service_items(as_json: bool) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def checks(as_json: bool) -> None:
     """四性检测项目：代码、性质、名称、适用环节（GD 归档 / YJ 移交 / BC 长期保存）、是否阻断。"""
-    load_items()
     specs = [
         {"code": c.code, "nature": str(c.nature), "name": c.name,
          "stages": [st for st in ("GD", "YJ", "BC") if st in c.stages], "blocking": c.blocking}
-        for c in REGISTRY.all()
+        for c in default_registry().all()
     ]
     if as_json:
         emit_json(specs)

@@ -8,12 +8,12 @@ that ``dangan.packages.merkle.verify_inclusion`` checks offline.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import click
 
 from dangan.archive import audit_log, keys, tree_heads
 from dangan.archive.audit_verify import AuditVerifyReport, load_saved_head, verify_audit_log
+from dangan.archive.composition import create_archive
 from dangan.archive.instance import Archive
 from dangan.archive.timeutil import local
 from dangan.ingest.followup import drain
@@ -26,7 +26,7 @@ def register(main: click.Group) -> None:
 
 
 def _open(ctx: click.Context) -> Archive:
-    return Archive.open(ctx.obj["home"])
+    return create_archive(ctx.obj["home"])
 
 
 @click.group()
@@ -121,7 +121,7 @@ def verify_cmd(ctx: click.Context, against_file: Path | None, public_key: Path |
                as_json: bool) -> None:
     """重算全部审计记录、重建 Merkle 树并核对每个签名树头；全部成立才返回 0。"""
     archive = _open(ctx)
-    pem = (public_key or archive.home / keys.KEY_DIR / keys.PUBLIC_KEY).read_bytes()
+    pem = keys.read_public_key(public_key) if public_key else archive.public_pem
     saved = load_saved_head(against_file.read_bytes()) if against_file else None
     with archive.db.session() as s:
         report = verify_audit_log(s, archive, pem, against=saved)
@@ -130,34 +130,6 @@ def verify_cmd(ctx: click.Context, against_file: Path | None, public_key: Path |
     else:
         _print_report(report)
     ctx.exit(0 if report.ok else 3)
-
-
-def proof_document(s: Any, index: int, size: int | None) -> dict[str, Any]:
-    """Inclusion proof of entry ``index``: under the signed head of that size if one exists."""
-    stored = tree_heads.head_covering(s, index, size)
-    if stored is not None:
-        doc = tree_heads.receipt_evidence(s, index, stored.sth)
-        doc["root_hex"] = stored.head.root_hex
-    else:
-        size = audit_log.tree_size(s) if size is None else size
-        entry = audit_log.entries(s, index, index + 1)
-        if not entry or index >= size:
-            raise audit_log.AuditLogError(f"第 {index} 条审计记录不在大小为 {size} 的树中")
-        doc = {
-            "index": index,
-            "entry": entry[0].body(),
-            "leaf_hash": entry[0].leaf_hash.hex(),
-            "tree_size": size,
-            "inclusion_proof": [p.hex() for p in audit_log.inclusion_proof(s, index, size)],
-            "signed_tree_head": None,
-            "root_hex": audit_log.root(s, size).hex(),
-        }
-    doc["how_to_verify"] = (
-        "leaf = SHA-256(0x00 || entry 的规范 JSON：键排序、无空格、UTF-8)；"
-        "dangan.packages.merkle.verify_inclusion(leaf, index, tree_size, proof, root) 为真，"
-        "且 root 等于签名树头中的 root_hex（签名用档案馆公钥以 tree_head.verify_tree_head 核对）"
-    )
-    return doc
 
 
 @audit.command("proof")
@@ -169,7 +141,7 @@ def proof_cmd(ctx: click.Context, index: int, size: int | None, as_json: bool) -
     """给出第 INDEX 条审计记录的包含证明（可离线用 dangan.packages.merkle 验证）。"""
     archive = _open(ctx)
     with archive.db.session() as s:
-        doc = proof_document(s, index, size)
+        doc = tree_heads.proof_document(s, index, size)
     if as_json:
         emit_json(doc)
         return

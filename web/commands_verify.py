@@ -14,6 +14,7 @@ import click
 
 from dangan.archive import chain, crosscheck, fixity, replica
 from dangan.archive.evidence import CHAIN_STEP_NAMES, build_evidence
+from dangan.archive.keys import read_public_key
 from dangan.ingest.followup import drain
 from dangan.packages import vocabulary as V
 from dangan.packages.evidence import (
@@ -22,7 +23,6 @@ from dangan.packages.evidence import (
     normalize_fingerprint,
     verify_evidence,
 )
-from dangan.packages.signing import KeyError_, load_public_key
 from dangan.packages.timestamp import TimestampInvalid, load_roots
 
 from .commands_archive import cli_actor, open_archive
@@ -77,17 +77,6 @@ def verify(ctx: click.Context, ref: str | None, all_items: bool, key_path: Path 
                    + (f"；日志、目录与存储交叉核对发现 {len(problems)} 个问题" if problems
                       else ("；日志、目录与存储交叉核对一致" if all_items else "")))
     ctx.exit(0 if ok else 3)
-
-
-def read_public_key(path: Path) -> bytes:
-    """The PEM bytes of a public key file, refused with a usage error if not one."""
-    pem = path.read_bytes()
-    try:
-        load_public_key(pem)
-    except KeyError_ as exc:
-        raise click.BadParameter(f"{path} 不是可用的公钥：{exc.message}",
-                                 param_hint="--key") from exc
-    return pem
 
 
 @click.group("fixity")

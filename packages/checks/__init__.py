@@ -6,7 +6,7 @@ import importlib
 
 from .context import CheckContext, FileFacts, FilingRule, TrustedKey
 from .engine import (
-    REGISTRY,
+    CheckRegistry,
     CheckReport,
     CheckResult,
     Nature,
@@ -17,7 +17,7 @@ from .engine import (
     run_checks,
 )
 
-# Modules holding check items; each registers its checks on import.
+# The item modules Dangan ships; a new item module is added here.
 ITEM_MODULES = (
     "items_metadata",
     "items_source",
@@ -29,21 +29,24 @@ ITEM_MODULES = (
     "items_catalogue",
 )
 
-_loaded = False
 
+def default_registry() -> CheckRegistry:
+    """A registry of every check item Dangan ships (``ITEM_MODULES``), filled explicitly.
 
-def load_items() -> None:
-    global _loaded
-    if _loaded:
-        return
+    Built fresh on each call (cheap once the modules are imported); an archive keeps the
+    one its composition root built (``Archive.checks``). The item modules are imported
+    here, not when this package is: ``packages.aip`` imports the check context, and the
+    package items import ``packages.aip``.
+    """
+    registry = CheckRegistry()
     for name in ITEM_MODULES:
-        importlib.import_module(f"{__name__}.{name}")
-    _loaded = True
+        registry.add_module(importlib.import_module(f"{__name__}.{name}"))
+    return registry
 
 
 __all__ = [
-    "REGISTRY",
     "CheckContext",
+    "CheckRegistry",
     "CheckReport",
     "CheckResult",
     "FileFacts",
@@ -54,6 +57,6 @@ __all__ = [
     "TrustedKey",
     "Verdict",
     "check",
-    "load_items",
+    "default_registry",
     "run_checks",
 ]

@@ -1,9 +1,12 @@
 """The check engine: a registry of small checks, run all at once for a stage.
 
-The engine knows no particular check. A check is one function registered with its
-DA/T 70 code (or a ``DG-`` code for domain items), nature, name, stages and whether a
-failure blocks filing. Every registered check for a stage runs, even after failures,
-so the report is complete (DA/T 70 style).
+The engine knows no particular check. A check is one function declared with ``@check``:
+its DA/T 70 code (or a ``DG-`` code for domain items), nature, name, stages, group and
+whether a failure blocks filing travel with the function as its ``CheckSpec``. Declaring
+registers nothing: a ``CheckRegistry`` object is filled explicitly (``add``/``add_module``;
+``dangan.packages.checks.default_registry`` lists the item modules) and handed to
+``run_checks``. Every check of a stage runs, even after failures, so the report is
+complete (DA/T 70 style).
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from ..problem import Problem, as_dicts
@@ -100,6 +104,7 @@ class CheckSpec:
     stages: frozenset[Stage]
     blocking: bool
     func: CheckFunc
+    group: str = "submission"
 
 
 @dataclass
@@ -159,19 +164,36 @@ class CheckReport:
         return [r.to_dict() for r in self.results]
 
 
+SPEC_ATTRIBUTE = "check_spec"
+
+
 class CheckRegistry:
-    def __init__(self) -> None:
+    """The checks an engine run may use; filled explicitly, never by importing a module."""
+
+    def __init__(self, specs: Iterable[CheckSpec] = ()) -> None:
         self._specs: dict[str, CheckSpec] = {}
+        for spec in specs:
+            self.register(spec)
 
     def register(self, spec: CheckSpec) -> None:
         if spec.code in self._specs:
             raise ValueError(f"check code {spec.code} registered twice")
         self._specs[spec.code] = spec
 
+    def add(self, func: CheckFunc) -> None:
+        """Register a function declared with ``@check``."""
+        self.register(spec_of(func))
+
+    def add_module(self, module: ModuleType) -> None:
+        """Register every ``@check`` function defined in ``module`` (not ones it imports)."""
+        for value in vars(module).values():
+            spec = getattr(value, SPEC_ATTRIBUTE, None)
+            if isinstance(spec, CheckSpec) and value.__module__ == module.__name__:
+                self.register(spec)
+
     def specs(self, stage: Stage, group: str | None = None) -> list[CheckSpec]:
-        chosen = [s for s in self._specs.values() if stage in s.stages]
-        if group is not None:
-            chosen = [s for s in chosen if _group_of(s) == group]
+        chosen = [s for s in self._specs.values()
+                  if stage in s.stages and (group is None or s.group == group)]
         return sorted(chosen, key=lambda s: _code_key(s.code))
 
     def get(self, code: str) -> CheckSpec:
@@ -181,13 +203,6 @@ class CheckRegistry:
         return sorted(self._specs.values(), key=lambda s: _code_key(s.code))
 
 
-_GROUPS: dict[str, str] = {}
-
-
-def _group_of(spec: CheckSpec) -> str:
-    return _GROUPS.get(spec.code, "submission")
-
-
 def _code_key(code: str) -> tuple:
     parts = code.split("-")
     return (parts[0] != "GD" and parts[0] != "YJ" and parts[0] != "BC", parts[0]) + tuple(
@@ -195,7 +210,11 @@ def _code_key(code: str) -> tuple:
     )
 
 
-REGISTRY = CheckRegistry()
+def spec_of(func: CheckFunc) -> CheckSpec:
+    spec = getattr(func, SPEC_ATTRIBUTE, None)
+    if not isinstance(spec, CheckSpec):
+        raise TypeError(f"{func!r} is not declared with @check")
+    return spec
 
 
 def check(
@@ -206,25 +225,19 @@ def check(
     stages: Iterable[Stage | str] = (Stage.GD,),
     blocking: bool = True,
     group: str = "submission",
-    registry: CheckRegistry | None = None,
 ) -> Callable[[CheckFunc], CheckFunc]:
-    """Register a check function.
+    """Declare a check function: attach its ``CheckSpec``; registration is explicit.
 
     ``group`` says what the check looks at: ``submission`` (the received case, before an
-    AIP exists) or ``package`` (a built AIP: its structure, manifests, description).
+    AIP exists), ``package`` (a built AIP: its structure, manifests, description) or
+    ``catalogue`` (the catalogue rows read back from the database).
     """
 
     def decorate(func: CheckFunc) -> CheckFunc:
-        spec = CheckSpec(
-            code=code,
-            nature=nature,
-            name=name,
-            stages=frozenset(Stage(s) for s in stages),
-            blocking=blocking,
-            func=func,
-        )
-        (registry or REGISTRY).register(spec)
-        _GROUPS[code] = group
+        spec = CheckSpec(code=code, nature=nature, name=name,
+                         stages=frozenset(Stage(s) for s in stages), blocking=blocking,
+                         func=func, group=group)
+        setattr(func, SPEC_ATTRIBUTE, spec)
         return func
 
     return decorate
@@ -235,19 +248,15 @@ def run_checks(
     stage: Stage,
     *,
     group: str | None = None,
-    registry: CheckRegistry | None = None,
+    registry: CheckRegistry,
 ) -> CheckReport:
-    """Run every registered check of ``stage`` (optionally one group) against ``ctx``.
+    """Run every check of ``registry`` for ``stage`` (optionally one group) against ``ctx``.
 
     A check that raises is reported as a failure naming the error: a check that could
     not run must never look like a pass.
     """
-    from . import load_items
-
-    load_items()
-    reg = registry or REGISTRY
     results: list[CheckResult] = []
-    for spec in reg.specs(stage, group):
+    for spec in registry.specs(stage, group):
         try:
             verdict = spec.func(ctx)
         except Exception as exc:  # noqa: BLE001 - reported, never swallowed

@@ -1,7 +1,7 @@
 """Secrets and personal data at rest, attacked as a local account or a careless install would.
 
 Every file under a fresh home is private to the service account after init, an ingest, a
-reindex and an export; the key's passphrase never lies in the home unless the demo mode
+index rebuild and an export; the key's passphrase never lies in the home unless the demo mode
 was asked for, and then every open says so.
 """
 
@@ -79,7 +79,7 @@ def test_every_file_under_a_fresh_home_is_private(shell_umask, tmp_path: Path) -
     receipt = json.loads(out)
     assert receipt["status"] == "archived"
     os.umask(0o022)
-    assert cli(home, "search", "reindex", "--no-ocr")[0] == 0
+    assert cli(home, "index", "rebuild", "--no-ocr")[0] == 0
     os.umask(0o022)
     export = tmp_path / "export.zip"
     assert cli(home, "export", receipt["aip_id"], str(export))[0] == 0

@@ -165,4 +165,4 @@ def test_verify_refuses_a_key_file_that_is_not_a_public_key(
     bogus = tmp_path / "key.pem"
     bogus.write_text("not a key", "utf-8")
     result = run(archive, "verify", filed["code"], "--key", str(bogus))
-    assert result.exit_code == 2 and "不是可用的公钥" in result.output
+    assert result.exit_code == 2 and "archive.public_key" in result.output

@@ -204,13 +204,8 @@ def build(tmp_path: Path, case: dict[str, Any] | None = None,
 
 def run(code: str, ctx: CheckContext):
     """Run one registered check and return its Verdict."""
-    import importlib
+    from dangan.packages.checks import default_registry
 
-    from dangan.packages.checks import REGISTRY
-
-    for name in MY_MODULES:
-        importlib.import_module(f"dangan.packages.checks.{name}")
-    return REGISTRY.get(code).func(ctx)
+    return default_registry().get(code).func(ctx)
 
 
-MY_MODULES = ("items_metadata", "items_source", "items_linkage", "items_process")

@@ -16,6 +16,7 @@ from dangan.packages.checks import (
     Result,
     Stage,
     TrustedKey,
+    default_registry,
     items_package,
     run_checks,
 )
@@ -84,7 +85,8 @@ def test_every_item_fails_without_an_aip(code: str, keys) -> None:
 def test_items_are_registered_as_package_group_and_pass_on_the_exported_zip(tmp_path, pristine, keys) -> None:
     z = tmp_path / "aip.zip"
     export_aip_zip(pristine[0], z)
-    report = run_checks(make_ctx(z, keys, pristine[1], stage=Stage.YJ), Stage.YJ, group="package")
+    report = run_checks(make_ctx(z, keys, pristine[1], stage=Stage.YJ), Stage.YJ, group="package",
+                        registry=default_registry())
     got = {r.code: r.result for r in report.results}
     assert set(ITEMS) <= set(got)
     assert all(got[c] is Result.PASS for c in ITEMS), [(r.code, r.message) for r in report.results]

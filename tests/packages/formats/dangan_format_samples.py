@@ -228,9 +228,9 @@ def build_context(tmp_path: Path, files: list[tuple[Path, str, dict]], *,
 
 def run_item(ctx, code: str):
     """Run every check of the context's stage and return the result of ``code``."""
-    from dangan.packages.checks import run_checks
+    from dangan.packages.checks import default_registry, run_checks
 
-    report = run_checks(ctx, ctx.stage)
+    report = run_checks(ctx, ctx.stage, registry=default_registry())
     matches = [r for r in report.results if r.code == code]
     assert matches, f"{code} did not run at stage {ctx.stage}"
     return matches[0]
