@@ -1,4 +1,6 @@
-"""Filing one case: receive → check (GD) → seal into an AIP → catalogue → receipt.
+"""Filing one case: receive → check (GD) → identify → seal a draft → the filing window
+(allocate, confirm the draft or seal again, log, receipt, store, catalogue) → follow-ups.
+The case travels as one ``Filing`` (``ingest/filing.py``) through these named steps.
 
 Heavy work (copying, hashing, decoding every file) happens before the filing window.
 The window — a serialised transaction — allocates the archival code, finishes and signs
@@ -13,6 +15,7 @@ import shutil
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+
 from sqlalchemy.orm import Session
 
 from dangan.archive import audit_log, catalogue, crosscheck, tree_heads
