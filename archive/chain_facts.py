@@ -54,8 +54,8 @@ def stored_context(archive: Archive, session: Session, item: Item, path: Path,
         min_scan_dpi=archive.settings.min_scan_dpi, pdf_limits=archive.settings.pdf_limits,
         archival_code=item.archival_code,
         archival_code_rule=archive.code_rule, aip_root=path, archive_public_key_pem=public_pem,
+        aip_inspection=(validation, view),
     )
-    ctx.memo["aip:inspection"] = (validation, view)
     return ctx
 
 

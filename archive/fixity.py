@@ -177,7 +177,7 @@ def _check_catalogue(session: Session, item: Item, audit: ItemAudit, ctx: CheckC
     """GD-3-2 on the rows read back, and every catalogue value against the AIP description."""
     ctx.catalogue_record = catalogue.read_back(session, item.aip_id)
     report = run_checks(ctx, Stage.BC, group="catalogue", registry=checks)
-    validation, view = ctx.memo["aip:inspection"]
+    validation, view = ctx.aip_inspection
     case_sha = sha256_hex(view.read(CASE_JSON)) if CASE_JSON in view.files else None
     problems = chain.catalogue_differences(catalogue.get_item(session, item.aip_id),
                                            validation.description or {}, validation.aip_digest,

@@ -1,4 +1,6 @@
-"""Filing one case: receive → check (GD) → seal into an AIP → catalogue → receipt.
+"""Filing one case: receive → check (GD) → identify → seal a draft → the filing window
+(allocate, confirm the draft or seal again, log, receipt, store, catalogue) → follow-ups.
+The case travels as one ``Filing`` (``ingest/filing.py``) through these named steps.
 
 Heavy work (copying, hashing, decoding every file) happens before the filing window.
 The window — a serialised transaction — allocates the archival code, finishes and signs
@@ -10,7 +12,6 @@ the whole case or nothing of it.
 from __future__ import annotations
 
 import shutil
-import uuid
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,7 @@ from dangan.packages.formats.pdf import PdfLimits
 from dangan.packages.safezip import ZipLimits
 
 from . import failpoints, followup, records, sealing
+from .filing import Filing, Sealed
 from .intake import ReceivedSubmission, receive
 from .outcome import IngestOutcome
 from .technical import identify_files
@@ -130,40 +132,28 @@ def _file(
     archive: Archive, sub: ReceivedSubmission, staging: Path, received_at: datetime, actor: str,
     index_ocr: bool | None,
 ) -> IngestOutcome:
+    """Check, identify and seal the case ahead of the window, then file it in the window."""
     _refuse_lost_filing(archive, sub)
     ctx = _context(archive, sub)
     report = run_checks(ctx, Stage.GD, group="submission", registry=archive.checks)
+    filing = Filing(archive, sub, ctx, report, staging, received_at, actor, index_ocr)
     if not report.accepted:
-        return _reject(archive, sub, report, received_at, actor)
-    identified = identify_files(ctx)
-    aip_id = uuid.uuid4().hex
-    draft = sealing.draft(archive, sub, ctx, report, identified, staging / aip_id, received_at,
-                          aip_id)
+        return _reject(filing, report)
+    filing.identified = identify_files(ctx)
+    filing.draft = sealing.seal_draft(filing)
     archive.store.flush()
     try:
-        return _register(archive, sub, ctx, report, identified, staging, received_at, aip_id,
-                         actor, draft, index_ocr)
+        return _register(filing)
     except sealing.PackageRejected as rejected:
-        return _reject(archive, sub, rejected.report, received_at, actor)
+        return _reject(filing, rejected.report)
 
 
-def _register(
-    archive: Archive,
-    sub: ReceivedSubmission,
-    ctx: CheckContext,
-    report: CheckReport,
-    identified: dict[str, dict[str, Any]],
-    staging: Path,
-    received_at: datetime,
-    aip_id: str,
-    actor: str,
-    draft: sealing.Sealed | None,
-    index_ocr: bool | None,
-) -> IngestOutcome:
+def _register(filing: Filing) -> IngestOutcome:
+    """The filing window, then what follows a commit (acknowledge, replicate)."""
+    archive, aip_id = filing.archive, filing.aip_id
     try:
         with archive.db.filing_session() as session:
-            outcome = _in_window(archive, session, sub, ctx, report, identified, staging,
-                                 received_at, aip_id, actor, draft, index_ocr)
+            outcome = _in_window(filing, session)
     except BaseException:
         # The catalogue did not commit: an AIP already moved into the store is undone.
         if archive.store.exists(aip_id):
@@ -172,7 +162,7 @@ def _register(
     if outcome.status == "archived":
         failpoints.reach("committed")
         archive.store.acknowledge(aip_id)
-        followup.replicate_filed(archive, outcome, actor)
+        followup.replicate_filed(archive, outcome, filing.actor)
     return outcome
 
 
@@ -187,95 +177,102 @@ def _refuse_lost_filing(archive: Archive, sub: ReceivedSubmission) -> None:
             crosscheck.refuse_if_catalogue_lost(session, system, case_id)
 
 
-def _in_window(
-    archive: Archive,
-    session: Session,
-    sub: ReceivedSubmission,
-    ctx: CheckContext,
-    report: CheckReport,
-    identified: dict[str, dict[str, Any]],
-    staging: Path,
-    received_at: datetime,
-    aip_id: str,
-    actor: str,
-    draft: sealing.Sealed | None,
-    index_ocr: bool | None,
-) -> IngestOutcome:
+def _in_window(filing: Filing, session: Session) -> IngestOutcome:
+    """Inside the serialised window: allocate, confirm or reseal, log, store, catalogue."""
+    case, case_sha256 = filing.case, filing.sub.case_sha256
     # The log, not the catalogue alone, says whether this case was filed before.
-    crosscheck.refuse_if_catalogue_lost(session, sub.case["source_system"], sub.case["case_id"])
-    first = catalogue.find_identical(
-        session, sub.case["source_system"], sub.case["case_id"], sub.case_sha256
-    )
+    crosscheck.refuse_if_catalogue_lost(session, case["source_system"], case["case_id"])
+    first = catalogue.find_identical(session, case["source_system"], case["case_id"],
+                                     case_sha256)
     if first is not None:
-        return _duplicate(first, report, received_at)
-    placement = sealing.place(archive, session, sub.case, allocate=True)
-    if draft is not None and sealing.confirm(session, draft, placement, ctx, archive):
-        sealed = draft
-    else:
-        if draft is not None:
-            sealing.unseal(draft.inp, draft.built.path)
-        sealed = sealing.seal(archive, sub, ctx, report, identified, staging / aip_id,
-                              received_at, aip_id, placement, session)
+        return _duplicate(first, filing)
+    placement = sealing.allocate(filing.archive, session, case)
+    sealed = (sealing.confirm(filing, session, placement)
+              or sealing.seal_in_window(filing, session, placement))
     failpoints.reach("sealed")
-    inp, built, item, key = sealed.inp, sealed.built, sealed.item, archive.key
-    archival_code, version = placement.archival_code, placement.version
+    entry = _log(filing, session, sealed)
+    receipt = _receipt(filing, session, sealed, entry.index)
+    _store(filing, session, sealed, receipt)
+    return _archived(filing, sealed, receipt)
+
+
+def _supersedes(sealed: Sealed) -> str | None:
+    return sealed.inp.supersedes["aip_id"] if sealed.inp.supersedes else None
+
+
+def _log(filing: Filing, session: Session, sealed: Sealed) -> audit_log.AuditEntry:
+    """The audit entry, its crosscheck index, and the follow-ups planned in the same commit."""
+    case, placement = filing.case, sealed.placement
     entry = audit_log.append(
-        session, actor=actor, action="aip:file", object_id=aip_id,
-        object_digest=built.aip_digest,
-        details={"archival_code": archival_code, "version": version,
-                 "case_id": sub.case["case_id"], "source_system": sub.case["source_system"],
-                 "case_sha256": sub.case_sha256,
-                 "supersedes": inp.supersedes["aip_id"] if inp.supersedes else None},
+        session, actor=filing.actor, action="aip:file", object_id=filing.aip_id,
+        object_digest=sealed.built.aip_digest,
+        details={"archival_code": placement.archival_code, "version": placement.version,
+                 "case_id": case["case_id"], "source_system": case["source_system"],
+                 "case_sha256": filing.sub.case_sha256, "supersedes": _supersedes(sealed)},
     )
-    crosscheck.index_filed(session, entry.index, aip_id, sub.case["source_system"],
-                           sub.case["case_id"], sub.case_sha256)
-    followup.plan(session, aip_id, actor=actor, index_ocr=index_ocr,
-                  replaces=inp.supersedes["aip_id"] if inp.supersedes else None)
+    crosscheck.index_filed(session, entry.index, filing.aip_id, case["source_system"],
+                           case["case_id"], filing.sub.case_sha256)
+    followup.plan(session, filing.aip_id, actor=filing.actor, index_ocr=filing.index_ocr,
+                  replaces=_supersedes(sealed))
+    return entry
+
+
+def _receipt(filing: Filing, session: Session, sealed: Sealed, entry_index: int) -> dict[str, Any]:
+    """The signed receipt, with the audit evidence of the entry just logged."""
+    archive, case = filing.archive, filing.case
     head = tree_heads.sign_head(session, archive, anchor=False)
-    receipt = make_receipt(
+    return make_receipt(
         {
-            "aip_id": aip_id,
-            "archival_code": archival_code,
-            "version": version,
-            "source_system": sub.case["source_system"],
-            "case_id": sub.case["case_id"],
-            "case_sha256": sub.case_sha256,
-            "sha256": built.aip_digest,
-            "received_at": iso(received_at),
-            "archived_at": iso(inp.archived_at),
+            "aip_id": filing.aip_id,
+            "archival_code": sealed.placement.archival_code,
+            "version": sealed.placement.version,
+            "source_system": case["source_system"],
+            "case_id": case["case_id"],
+            "case_sha256": filing.sub.case_sha256,
+            "sha256": sealed.built.aip_digest,
+            "received_at": iso(filing.received_at),
+            "archived_at": iso(sealed.inp.archived_at),
             "archive": {"fonds": archive.settings.fonds,
                         "organization": archive.settings.organization},
-            "audit": tree_heads.receipt_evidence(session, entry.index, head),
+            "audit": tree_heads.receipt_evidence(session, entry_index, head),
         },
-        key,
+        archive.key,
     )
-    item.aip_sha256 = built.aip_digest
-    item.receipt = receipt
+
+
+def _store(filing: Filing, session: Session, sealed: Sealed, receipt: dict[str, Any]) -> None:
+    """Catalogue the digest and receipt, and move the AIP into the write-once store."""
+    sealed.item.aip_sha256 = sealed.built.aip_digest
+    sealed.item.receipt = receipt
     session.flush()
-    archive.store.commit(built.path, aip_id)
+    filing.archive.store.commit(sealed.built.path, filing.aip_id)
     failpoints.reach("stored")
     session.flush()
     failpoints.reach("catalogued")
+
+
+def _archived(filing: Filing, sealed: Sealed, receipt: dict[str, Any]) -> IngestOutcome:
+    case = filing.case
     return IngestOutcome(
         status="archived",
         checks=sealed.report.to_list(),
-        received_at=received_at,
-        aip_id=aip_id,
-        archival_code=archival_code,
-        version=version,
-        sha256=built.aip_digest,
+        received_at=filing.received_at,
+        aip_id=filing.aip_id,
+        archival_code=sealed.placement.archival_code,
+        version=sealed.placement.version,
+        sha256=sealed.built.aip_digest,
         receipt=receipt,
-        case_id=sub.case["case_id"],
-        source_system=sub.case["source_system"],
-        extra={"supersedes_aip_id": inp.supersedes["aip_id"]} if inp.supersedes else {},
+        case_id=case["case_id"],
+        source_system=case["source_system"],
+        extra={"supersedes_aip_id": _supersedes(sealed)} if sealed.inp.supersedes else {},
     )
 
 
-def _duplicate(first: records.Item, report: CheckReport, received_at: datetime) -> IngestOutcome:
+def _duplicate(first: records.Item, filing: Filing) -> IngestOutcome:
     return IngestOutcome(
         status="duplicate",
-        checks=report.to_list(),
-        received_at=received_at,
+        checks=filing.report.to_list(),
+        received_at=filing.received_at,
         aip_id=first.aip_id,
         archival_code=first.archival_code,
         version=first.version,
@@ -286,13 +283,10 @@ def _duplicate(first: records.Item, report: CheckReport, received_at: datetime) 
     )
 
 
-def _reject(
-    archive: Archive,
-    sub: ReceivedSubmission,
-    report: CheckReport,
-    received_at: datetime,
-    actor: str,
-) -> IngestOutcome:
+def _reject(filing: Filing, report: CheckReport) -> IngestOutcome:
+    """Record the rejection (catalogue and log) and drop the received copy."""
+    archive, sub, received_at, actor = (filing.archive, filing.sub, filing.received_at,
+                                        filing.actor)
     failures = report.blocking_failures
     reason = "；".join(f"{r.code} {r.name}" for r in failures[:5]) + (
         f" 等 {len(failures)} 项未通过" if len(failures) > 5 else " 未通过"

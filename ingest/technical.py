@@ -1,7 +1,8 @@
 """Technical facts of each content file (format by content, pages, scan DPI).
 
-They go into the AIP description (格式信息, 数字化属性) and the catalogue. Parses the
-checks already made are reused from the check context's memo.
+They go into the AIP description (格式信息, 数字化属性) and the catalogue. Each file is
+identified and parsed once per filing: the facts are read through the same memoised
+accessors the content checks use, so what the checks already decoded is reused.
 """
 
 from __future__ import annotations
@@ -9,10 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from dangan.packages.checks import CheckContext
-from dangan.packages.formats.identify import JPEG, OFD, PDF, PNG, TIFF, identify
-from dangan.packages.formats.image import inspect_image
-from dangan.packages.formats.ofd import read_ofd
-from dangan.packages.formats.pdf import inspect_pdf
+from dangan.packages.checks.items_content import fmt_of, image_of, ofd_of, pdf_of
+from dangan.packages.formats.identify import JPEG, OFD, PDF, PNG, TIFF
 
 
 def _dpi(pair: tuple[float, float] | None) -> int | None:
@@ -22,19 +21,19 @@ def _dpi(pair: tuple[float, float] | None) -> int | None:
 def identify_files(ctx: CheckContext) -> dict[str, dict[str, Any]]:
     facts: dict[str, dict[str, Any]] = {}
     for rel, f in ctx.files.items():
-        fmt = ctx.memoized(f"identify:{rel}", lambda p=f.abs_path: identify(p))
+        fmt = fmt_of(ctx, f)
         tech: dict[str, Any] = {"media_type": fmt.media_type, "format_name": fmt.name,
                                 "format_version": fmt.version}
         if fmt.media_type == PDF:
-            info = ctx.memoized(f"pdf:{rel}", lambda p=f.abs_path: inspect_pdf(p, with_text=False))
+            info = pdf_of(ctx, f)
             tech["pages"] = info.pages or None
             dpis = [d for d in info.page_image_dpi if d]
             tech["dpi"] = min(_dpi(d) or 0 for d in dpis) if dpis else None
         elif fmt.media_type == OFD:
-            info_ofd = ctx.memoized(f"ofd:{rel}", lambda p=f.abs_path: read_ofd(p))
+            info_ofd = ofd_of(ctx, f)
             tech["pages"] = info_ofd.pages or None
         elif fmt.media_type in (JPEG, TIFF, PNG):
-            img = ctx.memoized(f"image:{rel}", lambda p=f.abs_path: inspect_image(p))
+            img = image_of(ctx, f)
             tech["pages"] = img.frames or 1
             tech["dpi"] = _dpi(img.dpi)
             tech["pixels"] = f"{img.width}x{img.height}"

@@ -9,7 +9,7 @@ need the same parse share it.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -114,6 +114,10 @@ class CheckContext:
     aip_root: Path | None = None
     archive_public_key_pem: bytes | None = None  # verifies the AIP signature (GD-1-14)
     catalogue_record: dict[str, Any] | None = None  # rows read back after staging (GD-3-2)
+    # The one full validation of the AIP at ``aip_root`` (``aip.inspect_aip``): a pair
+    # (AIPValidation, BagView | None). The package checks fill it on first use; a caller
+    # that already validated the AIP (fixity, verification) passes it in.
+    aip_inspection: tuple[Any, Any] | None = None
     memo: dict[str, Any] = field(default_factory=dict)
 
     def file_entries(self) -> list[dict[str, Any]]:
@@ -129,11 +133,16 @@ class CheckContext:
         """The submission-relative path (``files/…``) of a case.json file entry."""
         return submission_path(entry.get("path"))
 
-    def use_aip(self, root: Path, archival_code: str, public_key_pem: bytes | None) -> None:
-        """Point the package checks at a (re)built AIP, forgetting what was read of another."""
-        self.aip_root, self.archival_code = root, archival_code
-        self.archive_public_key_pem = public_key_pem
-        self.memo = {k: v for k, v in self.memo.items() if not k.startswith("aip:")}
+    def for_aip(self, root: Path, archival_code: str, public_key_pem: bytes | None, *,
+                catalogue_record: dict[str, Any] | None = None) -> CheckContext:
+        """A copy pointed at a (re)built AIP, for its package and catalogue checks.
+
+        The per-file parses in ``memo`` are shared (the content files are the same);
+        nothing read of another AIP is, and the context checked so far is left as it was.
+        """
+        return replace(self, aip_root=root, archival_code=archival_code,
+                       archive_public_key_pem=public_key_pem, aip_inspection=None,
+                       catalogue_record=catalogue_record)
 
     def memoized(self, key: str, compute: Callable[[], T]) -> T:
         if key not in self.memo:

@@ -1,7 +1,7 @@
 """Package check items: the built AIP (``ctx.aip_root``, a bag directory or its zip).
 
 One validation of the AIP (``aip.inspect_aip``: every manifest line in both algorithms,
-tag manifests, XSD, description ↔ manifests, signature) is memoised in the context and
+tag manifests, XSD, description ↔ manifests, signature) is kept in ``ctx.aip_inspection`` and
 each item reports the problems that belong to it, so content is read once for all
 items. The archive signature is verified with ``ctx.archive_public_key_pem`` when the
 caller provides one, else with the key embedded in signature.json (integrity only).
@@ -30,11 +30,12 @@ Problems = list[Problem | dict[str, Any]]  # found here, or read from the valida
 
 
 def inspection(ctx: CheckContext) -> tuple[AIPValidation, BagView | None]:
-    """The memoised full validation of the AIP under check."""
-    key = ctx.archive_public_key_pem
-    known = {payload_path(rel): f for rel, f in ctx.files.items()} if (
-        ctx.stage is Stage.GD) else None
-    return ctx.memoized("aip:inspection", lambda: inspect_aip(Path(ctx.aip_root), key, known))
+    """The full validation of the AIP under check, made once per context."""
+    if ctx.aip_inspection is None:
+        known = {payload_path(rel): f for rel, f in ctx.files.items()} if (
+            ctx.stage is Stage.GD) else None
+        ctx.aip_inspection = inspect_aip(Path(ctx.aip_root), ctx.archive_public_key_pem, known)
+    return ctx.aip_inspection
 
 
 def _unassessable(ctx: CheckContext) -> Verdict | None:

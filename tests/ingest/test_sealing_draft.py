@@ -29,17 +29,17 @@ def _fully_verified(archive: Archive, aip_id: str) -> None:
 def test_a_draft_whose_number_was_taken_meanwhile_is_resealed_with_the_next(
         archive: Archive, make_case: Callable[..., Path], monkeypatch) -> None:
     first, second = make_case(year=2025), make_case(year=2025)
-    real_draft = sealing.draft
+    real_draft = sealing.seal_draft
     drafted: list[str] = []
 
     def draft_then_another_filing(*args, **kwargs):
         made = real_draft(*args, **kwargs)
         drafted.append(made.placement.archival_code)
-        monkeypatch.setattr(sealing, "draft", real_draft)
+        monkeypatch.setattr(sealing, "seal_draft", real_draft)
         assert ingest(archive, second, index=False).status == "archived"
         return made
 
-    monkeypatch.setattr(sealing, "draft", draft_then_another_filing)
+    monkeypatch.setattr(sealing, "seal_draft", draft_then_another_filing)
     outcome = ingest(archive, first, index=False)
 
     assert outcome.status == "archived"
@@ -76,3 +76,53 @@ def test_a_draft_that_fails_its_checks_decides_nothing(
     outcome = ingest(archive, make_case(), index=False)
     assert outcome.status == "archived"  # the window's own sealing gave the verdict
     _fully_verified(archive, outcome.aip_id)
+
+
+def test_confirm_leaves_the_draft_and_the_check_context_as_they_were(
+        archive: Archive, make_case: Callable[..., Path], monkeypatch) -> None:
+    real_record_of = catalogue.record_of
+    monkeypatch.setattr(catalogue, "record_of",
+                        lambda item: {**real_record_of(item), "note": "drafted"})
+    seen: list[tuple] = []
+    real_confirm = sealing.confirm
+
+    def watch(filing, session, placement):
+        draft = filing.draft
+        before = (draft.built, draft.report.to_list(), draft.record)
+        filed = real_confirm(filing, session, placement)
+        seen.append((filing, draft, before, filed))
+        return filed
+
+    monkeypatch.setattr(sealing, "confirm", watch)
+    outcome = ingest(archive, make_case(), index=False)
+    assert outcome.status == "archived"
+    [(filing, draft, before, filed)] = seen
+    assert filed is not None and filed is not draft  # a new value, resealed
+    assert (draft.built, draft.report.to_list(), draft.record) == before
+    assert filed.record != draft.record and filed.built.aip_digest == outcome.sha256
+    # The submission's context was never pointed at an AIP: each sealing checked a copy.
+    assert filing.ctx.aip_root is None and filing.ctx.catalogue_record is None
+    assert filing.ctx.aip_inspection is None
+
+
+def test_each_file_is_identified_once_per_filing(
+        archive: Archive, make_case: Callable[..., Path], monkeypatch) -> None:
+    import sys
+
+    from dangan.packages.formats import identify as formats_identify
+
+    real = formats_identify.identify
+    calls: list[str] = []
+
+    def counting(path, *args, **kwargs):
+        calls.append(Path(path).name)
+        return real(path, *args, **kwargs)
+
+    for module in list(sys.modules.values()):  # every module that bound the function
+        if getattr(module, "identify", None) is real:
+            monkeypatch.setattr(module, "identify", counting)
+    path = make_case()
+    files = sorted(p.name for p in (path / "files").rglob("*") if p.is_file())
+    outcome = ingest(archive, path, index=False)
+    assert outcome.status == "archived"
+    assert sorted(calls) == files  # the checks and the AIP description share one reading
