@@ -53,8 +53,10 @@ def test_hostile_intake_input_is_refused(name, archive, make_case, sender_key, t
         name, result.exception)
     assert result.exit_code == entry.EXPECT["exit"], (name, result.output[-2000:])
     if entry.EXPECT["exit"] == 2:
-        # the CLI prints "错误 [stable code]：message" (JSON only when the real argv has --json)
-        assert f"错误 [{entry.EXPECT['code']}]：" in result.output, (name, result.output[-2000:])
+        # with --json the CLI reports the error as JSON carrying its stable code
+        error = json.loads(result.stdout)
+        assert error["status"] == "error" and error["error"]["code"] == entry.EXPECT["code"], (
+            name, result.output[-2000:])
     else:
         out = json.loads(result.output)
         failed = {c["code"] for c in out["checks"] if c["result"] == "fail"}
