@@ -24,11 +24,11 @@ from werkzeug.exceptions import HTTPException
 from dangan.archive.config import resolve_home
 from dangan.archive.instance import Archive
 from dangan.archive.permissions import PERMISSIONS, ROLES
+from dangan.packages import vocabulary as V
 from dangan.packages.archival_code import RETENTION_NAMES
 from dangan.packages.errors import DanganError
 from dangan.search.interface import FACETS
 
-from .render import STEP_NAMES
 from .views import access
 from .views.admin import bp as admin_bp
 from .views.api import bp as api_bp
@@ -118,7 +118,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["mask_id"] = mask_id
     app.jinja_env.globals.update(
-        ROLES=ROLES, PERMISSIONS=PERMISSIONS, FACET_NAMES=FACETS, STEP_NAMES=STEP_NAMES,
+        ROLES=ROLES, PERMISSIONS=PERMISSIONS, FACET_NAMES=FACETS, STEP_NAMES=V.STEPS,
         RETENTION_NAMES=RETENTION_NAMES, CLASSIFICATION_NAMES=CLASSIFICATION_NAMES,
         ID_TYPE_NAMES=ID_TYPE_NAMES, value_name=value_name,
         DANGAN_ORGANIZATION=archive.settings.organization)

@@ -5,13 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 
 from dangan.archive.timeutil import local
-from dangan.packages.archival_code import RETENTION_NAMES
-from dangan.packages.case_schema import CHANNEL_NAMES, OUTCOME_NAMES
+from dangan.packages import vocabulary as V
 
-CLASSIFICATION_NAMES = {"public": "公开", "internal": "内部", "restricted": "受控"}
-ID_TYPE_NAMES = {"resident_id": "居民身份证", "credit_code": "统一社会信用代码"}
-_VALUE_NAMES = {"outcome": OUTCOME_NAMES, "channel": CHANNEL_NAMES,
-                "retention": RETENTION_NAMES, "security": CLASSIFICATION_NAMES}
+# Labels come from the one vocabulary; these names are what the templates use.
+CLASSIFICATION_NAMES = V.CLASSIFICATIONS
+ID_TYPE_NAMES = V.ID_TYPES
+_VALUE_NAMES = {"outcome": V.OUTCOMES, "channel": V.CHANNELS,
+                "retention": V.RETENTIONS, "security": V.CLASSIFICATIONS}
 
 
 def local_time(value: str | datetime | None) -> str:
