@@ -27,7 +27,12 @@ def _allow_large_uploads(state: Any) -> None:
         def max_content_length(self) -> int | None:
             if self.endpoint == "verify.page":
                 return MAX_UPLOAD
-            return super().max_content_length
+            return base.max_content_length.fget(self)
+
+        @max_content_length.setter
+        def max_content_length(self, value: int | None) -> None:
+            # a view may set its own limit (the API's case upload does)
+            base.max_content_length.fset(self, value)
 
     state.app.request_class = VerifyRequest
 
