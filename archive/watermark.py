@@ -8,28 +8,13 @@ images are stamped with Pillow. Scans in TIFF are converted to PNG for browsers.
 from __future__ import annotations
 
 import io
-import os
-import subprocess
 from functools import lru_cache
 
 from PIL import Image, ImageDraw, ImageFont
 
+from .fonts import cjk_font_path
+
 _FONT_NAME = "DanganWatermark"
-
-
-@lru_cache(maxsize=1)
-def cjk_font_path() -> str | None:
-    """A font with Chinese glyphs: ``$DANGAN_CJK_FONT``, else fontconfig's first for zh."""
-    env = os.environ.get("DANGAN_CJK_FONT")
-    if env and os.path.isfile(env):
-        return env
-    try:
-        out = subprocess.run(["fc-list", ":lang=zh", "file"], capture_output=True, text=True,
-                             timeout=10, check=False).stdout
-    except (OSError, subprocess.SubprocessError):
-        return None
-    files = sorted(line.split(":")[0].strip() for line in out.splitlines() if line.strip())
-    return files[0] if files else None
 
 
 @lru_cache(maxsize=1)

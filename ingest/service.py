@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from dangan.archive import audit_log, catalogue, crosscheck, tree_heads
+from dangan.archive import audit_log, catalogue, crosscheck, failpoints, tree_heads
 from dangan.archive.actor import default_actor
 from dangan.archive.instance import Archive
 from dangan.archive.keys import trusted_keys_for
@@ -31,7 +31,7 @@ from dangan.packages.checks import CheckContext, CheckReport, Stage, run_checks
 from dangan.packages.formats.pdf import PdfLimits
 from dangan.packages.safezip import ZipLimits
 
-from . import failpoints, followup, records, sealing
+from . import followup, records, sealing
 from .filing import Filing, Sealed
 from .intake import ReceivedSubmission, receive
 from .outcome import IngestOutcome

@@ -25,7 +25,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from dangan.archive import audit_log
+from dangan.archive import audit_log, failpoints
 from dangan.archive.instance import Archive
 from dangan.archive.models import Followup, Item, ItemEvent, ItemFile, Party
 from dangan.archive.replica import replica_store
@@ -35,7 +35,7 @@ from dangan.archive.tombstones import Tombstone
 from dangan.search.extract import derived_text_path
 from dangan.search.feed import derived_dir, service_for
 
-from . import failpoints, roles
+from . import roles
 from .appraisal import _problems, _refuse, today
 from .errors import (
     AlreadyInBatch,

@@ -13,47 +13,20 @@ while digits and Latin text stay legible.
 
 from __future__ import annotations
 
-import glob
 import io
 import math
 import os
 import random
-import subprocess
 from functools import lru_cache
 
 from PIL import Image, ImageDraw, ImageFont
 
+from dangan.archive.fonts import cjk_font_path
+
 from .layout import PAGE_H, PAGE_W, Doc, Page, Rule, Seal, Text, anchor_x, pdf_date, text_width
 
-_FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts", os.path.expanduser("~/.fonts"),
-              "/System/Library/Fonts", "C:/Windows/Fonts")
-_CJK_HINTS = ("wqy", "notosanscjk", "notoserifcjk", "sourcehan", "droidsansfallback", "simsun",
-              "simhei", "msyh", "uming", "ukai", "arphic", "fangsong", "songti", "pingfang")
 _LATIN_FONTS = ("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
                 "/usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf")
-
-
-@lru_cache(maxsize=1)
-def cjk_font_path() -> str | None:
-    """A font file that has Chinese glyphs, or None when the machine has none."""
-    env = os.environ.get("DANGAN_CJK_FONT")
-    if env and os.path.isfile(env):
-        return env
-    try:
-        out = subprocess.run(["fc-list", ":lang=zh", "file"], capture_output=True, text=True,
-                             timeout=10, check=False).stdout
-        files = sorted(line.split(":")[0].strip() for line in out.splitlines() if line.strip())
-        if files:
-            return files[0]
-    except (OSError, subprocess.SubprocessError):
-        pass
-    for root in _FONT_DIRS:
-        for path in sorted(glob.glob(os.path.join(root, "**", "*.tt[fc]"), recursive=True)
-                           + sorted(glob.glob(os.path.join(root, "**", "*.otf"), recursive=True))):
-            if any(h in os.path.basename(path).lower().replace("-", "").replace("_", "")
-                   for h in _CJK_HINTS):
-                return path
-    return None
 
 
 @lru_cache(maxsize=64)

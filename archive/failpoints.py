@@ -1,9 +1,8 @@
-"""Named pause points for crash tests of destruction (the retention twin of ingest's).
+"""Named pause points for crash tests.
 
 When ``DANGAN_FAILPOINT`` names a point, the process writes ``<point>`` into the file
 named by ``DANGAN_FAILPOINT_READY`` and sleeps there, so a test can SIGKILL it at that
-exact step. Unset (always, in production), a point costs one dict lookup. Retention may
-not import ingest, hence this copy of ten lines rather than a shared import.
+exact step of a real ingest or destruction. Unset (always, in production), a point costs one dict lookup.
 """
 
 from __future__ import annotations
