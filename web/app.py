@@ -21,8 +21,8 @@ from flask_login import LoginManager, current_user, logout_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException
 
+from dangan.archive.composition import create_archive
 from dangan.archive.config import resolve_home
-from dangan.archive.instance import Archive
 from dangan.archive.permissions import PERMISSIONS, ROLES
 from dangan.packages import vocabulary as V
 from dangan.packages.archival_code import RETENTION_NAMES
@@ -85,7 +85,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.config.update(DEFAULTS)
     app.config.update(config or {})
     home = resolve_home(app.config.get("DANGAN_HOME"))
-    archive = app.config.get("DANGAN_ARCHIVE") or Archive.open(home)
+    archive = app.config.get("DANGAN_ARCHIVE") or create_archive(home)
     app.extensions["dangan.archive"] = archive
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _secret_key(archive.home)

@@ -14,6 +14,7 @@ from typing import TypeVar
 import click
 
 from dangan.archive.actor import default_actor
+from dangan.archive.composition import create_archive
 from dangan.archive.instance import Archive
 from dangan.archive.timeutil import SHANGHAI, utcnow
 from dangan.packages.archival_code import RETENTION_NAMES
@@ -45,7 +46,7 @@ def register(main: click.Group) -> None:
 
 def _open(ctx: click.Context) -> Archive:
     """Open the archive and first complete any destruction an interrupted run left."""
-    archive = Archive.open(ctx.obj["home"])
+    archive = create_archive(ctx.obj["home"])
     destruction_service.resume(archive)
     return archive
 
