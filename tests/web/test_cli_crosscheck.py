@@ -154,3 +154,20 @@ def test_a_lawfully_removed_record_is_not_a_loss(archive: Archive,
                         removed_at=utcnow(), audit_index=entry.index))
     result = run(archive, "audit", "verify", "--json")
     assert result.exit_code == 0, as_json(result)["problems"]
+
+
+def test_verifying_one_case_whose_record_was_deleted_names_the_loss(
+    archive: Archive, two_filed: dict[str, Any]
+) -> None:
+    aip_id, index = two_filed["aip_id"], two_filed["index"]
+    with archive.db.session() as s:
+        case_id = s.get(FiledCase, index).case_id
+    delete_catalogue_record(archive, aip_id)
+    for ref in (aip_id, case_id):
+        result = run(archive, "verify", ref, "--json")
+        assert result.exit_code == 3, result.output
+        assert as_json(result)["error"]["code"] == "archive.catalogue_record_missing"
+    human = run(archive, "verify", case_id)
+    assert human.exit_code == 3 and aip_id in human.output and f"第 {index} 条" in human.output
+    # a reference the log never saw is still just unknown
+    assert run(archive, "verify", "no-such-case").exit_code == 2
