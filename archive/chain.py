@@ -43,7 +43,7 @@ from .chain_facts import (
 from .fixity_measure import MEASURE_BATCH, Measured, measure
 from .instance import Archive
 from .log_prefix import LogPrefix
-from .models import FiledCase, Item, TrustedSystemKey
+from .models import Item, TrustedSystemKey
 from .receipts import verify_receipt
 from .timeutil import iso
 
@@ -373,7 +373,7 @@ def verify_ref(archive: Archive, ref: str, public_pem: bytes | None = None
         except catalogue.NotFound:
             removed = [removal_verification(session, t) for t in tombstones.find(session, ref)]
             if not removed:
-                _refuse_lost_record(session, ref)
+                crosscheck.refuse_lost_record(session, ref)
                 raise
             return removed
         items = found.versions if found.matched_by != "aip_id" else [found.item]
@@ -381,22 +381,6 @@ def verify_ref(archive: Archive, ref: str, public_pem: bytes | None = None
         prefix = LogPrefix()
         return [verify_item(archive, session, i, pem, measured.get(i.aip_id), prefix)
                 for i in items]
-
-
-def _refuse_lost_record(session: Session, ref: str) -> None:
-    """A REF the catalogue lacks but the log says was filed (and no tombstone explains) is a
-    loss, not an unknown reference: say so instead of "not found"."""
-    rows = session.scalars(select(FiledCase).where(
-        (FiledCase.aip_id == ref) | (FiledCase.case_id == ref)).order_by(FiledCase.audit_index)
-    ).all()
-    if rows:
-        named = "、".join(f"AIP {r.aip_id}（审计记录第 {r.audit_index} 条，办件 {r.case_id}）"
-                         for r in rows)
-        raise crosscheck.CatalogueRecordMissing(
-            f"审计日志记载已归档的 {named} 在目录中没有记录，也没有依法销毁或移交的记录："
-            "目录记录缺失，请从备份恢复目录并运行 dangan verify --all",
-            [{"aip_id": r.aip_id, "audit_index": r.audit_index, "case_id": r.case_id}
-             for r in rows])
 
 
 def verify_all(archive: Archive, public_pem: bytes | None = None

@@ -236,3 +236,19 @@ def check_log(session: Session) -> list[Problem]:
     problems: list[Problem] = []
     _log_side(session, _catalogued(session), problems)
     return problems
+
+
+def refuse_lost_record(session: Session, ref: str) -> None:
+    """A REF the catalogue lacks but the log says was filed (and no tombstone explains) is a
+    loss, not an unknown reference: say so instead of "not found"."""
+    rows = session.scalars(select(FiledCase).where(
+        (FiledCase.aip_id == ref) | (FiledCase.case_id == ref)).order_by(FiledCase.audit_index)
+    ).all()
+    if rows:
+        named = "、".join(f"AIP {r.aip_id}（审计记录第 {r.audit_index} 条，办件 {r.case_id}）"
+                         for r in rows)
+        raise CatalogueRecordMissing(
+            f"审计日志记载已归档的 {named} 在目录中没有记录，也没有依法销毁或移交的记录："
+            "目录记录缺失，请从备份恢复目录并运行 dangan verify --all",
+            [{"aip_id": r.aip_id, "audit_index": r.audit_index, "case_id": r.case_id}
+             for r in rows])
