@@ -9,9 +9,7 @@ its own root CA — so clients verify it exactly as they would a public TSA.
 from __future__ import annotations
 
 import hashlib
-import threading
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from cryptography import x509
@@ -19,6 +17,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 from rfc3161_client import _rust
+
+from tests.archive.tsa_server import LoopbackTSA
 
 
 def _tlv(tag: int, content: bytes) -> bytes:
@@ -69,7 +69,7 @@ def _name(cn: str) -> x509.Name:
     return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
 
 
-class LocalTSA:
+class LocalTSA(LoopbackTSA):
     """``with LocalTSA(tmp) as tsa:`` → ``tsa.url``, ``tsa.root_pem_path``; ``tsa.refuse``."""
 
     def __init__(self, folder: Path) -> None:
@@ -101,10 +101,10 @@ class LocalTSA:
         self.serial = 0
         self.requests = 0
         self.refuse = False
-        self._server: ThreadingHTTPServer | None = None
 
     def respond(self, request_der: bytes) -> bytes:
         """A granted TimeStampResp for the request (or status 2 'rejection' if refusing)."""
+        self.requests += 1
         if self.refuse:
             return _seq(_seq(_int(2)))
         req = _rust.parse_timestamp_request(request_der)
@@ -134,34 +134,3 @@ class LocalTSA:
         )
         token = _seq(_oid("1.2.840.113549.1.7.2"), _tlv(0xA0, signed_data))
         return _seq(_seq(_int(0)), token)
-
-    def __enter__(self) -> LocalTSA:
-        tsa = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (http.server API)
-                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                tsa.requests += 1
-                answer = tsa.respond(body)
-                self.send_response(200)
-                self.send_header("Content-Type", "application/timestamp-reply")
-                self.send_header("Content-Length", str(len(answer)))
-                self.end_headers()
-                self.wfile.write(answer)
-
-            def log_message(self, *_args: object) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    @property
-    def url(self) -> str:
-        assert self._server is not None
-        return f"http://127.0.0.1:{self._server.server_address[1]}/tsa"
-
-    def __exit__(self, *_exc: object) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()

@@ -12,13 +12,14 @@ from __future__ import annotations
 import subprocess
 import threading
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from tests.archive.tsa_server import LoopbackTSA
 
 CONFIG = """\
 [ tsa ]
@@ -48,7 +49,7 @@ def _pem(cert: x509.Certificate) -> bytes:
     return cert.public_bytes(serialization.Encoding.PEM)
 
 
-class OpenSSLTSA:
+class OpenSSLTSA(LoopbackTSA):
     """``with OpenSSLTSA(tmp, chain=True) as tsa:`` → ``tsa.url``, ``tsa.root_pem_path``."""
 
     def __init__(self, folder: Path, *, chain: bool = True) -> None:
@@ -98,9 +99,7 @@ class OpenSSLTSA:
         self.intermediate_pem_path = f / "intermediate.pem"
         self.intermediate_pem_path.write_bytes(_pem(self.intermediate))
         self.requests = 0
-        self.down = False
         self._lock = threading.Lock()
-        self._server: ThreadingHTTPServer | None = None
 
     def respond(self, request_der: bytes) -> bytes:
         """``openssl ts -reply`` for one request (serialised: the serial file is shared)."""
@@ -124,36 +123,3 @@ class OpenSSLTSA:
         cmd = ["openssl", "ts", "-verify", "-data", str(data_file), "-in", str(token_file),
                "-CAfile", str(self.root_pem_path), "-untrusted", str(self.intermediate_pem_path)]
         return subprocess.run(cmd, capture_output=True, text=True)
-
-    def __enter__(self) -> OpenSSLTSA:
-        tsa = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (http.server API)
-                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-                if tsa.down:
-                    self.send_error(503, "TSA down")
-                    return
-                answer = tsa.respond(body)
-                self.send_response(200)
-                self.send_header("Content-Type", "application/timestamp-reply")
-                self.send_header("Content-Length", str(len(answer)))
-                self.end_headers()
-                self.wfile.write(answer)
-
-            def log_message(self, *_args: object) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return self
-
-    @property
-    def url(self) -> str:
-        assert self._server is not None
-        return f"http://127.0.0.1:{self._server.server_address[1]}/tsa"
-
-    def __exit__(self, *_exc: object) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
