@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..formats import identify as fid
-from ..formats.pdf import ACTIVE_NAMES, EXTERNAL, HIGH_RISK
+from ..formats.pdf_objects import ACTIVE_NAMES, EXTERNAL, HIGH_RISK
 from ..formats.virus import ScanResult, VirusScanner, default_scanner
 from ..problem import Problem, as_dicts
 from .context import CheckContext, FileFacts

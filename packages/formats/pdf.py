@@ -2,50 +2,30 @@
 
 ``inspect_pdf`` answers what the four-nature checks ask of a PDF: does it open, how many
 pages, is it encrypted, is it complete (``%%EOF``, a ``startxref`` that points at a
-cross-reference), does it carry active content (JavaScript, Launch, embedded files …)
-or its own signatures, and how dense the scanned images are. Active content is found
-by walking every object reachable from the document catalogue (names trees,
-OpenAction, AA, annotations and their ``/Next`` action chains included) with a bound on
-the number of objects visited, so a hostile file cannot make the walk run forever.
+cross-reference), does it carry active content (JavaScript, Launch, embedded files …,
+found by ``pdf_objects.Walker``) or its own signatures, and how dense the scanned images
+are.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pypdf import PdfReader
 from pypdf.errors import PdfReadError
-from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject, NameObject
+from pypdf.generic import DictionaryObject
 
-MAX_OBJECTS = 200_000
+from .pdf_objects import MAX_OBJECTS, Walker, name_of, resolve
+
 _TAIL = 2048
 _SIZE_RE = re.compile(rb"/Size\s+(\d{1,12})")
 _STARTXREF_RE = re.compile(rb"startxref\s+(\d+)\s*%%EOF", re.DOTALL)
 _XREF_AT_RE = re.compile(rb"xref|\d+\s+\d+\s+obj")
 _XREF_SLACK = 64
-
-# Action types (/S) and what they mean for archival safety.
-HIGH_RISK = frozenset({"JavaScript", "Launch", "EmbeddedFile", "RichMedia", "XFA"})
-EXTERNAL = frozenset({"SubmitForm", "ImportData", "GoToR", "GoToE"})
-_ACTIONS = HIGH_RISK | EXTERNAL | {"URI"}
-
-ACTIVE_NAMES = {
-    "JavaScript": "JavaScript 脚本",
-    "Launch": "启动外部程序（Launch）",
-    "EmbeddedFile": "嵌入文件",
-    "RichMedia": "富媒体（RichMedia/Flash）",
-    "XFA": "XFA 动态表单",
-    "SubmitForm": "表单提交（SubmitForm）",
-    "ImportData": "导入外部数据（ImportData）",
-    "GoToR": "跳转外部文档（GoToR）",
-    "GoToE": "跳转嵌入文档（GoToE）",
-    "URI": "外部链接（URI）",
-}
 
 logging.getLogger("pypdf").setLevel(logging.ERROR)
 
@@ -126,88 +106,6 @@ def check_tail(path: Path) -> str | None:
     return None
 
 
-def _resolve(obj: Any) -> Any:
-    return obj.get_object() if isinstance(obj, IndirectObject) else obj
-
-
-def _name(obj: Any) -> str | None:
-    obj = _resolve(obj)
-    return str(obj)[1:] if isinstance(obj, NameObject) else None
-
-
-class _Walker:
-    """Bounded walk over the object graph from the catalogue, noting active content."""
-
-    def __init__(self, limit: int | None = None, max_depth: int | None = None) -> None:
-        self.limit = limit or MAX_OBJECTS
-        self.max_depth = max_depth
-        self.too_deep = False
-        self.seen: set[tuple[int, int]] = set()
-        self.found: dict[str, int] = {}
-        self.signatures = 0
-        self.visited = 0
-        self.complete = True
-
-    def _note(self, kind: str) -> None:
-        self.found[kind] = self.found.get(kind, 0) + 1
-
-    def _inspect(self, d: DictionaryObject) -> None:
-        keys = set(d.keys())
-        s = _name(d.get("/S")) if "/S" in keys else None
-        if s in _ACTIONS:
-            self._note(s)
-        elif "/JS" in keys:
-            self._note("JavaScript")
-        typ = _name(d.get("/Type")) if "/Type" in keys else None
-        sub = _name(d.get("/Subtype")) if "/Subtype" in keys else None
-        if typ == "EmbeddedFile" or "/EmbeddedFiles" in keys or sub == "FileAttachment":
-            self._note("EmbeddedFile")
-        elif typ == "Filespec" and "/EF" in keys:
-            self._note("EmbeddedFile")
-        if sub == "RichMedia" or "/RichMediaContent" in keys:
-            self._note("RichMedia")
-        if "/XFA" in keys:
-            self._note("XFA")
-        if "/JavaScript" in keys and typ != "Action":  # the Names tree entry
-            self._note("JavaScript")
-        if _name(d.get("/FT")) == "Sig" and "/V" in keys and _resolve(d.get("/V")) is not None:
-            self.signatures += 1
-
-    def _children(self, obj: Any) -> Iterator[Any]:
-        if isinstance(obj, DictionaryObject):
-            for key, value in obj.items():
-                if key in ("/Parent", "/P"):  # back links; the walk reaches them otherwise
-                    continue
-                yield value
-        elif isinstance(obj, ArrayObject):
-            yield from obj
-
-    def walk(self, root: Any) -> None:
-        stack: list[tuple[Any, int]] = [(root, 0)]
-        while stack:
-            obj, depth = stack.pop()
-            if self.max_depth is not None and depth > self.max_depth:
-                self.complete, self.too_deep = False, True
-                return
-            if isinstance(obj, IndirectObject):
-                ref = (obj.idnum, obj.generation)
-                if ref in self.seen:
-                    continue
-                self.seen.add(ref)
-                self.visited += 1
-                if self.visited > self.limit:
-                    self.complete = False
-                    return
-                try:
-                    obj = obj.get_object()
-                except Exception:  # noqa: BLE001 - a broken object is reported elsewhere
-                    continue
-            if isinstance(obj, DictionaryObject):
-                self._inspect(obj)
-            if isinstance(obj, DictionaryObject | ArrayObject):
-                stack.extend((child, depth + 1) for child in self._children(obj))
-
-
 def _page_image_dpi(page: Any) -> tuple[float, float] | None:
     """DPI of the largest image drawn on the page, taking it as filling the page.
 
@@ -219,19 +117,19 @@ def _page_image_dpi(page: Any) -> tuple[float, float] | None:
         box = page.mediabox
         width_in = float(box.width) / 72.0
         height_in = float(box.height) / 72.0
-        resources = _resolve(page.get("/Resources"))
-        xobjects = _resolve(resources.get("/XObject")) if resources else None
+        resources = resolve(page.get("/Resources"))
+        xobjects = resolve(resources.get("/XObject")) if resources else None
     except Exception:  # noqa: BLE001
         return None
     if not xobjects or width_in <= 0 or height_in <= 0:
         return None
     best: tuple[int, int] | None = None
     for ref in xobjects.values():
-        x = _resolve(ref)
-        if not isinstance(x, DictionaryObject) or _name(x.get("/Subtype")) != "Image":
+        x = resolve(ref)
+        if not isinstance(x, DictionaryObject) or name_of(x.get("/Subtype")) != "Image":
             continue
         try:
-            w, h = int(_resolve(x.get("/Width"))), int(_resolve(x.get("/Height")))
+            w, h = int(resolve(x.get("/Width"))), int(resolve(x.get("/Height")))
         except (TypeError, ValueError):
             continue
         if best is None or w * h > best[0] * best[1]:
@@ -258,8 +156,8 @@ def _open(path: Path, info: PdfInfo) -> PdfReader | None:
     if reader.is_encrypted:
         info.encrypted = True
         try:
-            encrypt = _resolve(reader.trailer.get("/Encrypt"))
-            info.encryption_filter = _name(encrypt.get("/Filter")) if encrypt else None
+            encrypt = resolve(reader.trailer.get("/Encrypt"))
+            info.encryption_filter = name_of(encrypt.get("/Filter")) if encrypt else None
         except Exception:  # noqa: BLE001
             info.encryption_filter = None
         info.problems.append("PDF 已加密")
@@ -292,8 +190,8 @@ def _refuse(info: PdfInfo, why: str) -> PdfInfo:
 
 def _declared_pages(reader: PdfReader) -> int | None:
     try:
-        pages = _resolve(_resolve(reader.trailer["/Root"]).get("/Pages"))
-        count = _resolve(pages.get("/Count"))
+        pages = resolve(resolve(reader.trailer["/Root"]).get("/Pages"))
+        count = resolve(pages.get("/Count"))
         return int(count)
     except Exception:  # noqa: BLE001 - a broken page tree is reported when it is read
         return None
@@ -351,7 +249,7 @@ def inspect_pdf(
         return _refuse(info, f"PDF 页数 {info.pages}，超过上限 {limits.max_pages} 页")
     if info.pages == 0:
         info.problems.append("PDF 没有页面")
-    walker = _Walker(min(MAX_OBJECTS, limits.max_objects), limits.max_depth)
+    walker = Walker(min(MAX_OBJECTS, limits.max_objects), limits.max_depth)
     try:
         walker.walk(reader.trailer.raw_get("/Root"))
     except Exception as exc:  # noqa: BLE001
