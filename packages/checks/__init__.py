@@ -20,6 +20,7 @@ from .engine import (
 # The item modules Dangan ships; a new item module is added here.
 ITEM_MODULES = (
     "items_metadata",
+    "items_special_chars",
     "items_source",
     "items_linkage",
     "items_process",

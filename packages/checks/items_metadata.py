@@ -1,7 +1,7 @@
 """Metadata check items driven by the case metadata scheme (``case_schema.METADATA``).
 
-GD-1-2 length, GD-1-3 type/format, GD-1-4 value range, GD-1-5 plausibility, GD-1-6
-special characters, DG-1-1 identity check digits, GD-2-3 elements present, GD-2-4
+GD-1-2 length, GD-1-3 type/format, GD-1-4 value range, GD-1-5 plausibility (GD-1-6
+special characters is in ``items_special_chars``), DG-1-1 identity check digits, GD-2-3 elements present, GD-2-4
 mandatory/conditional values filled. Each walks every occurrence of every element and
 reports all problems; a case.json that cannot be read makes each item say it could not
 assess, never pass.
@@ -10,7 +10,6 @@ assess, never pass.
 from __future__ import annotations
 
 import re
-import unicodedata
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -21,7 +20,6 @@ from ..case_schema import (
     MISSING,
     TYPE_NAMES,
     Element,
-    element_path,
     instances,
     json_type_name,
     parse_datetime,
@@ -277,66 +275,6 @@ def _event_time_problems(ctx: CheckContext, accepted: datetime | None,
                                expected="≤ 当前时间", found=event["at"],
                                note=f"序号 {seq} 的行为时间晚于当前时间"))
     return out
-
-
-_BIDI_ZW = {
-    **{cp: "零宽或方向控制字符" for cp in range(0x200B, 0x2010)},
-    **{cp: "双向文本控制字符" for cp in range(0x202A, 0x202F)},
-    **{cp: "双向文本隔离字符" for cp in range(0x2066, 0x206A)},
-    0xFEFF: "零宽不换行空格（BOM）",
-    0x2060: "零宽连接控制字符",
-}
-
-
-def special_char_reason(ch: str, multiline: bool) -> str | None:
-    """Why ``ch`` must not appear in a metadata value, or None when it may."""
-    cp = ord(ch)
-    if ch in "\t\r\n":
-        return None if multiline else "换行或制表符（单行元素）"
-    if cp < 0x20 or 0x7F <= cp <= 0x9F:
-        return "控制字符"
-    if 0xD800 <= cp <= 0xDFFF:
-        return "未配对的代理码位"
-    if cp == 0xFFFD:
-        return "替换字符 U+FFFD（编码转换损坏的痕迹）"
-    if cp in (0xFFFE, 0xFFFF):
-        return "XML 1.0 不允许的字符"
-    if cp in _BIDI_ZW:
-        return _BIDI_ZW[cp]
-    if unicodedata.category(ch) == "Co":
-        return "私用区字符"
-    return None
-
-
-def _strings(node: Any, jp: str):
-    if isinstance(node, str):
-        yield jp, node
-    elif isinstance(node, dict):
-        for key, value in node.items():
-            yield from _strings(value, f"{jp}.{key}")
-    elif isinstance(node, list):
-        for n, value in enumerate(node):
-            yield from _strings(value, f"{jp}[{n}]")
-
-
-@check("GD-1-6", Nature.AUTHENTICITY, "元数据项数据包含特殊字符检测", stages=META_STAGES)
-def metadata_special_chars(ctx: CheckContext) -> Verdict:
-    if (v := unreadable(ctx)) is not None:
-        return v
-    problems = []
-    for jp, text in _strings(ctx.case, "$"):
-        el_path = element_path(jp)
-        el = METADATA_BY_PATH.get(el_path)
-        multiline = el_path in MULTILINE
-        for pos, ch in enumerate(text):
-            reason = special_char_reason(ch, multiline)
-            if reason:
-                name = el.name if el else jp
-                code = f"U+{ord(ch):04X}"
-                problems.append(Problem("case.special_char", jp, field=name, expected="不含特殊字符",
-                                        found=f"{code} 于第 {pos + 1} 个字符",
-                                        note=f"{name}（{jp}）第 {pos + 1} 个字符为 {code}（{reason}）"))
-    return Verdict.from_problems(problems, "元数据项不含特殊字符", "元数据项含特殊字符")
 
 
 def mask_id(number: str) -> str:
