@@ -1,0 +1,39 @@
+"""Items this archive received by transfer (移交接收), and whose key sealed their AIPs.
+
+Why in archive/: a received AIP is kept byte for byte as the sending archive sealed it,
+so its signature is the sender's, not ours. Verification, fixity audits and the replica
+(this layer) must check such an AIP against the sender's key recorded when the transfer
+package was verified, and everything else (receipts, tree heads) against our own. The
+retention domain above writes the rows; ``signer_pem`` is what the layer reads.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, String, Text
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from .models import Base, UTCDateTime
+
+
+class ReceivedItem(Base):
+    """One AIP filed here from a transfer package; the original code and sender stay here."""
+
+    __tablename__ = "transfer_received_items"
+
+    aip_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    transfer_id: Mapped[str] = mapped_column(String(64), index=True)
+    original_archival_code: Mapped[str] = mapped_column(String(64))
+    aip_sha256: Mapped[str] = mapped_column(String(64))
+    sender: Mapped[dict[str, Any]] = mapped_column(JSON)  # organization, fonds, key_id, fingerprint
+    sender_public_pem: Mapped[str] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    audit_index: Mapped[int] = mapped_column(BigInteger)
+
+
+def signer_pem(session: Session, aip_id: str, own_pem: bytes) -> bytes:
+    """The key that sealed ``aip_id``: the sender's for a received AIP, else ``own_pem``."""
+    row = session.get(ReceivedItem, aip_id)
+    return row.sender_public_pem.encode("ascii") if row is not None else own_pem
