@@ -18,7 +18,8 @@ from dangan.packages.aip.fields import DOCUMENT_FIELDS, FIELDS, DocumentField, F
 from .models import Item, ItemFile
 from .timeutil import parse_iso
 
-__all__ = ["CATALOGUED", "READ_BACK", "columns_of_case", "compared", "document_compared",
+__all__ = ["CATALOGUED", "READ_BACK", "columns_of_case", "columns_of_description", "compared",
+           "document_columns", "document_compared",
            "document_json", "document_read_back_columns", "document_record", "item_json",
            "read_back_columns", "record_values"]
 
@@ -54,6 +55,16 @@ def columns_of_case(case: dict[str, Any], filing: dict[str, Any],
     """``Item`` column values of a checked case, by way of its description."""
     desc = described(case, filing, archival_code)
     return {f.column: _to_column(f, _in_description(f, desc), strict=True) for f in CATALOGUED}
+
+
+def columns_of_description(desc: dict[str, Any]) -> dict[str, Any]:
+    """``Item`` column values read from a sealed AIP's record description (a transfer)."""
+    return {f.column: _to_column(f, _in_description(f, desc), strict=True) for f in CATALOGUED}
+
+
+def document_columns(doc: dict[str, Any]) -> dict[str, Any]:
+    """``ItemFile`` column values of one ``documents`` entry of a sealed AIP's description."""
+    return {f.column: _in_description(f, doc) for f in DOCUMENT_FIELDS}
 
 
 def _json(v: Any) -> Any:

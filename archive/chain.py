@@ -33,7 +33,7 @@ from dangan.packages.problem import Problem
 from dangan.packages.signing import DetachedSignature, verify
 from dangan.packages.tree_head import SignedTreeHead, verify_extends, verify_tree_head
 
-from . import audit_log, catalogue, crosscheck, replica, tombstones, tree_heads
+from . import audit_log, catalogue, crosscheck, replica, tombstones, transfer_records, tree_heads
 from .chain_facts import (
     catalogue_differences,
     dig,
@@ -315,6 +315,7 @@ def verify_item(archive: Archive, session: Session, item: Item, public_pem: byte
     ``prefix``: the audit log rebuilt so far, shared by the items of one run.
     """
     prefix = prefix if prefix is not None else LogPrefix()
+    aip_pem = transfer_records.signer_pem(session, item.aip_id, public_pem)  # received: sender's
     out = ItemVerification(item.aip_id, item.archival_code, item.version, item.source_system,
                            item.case_id)
     path = archive.store.path(item.aip_id)
@@ -324,18 +325,18 @@ def verify_item(archive: Archive, session: Session, item: Item, public_pem: byte
                       ("source_signature", "process_trail", "manifest_digests", "aip_signature",
                        "catalogue")]
         out.steps.append(_audit_step(archive, session, item, None, public_pem, prefix))
-        out.steps.append(_replica_step(archive, item, None, public_pem, measured))
+        out.steps.append(_replica_step(archive, item, None, aip_pem, measured))
         return out
-    validation, view = inspect_aip(path, public_pem, (measured or {}).get(replica.PRIMARY))
+    validation, view = inspect_aip(path, aip_pem, (measured or {}).get(replica.PRIMARY))
     copy = _Copy(path, validation, view)
     out.steps.append(_source_step(session, item, copy))
-    out.steps.append(_trail_step(archive, session, item, copy, public_pem))
+    out.steps.append(_trail_step(archive, session, item, copy, aip_pem))
     out.steps.append(_digest_step(copy))
     out.steps.append(_signature_step(copy))
     out.steps.append(_catalogue_step(session, item, copy, public_pem))
     out.steps.append(_audit_step(archive, session, item, validation.aip_digest, public_pem,
                                  prefix))
-    out.steps.append(_replica_step(archive, item, validation.aip_digest, public_pem, measured))
+    out.steps.append(_replica_step(archive, item, validation.aip_digest, aip_pem, measured))
     return out
 
 
@@ -350,7 +351,8 @@ def removal_verification(session: Session, stone: tombstones.Tombstone) -> ItemV
     else:
         step = Step("lawful_removal", True,
                     f"{name}：{stone.removed_at:%Y-%m-%d}，登记于 {stone.register_ref}，审计日志第 "
-                    f"{removal.audit_index} 条（AIP 摘要 {stone.aip_sha256}）",
+                    f"{removal.audit_index} 条（AIP 摘要 {stone.aip_sha256}）"
+                    + tombstones.removal_note(stone),
                     {"aip_id": stone.aip_id, "kind": stone.kind,
                      "register_ref": stone.register_ref, "audit_index": removal.audit_index,
                      "aip_sha256": stone.aip_sha256, "method": stone.method,

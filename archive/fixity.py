@@ -40,6 +40,7 @@ from .instance import Archive
 from .models import Item
 from .replica import COPY_NAMES, ReplicaError
 from .timeutil import iso, utcnow
+from .transfer_records import sealing_key
 
 SYSTEM_ACTOR = "system:fixity"
 Inspection = tuple[AIPValidation, BagView | None]
@@ -248,7 +249,7 @@ def _decide(archive: Archive, audit: ItemAudit, actor: str) -> None:
 def audit_item(archive: Archive, item_id: str, *, content: bool = True,
                actor: str = SYSTEM_ACTOR, measured: Measured | None = None) -> ItemAudit:
     """Examine every copy of one item, check the catalogue, repair if a copy verified."""
-    pem = archive.key.public_pem
+    pem = sealing_key(archive, item_id)  # the sender's key for an AIP received by transfer
     with archive.db.session() as session:
         item = session.get(Item, item_id)
         if item is None:

@@ -31,6 +31,7 @@ from .instance import Archive
 from .models import Item
 from .store import AIPStore, remove_tree
 from .timeutil import utcnow
+from .transfer_records import sealing_key
 
 PRIMARY = "primary"
 REPLICA = "replica"
@@ -127,7 +128,7 @@ def _publish(archive: Archive, src: Path, target: AIPStore, aip_id: str,
     """Stage a verified copy of ``src`` in ``target`` and rename it into place."""
     staging = target.new_staging()
     try:
-        check = copy_and_verify(src, staging / aip_id, archive.key.public_pem, expected)
+        check = copy_and_verify(src, staging / aip_id, sealing_key(archive, aip_id), expected)
         if not check.ok:
             notes = "；".join(p["note"] for p in check.problems[:5])
             raise ReplicaError(f"AIP {aip_id} 的复制件未通过校验，未发布：{notes}", check.problems)
@@ -226,7 +227,7 @@ def repair(archive: Archive, aip_id: str, *, damaged: str, source: str, expected
     src = locations[source].path(aip_id)
     staging = target.new_staging()
     try:
-        check = copy_and_verify(src, staging / aip_id, archive.key.public_pem, expected)
+        check = copy_and_verify(src, staging / aip_id, sealing_key(archive, aip_id), expected)
         if not check.ok:
             notes = "；".join(p["note"] for p in check.problems[:5])
             raise ReplicaError(f"{COPY_NAMES[source]}的复制件未通过校验，未用于修复：{notes}",

@@ -55,3 +55,13 @@ def find(session: Session, ref: str) -> list[Tombstone]:
     rows = list(session.scalars(select(Tombstone).where(cond).order_by(Tombstone.version)))
     return [t for t in rows if not system or t.source_system == system or t.aip_id == ref
             or t.archival_code == ref]
+
+
+def removal_note(stone: Tombstone) -> str:
+    """What a transfer tombstone adds to "已移交": the receiver and its signed receipt."""
+    if stone.kind != "transferred":
+        return ""
+    f = stone.facts or {}
+    who = (f.get("receiver") or {}).get("organization") or f.get("receiver_name")
+    return (f"，接收单位 {who}（密钥指纹 {str(f.get('receiver_fingerprint'))[:16]}…），接收回执 "
+            f"SHA-256 {f.get('receipt_sha256')}，接收方审计日志第 {f.get('receipt_audit_index')} 条")

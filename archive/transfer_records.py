@@ -10,12 +10,15 @@ retention domain above writes the rows; ``signer_pem`` is what the layer reads.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, BigInteger, String, Text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from .models import Base, UTCDateTime
+
+if TYPE_CHECKING:
+    from .instance import Archive
 
 
 class ReceivedItem(Base):
@@ -37,3 +40,9 @@ def signer_pem(session: Session, aip_id: str, own_pem: bytes) -> bytes:
     """The key that sealed ``aip_id``: the sender's for a received AIP, else ``own_pem``."""
     row = session.get(ReceivedItem, aip_id)
     return row.sender_public_pem.encode("ascii") if row is not None else own_pem
+
+
+def sealing_key(archive: Archive, aip_id: str) -> bytes:
+    """``signer_pem`` in a session of its own, with this archive's key as the default."""
+    with archive.db.session() as session:
+        return signer_pem(session, aip_id, archive.key.public_pem)
