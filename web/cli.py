@@ -21,6 +21,7 @@ from . import (
     commands_ingest,
     commands_retention,
     commands_search,
+    commands_transfer,
     commands_verify,
 )
 from .commands_serve import register as register_serve_command
@@ -82,6 +83,7 @@ commands_verify.register(main)
 register_user_commands(main)
 register_serve_command(main)
 commands_retention.register(main)
+commands_transfer.register(main)
 commands_api.register(main)
 commands_db.register(main)
 mark_json_options(main)
