@@ -21,7 +21,7 @@ from dangan.packages.checks.context import CheckContext, FileFacts
 from dangan.packages.checks.engine import Stage
 from dangan.packages.problem import Problem
 
-from . import audit_log, catalogue_fields, keys
+from . import audit_log, catalogue_fields, keys, transfer_records
 from .instance import Archive
 from .models import Item
 from .timeutil import iso, parse_iso
@@ -53,7 +53,8 @@ def stored_context(archive: Archive, session: Session, item: Item, path: Path,
         allowed_media_types=frozenset(archive.settings.allowed_media_types),
         min_scan_dpi=archive.settings.min_scan_dpi, pdf_limits=archive.settings.pdf_limits,
         archival_code=item.archival_code,
-        archival_code_rule=archive.code_rule, aip_root=path, archive_public_key_pem=public_pem,
+        archival_code_rule=transfer_records.code_rule(session, item.aip_id, archive.code_rule),
+        aip_root=path, archive_public_key_pem=public_pem,
         aip_inspection=(validation, view),
     )
     return ctx

@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import JSON, BigInteger, String, Text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from dangan.packages.archival_code import ArchivalCodeRule
+
 from .models import Base, UTCDateTime
 
 if TYPE_CHECKING:
@@ -40,6 +42,14 @@ def signer_pem(session: Session, aip_id: str, own_pem: bytes) -> bytes:
     """The key that sealed ``aip_id``: the sender's for a received AIP, else ``own_pem``."""
     row = session.get(ReceivedItem, aip_id)
     return row.sender_public_pem.encode("ascii") if row is not None else own_pem
+
+
+def code_rule(session: Session, aip_id: str, own: ArchivalCodeRule) -> ArchivalCodeRule:
+    """The archival-code rule an AIP was coded under: the sender's for a received AIP
+    (its 全宗号 and numbering), else ``own``."""
+    row = session.get(ReceivedItem, aip_id) if aip_id else None
+    rule = (row.sender or {}).get("code_rule") if row is not None else None
+    return ArchivalCodeRule(**rule) if isinstance(rule, dict) else own
 
 
 def sealing_key(archive: Archive, aip_id: str) -> bytes:

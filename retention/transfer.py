@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from dangan.archive import audit_log
 from dangan.archive.chain_facts import stored_context
 from dangan.archive.instance import Archive
-from dangan.archive.models import Item
+from dangan.archive.models import Item, TrustedSystemKey
 from dangan.archive.store import remove_tree
 from dangan.archive.timeutil import iso, utcnow
 from dangan.packages.aip import inspect_aip
@@ -155,6 +155,17 @@ def _tally(reports: list[CheckReport]) -> dict[str, dict[str, int]]:
     return out
 
 
+def _source_keys(s: Session, systems: set[str]) -> list[dict[str, Any]]:
+    """The trust-store entries of the case-handling systems whose cases are sent, so the
+    receiver can still prove each case.json's source signature."""
+    rows = s.scalars(select(TrustedSystemKey).where(TrustedSystemKey.system.in_(systems))
+                     .order_by(TrustedSystemKey.system, TrustedSystemKey.key_id))
+    return [{"system": r.system, "key_id": r.key_id, "algorithm": r.algorithm,
+             "public_key_pem": r.public_key_pem, "fingerprint": r.fingerprint,
+             "added_at": iso(r.added_at),
+             "revoked_at": iso(r.revoked_at) if r.revoked_at else None} for r in rows]
+
+
 def _row(i: Item) -> dict[str, Any]:
     return {"aip_id": i.aip_id, "archival_code": i.archival_code, "version": i.version,
             "source_system": i.source_system, "case_id": i.case_id, "title": i.title,
@@ -179,13 +190,17 @@ def create(archive: Archive, *, out: Path, receiver: str, actor: str,
         refuse_untransferable(s, items)
         reports = [yj_check(archive, s, i) for i in items]
         rows = [_row(i) for i in items]
+        source_keys = _source_keys(s, {i.source_system for i in items})
     now = utcnow()
     st = archive.settings
     manifest = {"transfer_id": f"YJ-{st.fonds}-{now:%Y%m%d}-{uuid.uuid4().hex[:8]}",
                 "created_at": iso(now), "created_by": actor,
-                "sender": {"organization": st.organization, "fonds": st.fonds},
+                "sender": {"organization": st.organization, "fonds": st.fonds,
+                           "code_rule": {"fonds": archive.code_rule.fonds,
+                                         "doc_class": archive.code_rule.doc_class,
+                                         "item_width": archive.code_rule.item_width}},
                 "receiver": {"name": receiver}, "appraisal_id": appraisal_id,
-                "items": rows, "checks": _tally(reports),
+                "items": rows, "checks": _tally(reports), "source_keys": source_keys,
                 "archival_codes": "kept: the receiver files each item under its original code"}
     tmp = archive.store.new_staging()
     try:

@@ -69,3 +69,9 @@ class ReceiptMismatch(RetentionRefused):
 
 class TransferClosed(RetentionRefused):
     code = "transfer.closed"
+
+
+class TrustConflict(RetentionRefused):
+    """A source system's key id is registered here with another key than the sender's."""
+
+    code = "transfer.trust_conflict"

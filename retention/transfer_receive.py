@@ -22,36 +22,46 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import or_, select
 
-from dangan.archive import audit_log, crosscheck, replica, tree_heads
+from dangan.archive import audit_log, crosscheck, keys, replica, tree_heads
 from dangan.archive.catalogue_fields import columns_of_description, document_columns
 from dangan.archive.chain_facts import dig, stored_context
 from dangan.archive.instance import Archive
-from dangan.archive.models import Item, ItemEvent, ItemFile, Party
+from dangan.archive.models import Item, ItemEvent, ItemFile, Party, TrustedSystemKey
 from dangan.archive.receipts import make_receipt
 from dangan.archive.schedule import due_on
 from dangan.archive.store import remove_tree
 from dangan.archive.timeutil import iso, parse_iso, utcnow
 from dangan.archive.transfer_records import ReceivedItem
+from dangan.packages import signing
 from dangan.packages.aip import inspect_aip
-from dangan.packages.aip.bag import CASE_JSON
+from dangan.packages.aip.bag import CASE_JSON, CASE_SIG
 from dangan.packages.aip.fields import PARTY_KEYS
+from dangan.packages.archival_code import ArchivalCodeError, ArchivalCodeRule
 from dangan.packages.checks import Stage, run_checks
-from dangan.packages.errors import UnsafeContainer
+from dangan.packages.errors import KeyError_, SignatureError, UnsafeContainer
 from dangan.packages.safezip import extract_zip
+from dangan.packages.signing import DetachedSignature
 from dangan.search.feed import index_item
 
 from . import roles
-from .transfer_errors import ChecksFailed, CodeClash, PackageTampered, ResentAltered
+from .transfer_errors import (
+    ChecksFailed,
+    CodeClash,
+    PackageTampered,
+    ResentAltered,
+    TrustConflict,
+)
 from .transfer_models import TransferIn
 from .transfer_package import OpenedPackage, make_transfer_receipt, open_package, sha256_of
 
 log = logging.getLogger(__name__)
+REVOKE_REASON = "经移交接收登记，仅用于验证移交档案的来源签名；本馆不接受该系统以此密钥直接报送"
 
 
 @dataclass
@@ -96,8 +106,8 @@ def _check_aip(archive: Archive, pkg: OpenedPackage, row: dict[str, Any], work: 
                              "note": f"清单中的{what}为 {want}，信息包中为 {found}"})
     with archive.db.session() as s:
         probe = Item(source_system=row["source_system"], archival_code=row["archival_code"])
-        ctx = stored_context(archive, s, probe, path, validation, view, pkg.sender_pem,
-                             stage=Stage.YJ)
+        ctx = replace(stored_context(archive, s, probe, path, validation, view, pkg.sender_pem,
+                                     stage=Stage.YJ), archival_code_rule=_code_rule(pkg))
         report = run_checks(ctx, Stage.YJ, registry=archive.checks)
     if problems or not report.accepted or view is None or validation.description is None:
         notes = [str(p.get("note") or p.get("code")) for p in problems[:3]] + [
@@ -105,8 +115,57 @@ def _check_aip(archive: Archive, pkg: OpenedPackage, row: dict[str, Any], work: 
         raise ChecksFailed(f"{row['archival_code']} 未通过接收环节（YJ）检测：" + "；".join(notes),
                            [{"aip_id": row["aip_id"], "problems": problems[:10],
                              "failed": [r.to_dict() for r in report.blocking_failures]}])
-    case_sha = hashlib.sha256(view.read(CASE_JSON)).hexdigest()
-    return _Checked(row, path, validation.description, case_sha)
+    case_bytes = view.read(CASE_JSON)
+    _check_source_signature(pkg, row, case_bytes, view.read(CASE_SIG) if CASE_SIG in view.files
+                            else None)
+    return _Checked(row, path, validation.description, hashlib.sha256(case_bytes).hexdigest())
+
+
+def _check_source_signature(pkg: OpenedPackage, row: dict[str, Any], case_bytes: bytes,
+                            sig_bytes: bytes | None) -> None:
+    """case.json is signed by its case-handling system's key as the sender's trust store
+    lists it (carried in the signed manifest)."""
+    try:
+        sig = DetachedSignature.from_json(sig_bytes or b"")
+        entry = next(k for k in pkg.manifest.get("source_keys") or []
+                     if (k.get("system"), k.get("key_id")) == (row["source_system"], sig.key_id))
+        signing.verify(str(entry["public_key_pem"]).encode("ascii"), sig, case_bytes)
+    except (StopIteration, SignatureError, KeyError_) as exc:
+        raise ChecksFailed(f"{row['archival_code']} 的来源签名无法用移交单位登记的经办系统密钥验证"
+                           f"（{getattr(exc, 'message', '移交包中没有该密钥')}）",
+                           [{"aip_id": row["aip_id"]}]) from exc
+
+
+def _trust_conflicts(archive: Archive, pkg: OpenedPackage) -> None:
+    with archive.db.session() as s:
+        for k in pkg.manifest.get("source_keys") or []:
+            row = s.scalar(select(TrustedSystemKey).where(
+                TrustedSystemKey.system == k["system"], TrustedSystemKey.key_id == k["key_id"]))
+            if row is not None and row.fingerprint != k["fingerprint"]:
+                raise TrustConflict(
+                    f"本馆信任库中经办系统 {k['system']} 的密钥 {k['key_id']} 与移交单位登记的不是同一把"
+                    "（指纹不同），不能接收", [{"system": k["system"], "key_id": k["key_id"]}])
+
+
+def _register_source_keys(archive: Archive, pkg: OpenedPackage, actor: str) -> None:
+    """Keys new here are registered and at once revoked: they prove the received cases'
+    signatures (signed before the revocation) but admit no new submission."""
+    tid = pkg.manifest["transfer_id"]
+    with archive.db.filing_session() as s:
+        for k in pkg.manifest.get("source_keys") or []:
+            if s.scalar(select(TrustedSystemKey.id).where(
+                    TrustedSystemKey.system == k["system"], TrustedSystemKey.key_id == k["key_id"])):
+                continue
+            oid = f"{k['system']}/{k['key_id']}"
+            added = keys._trust_add(s, k["system"], k["key_id"],
+                                    str(k["public_key_pem"]).encode("ascii"))
+            audit_log.append(s, actor=actor, action="trust:add", object_id=oid,
+                             object_digest=added.fingerprint,
+                             details={"algorithm": added.algorithm, "via_transfer": tid})
+            gone = keys._trust_revoke(s, k["system"], k["key_id"], REVOKE_REASON)
+            audit_log.append(s, actor=actor, action="trust:revoke", object_id=oid,
+                             object_digest=gone.fingerprint,
+                             details={"reason": REVOKE_REASON, "via_transfer": tid})
 
 
 def _refuse_clashes(archive: Archive, checked: list[_Checked]) -> None:
@@ -198,7 +257,16 @@ def _file(archive: Archive, pkg: OpenedPackage, c: _Checked, actor: str) -> int:
 
 def _sender(pkg: OpenedPackage) -> dict[str, Any]:
     s = pkg.manifest.get("sender") or {}
-    return {k: s.get(k) for k in ("organization", "fonds", "key_id", "fingerprint")}
+    return {k: s.get(k) for k in ("organization", "fonds", "key_id", "fingerprint", "code_rule")}
+
+
+def _code_rule(pkg: OpenedPackage) -> ArchivalCodeRule:
+    """The sender's numbering rule (its 全宗号), which the kept codes follow."""
+    rule = (pkg.manifest.get("sender") or {}).get("code_rule")
+    try:
+        return ArchivalCodeRule(**rule)
+    except (TypeError, ArchivalCodeError) as exc:
+        raise PackageTampered(f"移交包中移交单位的档号规则不可用：{exc}") from exc
 
 
 def _follow_up(archive: Archive, aip_ids: list[str]) -> None:
@@ -232,6 +300,8 @@ def receive(archive: Archive, package: Path, *, actor: str, sender_key: bytes | 
                 return ReceiveResult(prior.receipt, [], True)
         checked = [_check_aip(archive, pkg, row, work) for row in pkg.manifest["items"]]
         _refuse_clashes(archive, checked)
+        _trust_conflicts(archive, pkg)
+        _register_source_keys(archive, pkg, actor)
         indexes = {c.row["aip_id"]: (None if c.skip else _file(archive, pkg, c, actor))
                    for c in checked}
         filed = [a for a, i in indexes.items() if i is not None]

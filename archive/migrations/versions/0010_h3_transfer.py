@@ -1,13 +1,13 @@
 """Transfer (移交): packages sent and their items (retention), packages and items received.
 
-Revision ID: 0010_h3-transfer
+Revision ID: 0010_h3_transfer
 Revises: 0007_destruction
 Create Date: 2026-11-30
 """
 import sqlalchemy as sa
 from alembic import op
 
-revision = '0010_h3-transfer'
+revision = '0010_h3_transfer'
 down_revision = '0007_destruction'
 branch_labels = None
 depends_on = None
