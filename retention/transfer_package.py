@@ -244,6 +244,9 @@ def open_package(path: Path, workdir: Path, *, sender_key: bytes | None,
     try:
         signing.verify(pem, sig, body)
     except (SignatureError, KeyError_) as exc:
+        embedded = str((manifest.get("sender") or {}).get("public_key_pem") or "")
+        if embedded.encode("ascii", "replace").strip() == pem.strip():
+            raise PackageTampered("移交包清单与移交单位的签名不符：清单在签名后被改动") from exc
         raise UnknownSender(f"移交包清单的签名不是指定移交单位的密钥所签：{exc.message}") from exc
     if canonical_json(manifest) != body:
         raise PackageTampered("transfer.json 不是规范 JSON：清单被改写")
