@@ -72,3 +72,12 @@ def cli(staff: Archive) -> Callable[..., tuple[int, Any]]:
         return result.exit_code, result.output
 
     return run
+
+
+@pytest.fixture
+def receiver(tmp_path: Path) -> Any:
+    """A second instance, the comprehensive archive that transfers are sent to (移交)."""
+    a = Archive.init(tmp_path / "receiver", fonds="Z001", organization="测试市档案馆")
+    add_staff(a)
+    yield a
+    a.close()

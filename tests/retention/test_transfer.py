@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from sqlalchemy import func, select
 
 from dangan.archive import audit_log, crosscheck, replica
@@ -14,17 +13,7 @@ from dangan.archive.tombstones import Tombstone
 from dangan.archive.transfer_records import ReceivedItem
 from dangan.packages import signing
 from dangan.retention.transfer_models import Transfer
-from tests.retention.conftest import add_staff
 from tests.retention.transfer_kit import RECEIVER_NAME, public_key_file, runner_for
-
-
-@pytest.fixture
-def receiver(tmp_path: Path):
-    """The comprehensive archive: another instance, another home, another key."""
-    a = Archive.init(tmp_path / "receiver", fonds="Z001", organization=RECEIVER_NAME)
-    add_staff(a)
-    yield a
-    a.close()
 
 
 def _audit_size(archive: Archive) -> int:
@@ -77,6 +66,8 @@ def test_transfer_between_two_instances_end_to_end(archive, file_case, cli, rece
     failed = [(st["step"], st["message"]) for st in ver["items"][0]["steps"] if not st["ok"]]
     assert code == 0 and ver["status"] == "ok", failed  # under the sender's key, every step
     assert crosscheck.check(receiver) == []
+    code, fix = rcli("fixity", "run", "--all", "--json")
+    assert code == 0, fix
     code, found = rcli("search", a.case_id, "--json")
     assert code == 0 and a.aip_id in str(found)
 

@@ -21,16 +21,7 @@ from dangan.retention.transfer_package import (
     make_transfer_receipt,
     write_package,
 )
-from tests.retention.conftest import add_staff
 from tests.retention.transfer_kit import RECEIVER_NAME, public_key_file, runner_for
-
-
-@pytest.fixture
-def receiver(tmp_path: Path):
-    a = Archive.init(tmp_path / "receiver", fonds="Z001", organization=RECEIVER_NAME)
-    add_staff(a)
-    yield a
-    a.close()
 
 
 @pytest.fixture

@@ -33,3 +33,4 @@ def public_key_file(archive: Archive, path: Path) -> Path:
     """The archive's public key as its operator hands it to the other side."""
     path.write_bytes(archive.public_pem)
     return path
+

@@ -1,0 +1,60 @@
+"""A confirmation killed (SIGKILL) at any point is completed on the next run, never half done."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+from sqlalchemy import select
+
+from dangan.archive import audit_log, crosscheck, replica
+from dangan.archive.models import Item
+from dangan.archive.tombstones import Tombstone
+from tests.retention.transfer_kit import RECEIVER_NAME, public_key_file, runner_for
+
+DANGAN = [sys.executable, "-m", "dangan.web.cli"]
+
+
+@pytest.mark.parametrize("point", ["transfer.after_intent", "transfer.after_store",
+                                   "transfer.before_tombstone_commit"])
+def test_a_killed_confirmation_is_completed_on_the_next_run(archive, file_case, cli, receiver,
+                                                            tmp_path, point):
+    a, b = file_case("D10", 2015), file_case("D10", 2015)
+    pkg = tmp_path / "yj.zip"
+    assert cli("transfer", "create", a.aip_id, b.aip_id, str(pkg), "--receiver",
+               RECEIVER_NAME)[0] == 0
+    code, got = runner_for(receiver.home)(
+        "transfer", "receive", str(pkg), "--sender-key",
+        str(public_key_file(archive, tmp_path / "s.pem")), "--json")
+    assert code == 0, got
+    ready = tmp_path / "ready"
+    proc = subprocess.Popen(
+        [*DANGAN, "--home", str(archive.home), "transfer", "confirm", got["receipt_path"],
+         "--receiver-key", str(public_key_file(receiver, tmp_path / "r.pem"))],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        env={**os.environ, "DANGAN_ACTOR": "archivist-li", "DANGAN_FAILPOINT": point,
+             "DANGAN_FAILPOINT_READY": str(ready)})
+    deadline = time.monotonic() + 90
+    while not ready.exists():
+        if proc.poll() is not None:
+            raise AssertionError(proc.stderr.read().decode())
+        assert time.monotonic() < deadline, "never reached the failpoint"
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    code, shown = cli("transfer", "list", "--json")  # opening resumes
+    assert code == 0 and shown[0]["state"] == "confirmed", shown
+    with archive.db.session() as s:
+        assert s.scalars(select(Item).where(Item.aip_id.in_([a.aip_id, b.aip_id]))).first() is None
+        for item in (a, b):
+            [entry] = audit_log.find_entries(s, object_id=item.aip_id, action="aip:transfer")
+            assert s.get(Tombstone, item.aip_id).audit_index == entry.index  # exactly once
+    for item in (a, b):
+        assert not archive.store.exists(item.aip_id)
+        assert not replica.replica_store(archive).exists(item.aip_id)
+    assert crosscheck.check(archive) == []
+    assert cli("audit", "verify")[0] == 0
