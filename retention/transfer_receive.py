@@ -28,7 +28,7 @@ from typing import Any
 
 from sqlalchemy import or_, select
 
-from dangan.archive import audit_log, crosscheck, keys, replica, tree_heads
+from dangan.archive import audit_log, crosscheck, failpoints, keys, replica, tree_heads
 from dangan.archive.catalogue_fields import columns_of_description, document_columns
 from dangan.archive.chain_facts import dig, stored_context
 from dangan.archive.instance import Archive
@@ -252,6 +252,7 @@ def _file(archive: Archive, pkg: OpenedPackage, c: _Checked, actor: str) -> int:
         archive.store.abandon(r["aip_id"])
         raise
     archive.store.acknowledge(r["aip_id"])
+    failpoints.reach("transfer.receive.after_item")
     return entry.index
 
 

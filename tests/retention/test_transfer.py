@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
+from lxml import etree
 from sqlalchemy import func, select
 
 from dangan.archive import audit_log, crosscheck, replica
+from dangan.archive.fonts import cjk_font_path
 from dangan.archive.instance import Archive
 from dangan.archive.models import Item
 from dangan.archive.tombstones import Tombstone
@@ -40,6 +43,17 @@ def test_transfer_between_two_instances_end_to_end(archive, file_case, cli, rece
     keep = file_case("D10", 2016)
     pkg, sent = _package(cli, tmp_path, a.archival_code, b.archival_code)
     assert {i["aip_sha256"] for i in sent["items"]} == {a.sha256, b.sha256}
+    with zipfile.ZipFile(pkg) as z:
+        names = set(z.namelist())
+        register = etree.fromstring(z.read("register.xml"))
+        listed = etree.fromstring(z.read("transfer-list.xml"))
+    assert {"transfer.json", "transfer.json.sig", "transfer-list.xml", "register.xml",
+            f"aips/{a.aip_id}.zip", f"aips/{b.aip_id}.zip"} <= names
+    assert ("register.pdf" in names) == (cjk_font_path() is not None)
+    fields = {e.get("名称"): e.text for e in register.iter("项")}
+    assert fields["接收单位"] == RECEIVER_NAME and fields["移交电子档案数量"].startswith("2 件")
+    assert "通过" in fields["真实性检验（移交单位）"]
+    assert {e.text for e in listed.iter("档号")} == {a.archival_code, b.archival_code}
     rcli = runner_for(receiver.home)
     sender_pem = public_key_file(archive, tmp_path / "sender.pem")
     receiver_pem = public_key_file(receiver, tmp_path / "receiver.pem")

@@ -58,3 +58,39 @@ def test_a_killed_confirmation_is_completed_on_the_next_run(archive, file_case, 
         assert not replica.replica_store(archive).exists(item.aip_id)
     assert crosscheck.check(archive) == []
     assert cli("audit", "verify")[0] == 0
+
+
+def test_a_killed_receive_is_completed_by_receiving_again(archive, file_case, cli, receiver,
+                                                          tmp_path):
+    a, b = file_case("D10", 2015), file_case("D10", 2014)
+    pkg = tmp_path / "yj.zip"
+    assert cli("transfer", "create", a.aip_id, b.aip_id, str(pkg), "--receiver",
+               RECEIVER_NAME)[0] == 0
+    sender_pem = public_key_file(archive, tmp_path / "s.pem")
+    ready = tmp_path / "ready"
+    proc = subprocess.Popen(
+        [*DANGAN, "--home", str(receiver.home), "transfer", "receive", str(pkg),
+         "--sender-key", str(sender_pem)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        env={**os.environ, "DANGAN_ACTOR": "archivist-li",
+             "DANGAN_FAILPOINT": "transfer.receive.after_item",
+             "DANGAN_FAILPOINT_READY": str(ready)})
+    deadline = time.monotonic() + 90
+    while not ready.exists():
+        if proc.poll() is not None:
+            raise AssertionError(proc.stderr.read().decode())
+        assert time.monotonic() < deadline, "never reached the failpoint"
+        time.sleep(0.05)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    with receiver.db.session() as s:
+        assert len(list(s.scalars(select(Item)))) == 1  # one filed, no receipt yet
+    code, got = runner_for(receiver.home)("transfer", "receive", str(pkg), "--sender-key",
+                                          str(sender_pem), "--json")
+    assert code == 0, got
+    assert len(got["filed"]) == 1  # the other one; the first is not filed twice
+    assert {i["aip_id"] for i in got["receipt"]["items"]} == {a.aip_id, b.aip_id}
+    with receiver.db.session() as s:
+        for item in (a, b):
+            assert len(audit_log.find_entries(s, object_id=item.aip_id, action="aip:file")) == 1
+    assert crosscheck.check(receiver) == []
