@@ -142,8 +142,11 @@ def register_pdf(manifest: dict[str, Any]) -> bytes | None:
     y = height - 100
     for label, value in register_fields(manifest) + [("接收单位填写", "见接收回执（签名）")]:
         c.drawString(50, y, f"{label}：")
-        c.drawString(190, y, str(value)[:48])
-        y -= 22
+        text = str(value)
+        for start in range(0, max(len(text), 1), 30):  # wrap: about 30 CJK glyphs a line
+            c.drawString(190, y, text[start:start + 30])
+            y -= 16
+        y -= 6
     c.showPage()
     c.save()
     return buf.getvalue()
