@@ -184,6 +184,8 @@ def create(archive: Archive, *, out: Path, receiver: str, actor: str,
     out = Path(out)
     if out.exists():
         raise TransferInputError(f"{out} 已存在，不覆盖")
+    if not out.parent.is_dir():
+        raise TransferInputError(f"目录 {out.parent} 不存在")
     with archive.db.session() as s:
         actor = roles.require(s, actor, "retention.propose")
         items = _selected(s, appraisal_id, list(refs or []))
