@@ -73,6 +73,35 @@ def open_item(archive: Archive, by: Principal, ref: str) -> ItemAccess:
         return acc
 
 
+def case_page(archive: Archive, by: Principal, ref: str) -> ItemAccess:
+    """The case page's record (with the versions the reader may see) of ``ref``.
+
+    A restricted item is shown to a reader without ``record.restricted`` only under an
+    approved, current request covering it; a view made under a request is an
+    ``aip:access`` entry (``mode: case``) naming it. Without one: not found, as before.
+    """
+    with archive.db.session() as s:
+        try:
+            found = catalogue.lookup(s, ref)
+        except NotFound:
+            raise NotFound(_NOT_FOUND) from None
+        acc = _access(s, found.item, by)
+        if acc is None:
+            raise NotFound(_NOT_FOUND)
+        visible = visible_classifications(by.roles)
+        acc.record["matched_by"] = found.matched_by
+        acc.record["versions"] = [
+            {"version": v.version, "aip_id": v.aip_id, "status": v.status,
+             "archived_at": v.archived_at.isoformat(), "correction_reason": v.correction_reason}
+            for v in found.versions if v.security_classification in visible
+            or v.aip_id == found.item.aip_id]
+    if acc.request_id is not None:
+        audit_log.record(archive.db, actor=by.actor, action="aip:access",
+                         object_id=acc.record["aip_id"], object_digest=acc.record["sha256"],
+                         details={"mode": "case", "request": acc.request_id})
+    return acc
+
+
 def party_number(archive: Archive, by: Principal, ref: str, index: int) -> str:
     """The ID number of the ``index``-th party of a visible item (links never carry IDs)."""
     parties = open_item(archive, by, ref).record["parties"]

@@ -6,8 +6,7 @@ from typing import Any
 
 from flask import Blueprint, render_template
 
-from dangan.archive.permissions import visible_classifications
-from dangan.archive.reading_room import case_record
+from dangan.archive.reading_files import case_page
 
 from .access import archive, principal, requires
 
@@ -20,8 +19,8 @@ STEPS = [("lead", "引导"), ("accept", "受理"), ("handle", "办理"), ("feedb
 @bp.route("/<path:ref>")
 @requires("record.read")
 def show(ref: str) -> Any:
-    p = principal()
-    record = case_record(archive().db, ref, classifications=visible_classifications(p.roles))
+    acc = case_page(archive(), principal(), ref)  # restricted: only under a current request
+    record = acc.record
     files = {f["id"]: f for f in record["files"]}
     return render_template("case.html", r=record, steps=STEPS, files=files,
-                           unmasked=p.can("record.unmask"))
+                           unmasked=acc.unmasked, request_id=acc.request_id)
