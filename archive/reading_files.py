@@ -110,6 +110,34 @@ def party_number(archive: Archive, by: Principal, ref: str, index: int) -> str:
     return str(parties[index]["id_number"])
 
 
+def hit_parties(archive: Archive, by: Principal,
+                aip_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """The parties of search hits, each with its index on the case (the person page's key,
+    so links never carry an ID number), once per ID number; items the reader may not see
+    by classification yield none. One query for the page's hits."""
+    if not aip_ids:
+        return {}
+    visible = visible_classifications(by.roles)
+    out: dict[str, list[dict[str, Any]]] = {}
+    seen: set[tuple[str, str]] = set()
+    with archive.db.session() as s:
+        rows = s.execute(select(Party.aip_id, Party.name, Party.kind, Party.id_type,
+                                Party.id_number)
+                         .join(Item, Item.aip_id == Party.aip_id)
+                         .where(Party.aip_id.in_(aip_ids),
+                                Item.security_classification.in_(visible))
+                         .order_by(Party.aip_id, Party.seq)).all()
+    index: dict[str, int] = {}
+    for aip_id, name, kind, id_type, number in rows:
+        i = index[aip_id] = index.get(aip_id, -1) + 1
+        if (aip_id, number) in seen:
+            continue
+        seen.add((aip_id, number))
+        out.setdefault(aip_id, []).append({"index": i, "name": name, "kind": kind,
+                                           "id_type": id_type, "id_number": number})
+    return out
+
+
 def timeline(archive: Archive, by: Principal, number: str) -> dict[str, Any]:
     """Every visible item with a party of ID ``number``, oldest first (一人一档 / 一企一档)."""
     with archive.db.session() as s:
