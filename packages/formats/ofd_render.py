@@ -22,6 +22,7 @@ import io
 import math
 import posixpath
 import re
+import warnings
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -175,7 +176,10 @@ class _Painter:
             self._placeholder(box, f"图像资源 {rid} 缺失")
             return
         try:
-            with Image.open(io.BytesIO(self.reader.pkg.read(member))) as im:
+            with warnings.catch_warnings():  # our own pixel cap below decides, not Pillow's
+                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+                im = Image.open(io.BytesIO(self.reader.pkg.read(member)))
+            with im:
                 if im.size[0] * im.size[1] > MAX_IMAGE_PIXELS:
                     self._placeholder(box, f"图像 {member} 像素过多，未显示")
                     return
