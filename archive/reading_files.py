@@ -12,15 +12,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from PIL import Image
 from sqlalchemy import select
 
 from dangan.packages.digests import sha256_hex
 from dangan.packages.formats.ofd import read_ofd
+from dangan.packages.formats.ofd_render import OfdRenderError, render_page
 
 from . import audit_log, catalogue
 from .access_requests import RequestRequired, covering_request, needs_request
 from .accounts import Principal
 from .errors import NotFound, StoreError
+from .fonts import cjk_font_path
 from .instance import Archive
 from .models import Item, Party
 from .permissions import visible_classifications
@@ -192,5 +195,16 @@ def read_file(archive: Archive, by: Principal, ref: str, file_id: str, *,
 
 
 def ofd_pages(path: Path) -> list[str]:
-    """The text of each OFD page (the OFD viewer offers the document as text)."""
+    """The text of each OFD page (the viewer shows it under each page's image)."""
     return read_ofd(path).texts
+
+
+def ofd_page_image(archive: Archive, by: Principal, ref: str, file_id: str,
+                   number: int) -> tuple[Image.Image, FileContent, list[str]]:
+    """Page ``number`` of an OFD file drawn as an image (logged ``aip:access`` mode
+    ``page``); ``OfdRenderError`` for a page that cannot or must not be drawn."""
+    c, path = read_file(archive, by, ref, file_id, mode="page")
+    if c.media_type != "application/ofd":
+        raise OfdRenderError("这份文件不是 OFD 版式文件")
+    page = render_page(path, number, font_path=cjk_font_path())
+    return page.image, c, page.problems

@@ -91,6 +91,17 @@ def content(ref: str, file_id: str) -> Any:
                            message="此格式不提供在线预览"), 404
 
 
+@bp.route("/view/<ref>/<file_id>/page/<int:number>.png")
+@requires("record.read")
+def ofd_page(ref: str, file_id: str, number: int) -> Any:
+    """One OFD page drawn as an image, watermarked like every on-screen copy."""
+    try:
+        img, c, _ = reading_files.ofd_page_image(archive(), principal(), ref, file_id, number)
+    except RequestRequired:
+        return _to_request(ref)
+    return Response(watermark.stamp_image(img, _mark(c.request_id)), mimetype="image/png")
+
+
 @bp.route("/view/<ref>/<file_id>/thumb.png")
 @requires("record.read")
 def thumb(ref: str, file_id: str) -> Any:
