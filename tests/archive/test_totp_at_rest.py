@@ -79,3 +79,14 @@ def test_upgrade_seals_plaintext_seeds_and_refuses_without_the_key(archive):
     assert sealed.startswith("v1:") and totp.secret not in sealed
     arch = accounts.check_password(archive.db, "arch", PASSWORD)
     assert second_factor.verify_second_factor(archive.db, arch.id, totp.now()).login == "arch"
+
+
+@pytest.mark.postgres
+def test_upgrade_seals_plaintext_seeds_on_postgresql(pg_archive):
+    totp = enrolled(pg_archive, "arch")
+    _back_to_plaintext(pg_archive)
+    assert raw_secrets(pg_archive)["arch"] == totp.secret
+    upgrade_schema(pg_archive)
+    assert raw_secrets(pg_archive)["arch"].startswith("v1:")
+    arch = accounts.check_password(pg_archive.db, "arch", PASSWORD)
+    assert second_factor.verify_second_factor(pg_archive.db, arch.id, totp.now()).login == "arch"
