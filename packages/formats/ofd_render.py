@@ -246,8 +246,10 @@ def _path_points(tokens: list[str]) -> list[list[tuple[float, float]]]:
             cur = [(v[0], v[1])]
         elif not cur:
             cur = [(v[-2], v[-1])] if n else []
-        elif op == "L" or op == "A":
-            cur.append((v[-2], v[-1]))
+        elif op == "L":
+            cur.append((v[0], v[1]))
+        elif op == "A":
+            cur.extend(_arc(cur[-1], v))
         elif op == "C":
             cur.append(cur[0])
         else:  # Q or B: sampled Bézier
@@ -263,6 +265,42 @@ def _path_points(tokens: list[str]) -> list[list[tuple[float, float]]]:
     if len(cur) > 1:
         shapes.append(cur)
     return shapes
+
+
+def _arc(p0: tuple[float, float], v: list[float]) -> list[tuple[float, float]]:
+    """An elliptical arc (SVG/OFD endpoint form: rx ry angle large sweep x y), sampled."""
+    (x0, y0), (rx, ry, angle, large, sweep, x1, y1) = p0, v
+    rx, ry = abs(rx), abs(ry)
+    if not rx or not ry or (x0, y0) == (x1, y1):
+        return [(x1, y1)]
+    phi = math.radians(angle)
+    cos, sin = math.cos(phi), math.sin(phi)
+    dx, dy = (x0 - x1) / 2, (y0 - y1) / 2
+    x, y = cos * dx + sin * dy, -sin * dx + cos * dy
+    grow = (x / rx) ** 2 + (y / ry) ** 2
+    if grow > 1:  # radii too small for the endpoints: scaled up, as the standard says
+        rx, ry = rx * math.sqrt(grow), ry * math.sqrt(grow)
+    num = rx * rx * ry * ry - rx * rx * y * y - ry * ry * x * x
+    den = rx * rx * y * y + ry * ry * x * x
+    k = math.sqrt(max(0.0, num / den)) if den else 0.0
+    if bool(large) == bool(sweep):
+        k = -k
+    cx_, cy_ = k * rx * y / ry, -k * ry * x / rx
+    cx, cy = cos * cx_ - sin * cy_ + (x0 + x1) / 2, sin * cx_ + cos * cy_ + (y0 + y1) / 2
+    t0 = math.atan2((y - cy_) / ry, (x - cx_) / rx)
+    t1 = math.atan2((-y - cy_) / ry, (-x - cx_) / rx)
+    span = t1 - t0
+    if sweep and span < 0:
+        span += 2 * math.pi
+    elif not sweep and span > 0:
+        span -= 2 * math.pi
+    steps = max(2, min(64, int(abs(span) / (math.pi / 16)) + 1))
+    out = []
+    for i in range(1, steps + 1):
+        t = t0 + span * i / steps
+        ex, ey = rx * math.cos(t), ry * math.sin(t)
+        out.append((cx + cos * ex - sin * ey, cy + sin * ex + cos * ey))
+    return out
 
 
 def _document(pkg: _Package, reader: _Reader) -> tuple[etree._Element, str]:

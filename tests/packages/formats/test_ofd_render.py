@@ -138,3 +138,13 @@ def test_missing_page_part_and_garbage_are_clear_errors(tmp_path):
     junk.write_bytes(b"PK\x03\x04 not really a zip")
     with pytest.raises(OfdRenderError):
         render_page(junk, 1)
+
+
+def test_arcs_are_drawn_as_curves_not_chords(tmp_path):
+    circle = ('<ofd:Layer><ofd:PathObject Boundary="50 50 40 40" LineWidth="1">'
+              '<ofd:StrokeColor Value="200 0 0"/><ofd:AbbreviatedData>M 0 20 A 20 20 0 1 1 40 20 '
+              'A 20 20 0 1 1 0 20 C</ofd:AbbreviatedData></ofd:PathObject></ofd:Layer>')
+    r = render_page(rewrite(tmp_path / "c.ofd", **{HELLO_PAGE: page(circle)}), 1, dpi=25.4)
+    left, top, right, bottom = dark_box(r.image.convert("L").point(lambda v: 0 if v < 200 else 255)
+                                        .convert("RGB"))
+    assert (left, top, right, bottom) == pytest.approx((50, 50, 91, 91), abs=2)
