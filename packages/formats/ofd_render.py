@@ -41,7 +41,7 @@ MAX_SIDE_PX = 3000
 MAX_DEPTH = 32
 MAX_OBJECTS = 20_000
 MAX_POINTS = 200_000
-MAX_IMAGE_PIXELS = 40_000_000
+MAX_IMAGE_PIXELS = 30_000_000  # ~90 MB decoded: an A4 scan at 500 dpi fits
 DEFAULT_BOX = (0.0, 0.0, 210.0, 297.0)  # A4, when neither page nor document says
 _BLOCKS = {"Content", "Layer", "PageBlock"}
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?(?:[eE]-?\d+)?|-?\.\d+")
@@ -61,15 +61,17 @@ def _floats(text: str | None) -> list[float]:
     return [float(v) for v in _NUMBER.findall(text or "")]
 
 
-def _deltas(text: str | None) -> list[float]:
-    """DeltaX/DeltaY with the ``g N value`` repetition of GB/T 33190 expanded (bounded)."""
+def _deltas(text: str | None, needed: int) -> list[float]:
+    """DeltaX/DeltaY with the ``g N value`` repetition of GB/T 33190 expanded, never
+    beyond the ``needed`` glyph advances (a ``g 999999999`` stays small)."""
     out: list[float] = []
     tokens = (text or "").split()
     i = 0
-    while i < len(tokens) and len(out) <= MAX_POINTS:
+    while i < len(tokens) and len(out) < needed:
         try:
             if tokens[i] == "g" and i + 2 < len(tokens):
-                out.extend([float(tokens[i + 2])] * min(int(tokens[i + 1]), MAX_POINTS))
+                out.extend([float(tokens[i + 2])] * max(0, min(int(tokens[i + 1]),
+                                                                needed - len(out))))
                 i += 3
                 continue
             out.append(float(tokens[i]))
@@ -150,10 +152,11 @@ class _Painter:
             text = "".join(code.itertext())
             x = boundary[0] + ((_floats(code.get("X")) or [0.0])[0])
             y = boundary[1] + ((_floats(code.get("Y")) or [0.0])[0])
-            dx, dy = _deltas(code.get("DeltaX")), _deltas(code.get("DeltaY"))
             self.points += len(text)
             if self.points > MAX_POINTS:
                 raise OfdRenderError("OFD 页面文字或图形过多，拒绝显示")
+            dx = _deltas(code.get("DeltaX"), len(text))
+            dy = _deltas(code.get("DeltaY"), len(text))
             for i, ch in enumerate(text):
                 if not ch.isspace():
                     self.draw.text((x * s, y * s), ch, font=font, fill=fill, anchor="ls")
@@ -180,14 +183,17 @@ class _Painter:
                 warnings.simplefilter("ignore", Image.DecompressionBombWarning)
                 im = Image.open(io.BytesIO(self.reader.pkg.read(member)))
             with im:
+                im.draft("RGB", box[2:])  # JPEG: decoded at a reduced scale when larger
                 if im.size[0] * im.size[1] > MAX_IMAGE_PIXELS:
                     self._placeholder(box, f"图像 {member} 像素过多，未显示")
                     return
-                img = im.convert("RGBA").resize(box[2:], Image.Resampling.BILINEAR)
+                alpha = im.mode in ("RGBA", "LA", "P", "PA")
+                img = im.convert("RGBA" if alpha else "RGB").resize(
+                    box[2:], Image.Resampling.BILINEAR)
         except (OSError, ValueError, Image.DecompressionBombError, PackageError):
             self._placeholder(box, f"图像 {member} 无法解码")
             return
-        self.image.paste(img, box[:2], img)
+        self.image.paste(img, box[:2], img if img.mode == "RGBA" else None)
 
     def _placeholder(self, box: tuple[int, int, int, int], why: str) -> None:
         self.problems.append(why)
@@ -207,10 +213,8 @@ class _Painter:
         def at(px: float, py: float) -> tuple[float, float]:
             return ((boundary[0] + a * px + c * py + e) * s, (boundary[1] + b * px + d * py + f) * s)
 
-        shapes = _path_points((data.text or "").split())
+        shapes = _path_points((data.text or "").split(), MAX_POINTS - self.points)
         self.points += sum(len(p) for p in shapes)
-        if self.points > MAX_POINTS:
-            raise OfdRenderError("OFD 页面文字或图形过多，拒绝显示")
         width = max(1, round((_floats(obj.get("LineWidth")) or [0.353])[0] * s))
         stroke = _color(_child(obj, "StrokeColor"), (0, 0, 0))
         fill = _color(_child(obj, "FillColor"), (0, 0, 0))
@@ -222,13 +226,16 @@ class _Painter:
                 self.draw.line(pts, fill=stroke, width=width)
 
 
-def _path_points(tokens: list[str]) -> list[list[tuple[float, float]]]:
-    """The polylines of an AbbreviatedData path (curves sampled, arcs as chords)."""
+def _path_points(tokens: list[str], budget: int) -> list[list[tuple[float, float]]]:
+    """The polylines of an AbbreviatedData path (curves and arcs sampled); refused once
+    they would hold more than ``budget`` points."""
     shapes: list[list[tuple[float, float]]] = []
     cur: list[tuple[float, float]] = []
     args = {"S": 2, "M": 2, "L": 2, "Q": 4, "B": 6, "A": 7, "C": 0}
-    i = 0
+    i = done = 0
     while i < len(tokens):
+        if done + len(cur) > budget:
+            raise OfdRenderError("OFD 页面文字或图形过多，拒绝显示")
         op = tokens[i]
         n = args.get(op)
         if n is None or i + n >= len(tokens):
@@ -243,6 +250,7 @@ def _path_points(tokens: list[str]) -> list[list[tuple[float, float]]]:
         if op in ("S", "M"):
             if len(cur) > 1:
                 shapes.append(cur)
+                done += len(cur)
             cur = [(v[0], v[1])]
         elif not cur:
             cur = [(v[-2], v[-1])] if n else []

@@ -103,8 +103,14 @@ def test_deep_nesting_and_object_floods_are_refused(tmp_path):
     bad = rewrite(tmp_path / "f.ofd", **{HELLO_PAGE: page(f"<ofd:Layer>{flood}</ofd:Layer>")})
     with pytest.raises(OfdRenderError, match="对象超过"):
         render_page(bad, 1)
+    arcs = "M 0 0 " + "A 5 5 0 1 1 10 0 A 5 5 0 1 1 0 0 " * 10_000
+    bad = rewrite(tmp_path / "p.ofd", **{HELLO_PAGE: page(
+        f'<ofd:Layer><ofd:PathObject Boundary="0 0 10 10"><ofd:AbbreviatedData>{arcs}'
+        '</ofd:AbbreviatedData></ofd:PathObject></ofd:Layer>')})
+    with pytest.raises(OfdRenderError, match="过多"):
+        render_page(bad, 1)
     repeat = ('<ofd:TextObject Boundary="0 0 1 1" Size="1"><ofd:TextCode X="0" Y="1" '
-              'DeltaX="g 999999999 0.1">a</ofd:TextCode></ofd:TextObject>')
+              'DeltaX="g 999999999 0.1">a</ofd:TextCode></ofd:TextObject>') * 5_000
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     r = render_page(rewrite(tmp_path / "g.ofd", **{HELLO_PAGE: page(repeat)}), 1)
     assert r.image.size[0] > 0  # a billion-fold repetition is bounded, not expanded
@@ -116,7 +122,7 @@ def test_missing_and_bomb_images_are_marked_not_fatal(tmp_path):
            '<ofd:MultiMedia ID="7" Type="Image"><ofd:MediaFile>big.png</ofd:MediaFile>'
            '</ofd:MultiMedia></ofd:MultiMedias></ofd:Res>').encode()
     buf = io.BytesIO()
-    Image.new("1", (10_000, 10_000)).save(buf, "PNG")  # 100 Mpx, a few KiB compressed
+    Image.new("1", (8_000, 8_000)).save(buf, "PNG")  # 64 Mpx, a few KiB compressed
     objs = ('<ofd:Layer><ofd:ImageObject Boundary="10 10 50 50" ResourceID="99"/>'
             '<ofd:ImageObject Boundary="10 70 50 50" ResourceID="7"/></ofd:Layer>')
     doc = zipfile.ZipFile(SAMPLES / "helloworld.ofd").read("Doc_0/Document.xml").replace(
