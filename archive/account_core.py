@@ -98,6 +98,7 @@ class UserView:
     failed_attempts: int
     created_at: datetime
     last_signin_at: datetime | None
+    must_change_password: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {"login": self.login, "display_name": self.display_name,
@@ -105,7 +106,7 @@ class UserView:
                 "totp_enrolled": self.totp_enrolled, "failed_attempts": self.failed_attempts,
                 "created_at": self.created_at.isoformat(),
                 "last_signin_at": self.last_signin_at.isoformat() if self.last_signin_at
-                else None}
+                else None, "must_change_password": self.must_change_password}
 
 
 def active_roles(user: User) -> frozenset[str]:
@@ -121,7 +122,8 @@ def _principal(user: User) -> Principal:
 def _view(user: User) -> UserView:
     return UserView(user.login, user.display_name, tuple(sorted(active_roles(user))),
                     user.locked, user.disabled, user.totp_confirmed_at is not None,
-                    user.failed_attempts, user.created_at, user.last_signin_at)
+                    user.failed_attempts, user.created_at, user.last_signin_at,
+                    bool(user.must_change_password))
 
 
 def _actor(by: Principal | None, console_actor: str) -> str:

@@ -89,6 +89,9 @@ def test_a_reset_password_must_be_changed_at_next_sign_in(archive, web):
     assert r.status_code == 200 and "下次登录时须先设置新口令" in html
     temp = re.search(r"临时口令：<code>([^<]+)</code>", html).group(1)
     assert [e.actor for e in password_entries(archive, "clerk1")] == ["user:sysadmin1"]
+    assert "待修改口令" in html
+    assert next(u for u in accounts.list_users(archive.db) if u.login == "clerk1") \
+        .must_change_password
     clerk = app.test_client()
     r = sign_in(clerk, web, "clerk1", password=temp)
     assert r.status_code == 302 and r.headers["Location"].startswith("/auth/password")
