@@ -76,12 +76,12 @@ def open_item(archive: Archive, by: Principal, ref: str) -> ItemAccess:
         return acc
 
 
-def case_page(archive: Archive, by: Principal, ref: str) -> ItemAccess:
-    """The case page's record (with the versions the reader may see) of ``ref``.
+def case_under_request(archive: Archive, by: Principal, ref: str) -> ItemAccess:
+    """The case page's record of an item the reader's classifications hide (``restricted``
+    for a clerk), when an approved, current request of theirs covers it; NotFound else.
 
-    A restricted item is shown to a reader without ``record.restricted`` only under an
-    approved, current request covering it; a view made under a request is an
-    ``aip:access`` entry (``mode: case``) naming it. Without one: not found, as before.
+    The view is an ``aip:access`` entry (``mode: case``) naming the request. Items the
+    reader may see anyway keep the plain path (``reading_room.case_record``).
     """
     with archive.db.session() as s:
         try:
@@ -89,19 +89,16 @@ def case_page(archive: Archive, by: Principal, ref: str) -> ItemAccess:
         except NotFound:
             raise NotFound(_NOT_FOUND) from None
         acc = _access(s, found.item, by)
-        if acc is None:
+        if acc is None or acc.request_id is None:
             raise NotFound(_NOT_FOUND)
-        visible = visible_classifications(by.roles)
         acc.record["matched_by"] = found.matched_by
         acc.record["versions"] = [
             {"version": v.version, "aip_id": v.aip_id, "status": v.status,
              "archived_at": v.archived_at.isoformat(), "correction_reason": v.correction_reason}
-            for v in found.versions if v.security_classification in visible
-            or v.aip_id == found.item.aip_id]
-    if acc.request_id is not None:
-        audit_log.record(archive.db, actor=by.actor, action="aip:access",
-                         object_id=acc.record["aip_id"], object_digest=acc.record["sha256"],
-                         details={"mode": "case", "request": acc.request_id})
+            for v in found.versions if v.aip_id == found.item.aip_id]
+    audit_log.record(archive.db, actor=by.actor, action="aip:access",
+                     object_id=acc.record["aip_id"], object_digest=acc.record["sha256"],
+                     details={"mode": "case", "request": acc.request_id})
     return acc
 
 

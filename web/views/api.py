@@ -11,6 +11,9 @@ from flask import Blueprint, current_app, g, jsonify, request, url_for
 from flask_login import UserMixin, current_user
 
 from dangan.archive import api_tokens, chain, reading_files
+from dangan.archive.errors import NotFound
+from dangan.archive.permissions import visible_classifications
+from dangan.archive.reading_room import case_record
 from dangan.ingest import api_submit
 from dangan.search.service import result_json
 
@@ -143,10 +146,15 @@ def search() -> Any:
 @requires("record.read")
 @api_doc("一件档案的元数据（按角色脱敏）", responses={"200": ("档案元数据", None)})
 def item(ref: str) -> Any:
-    """As the case page: a restricted item only under a current request (logged)."""
-    acc = reading_files.case_page(archive(), principal(), ref)
-    record = acc.record
-    if not acc.unmasked:
+    """As the case page: a hidden (restricted) item only under a current request (logged)."""
+    p = principal()
+    try:
+        record = case_record(archive().db, ref, classifications=visible_classifications(p.roles))
+        unmasked = p.can("record.unmask")
+    except NotFound:
+        acc = reading_files.case_under_request(archive(), p, ref)
+        record, unmasked = acc.record, acc.unmasked
+    if not unmasked:
         for party in record["parties"]:
             if party["id_type"] == "resident_id":
                 party["id_number"] = mask_id(party["id_number"])
