@@ -23,7 +23,9 @@ class User(Base):
     display_name: Mapped[str] = mapped_column(Text)
     password_hash: Mapped[str] = mapped_column(Text)
     password_changed_at: Mapped[datetime] = mapped_column(UTCDateTime)
-    totp_secret: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
+    # AES-GCM ciphertext (``secret_box``), never the secret itself
+    totp_secret: Mapped[str | None] = mapped_column(Text, nullable=True)
     totp_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     totp_last_step: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
     failed_attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -23,6 +23,7 @@ from .config import Settings, load_settings, resolve_home
 from .db import Database, known_revisions, migrate, schema_status
 from .errors import NotInitialised, SchemaBehind, SchemaUnknown
 from .instance import Archive, make_private
+from .secret_box import SecretBox, derive_key
 from .store import AIPStore
 
 log = logging.getLogger(__name__)
@@ -38,8 +39,11 @@ def make_database(url: str) -> Database:
 
 def assemble(settings: Settings) -> Archive:
     """An instance over ``settings`` (no check, no migration: ``init`` and ``create_archive``)."""
-    return Archive(settings=settings, db=make_database(settings.db_url),
-                   store=AIPStore(settings.path(settings.store_path)), checks=default_registry())
+    archive = Archive(settings=settings, db=make_database(settings.db_url),
+                      store=AIPStore(settings.path(settings.store_path)),
+                      checks=default_registry())
+    archive.db.secrets = SecretBox(lambda: derive_key(archive.key.private_key))
+    return archive
 
 
 def require_current_schema(archive: Archive) -> None:
@@ -83,7 +87,7 @@ def upgrade_schema(archive: Archive) -> tuple[str | None, str]:
     """Bring the catalogue schema to the newest revision; returns (before, after). Logged."""
     before = schema_status(archive.db.engine).current
     log.info("upgrading catalogue schema of %s from %s", archive.home, before or "(empty)")
-    migrate(archive.db.engine)
+    migrate(archive.db.engine, secrets=archive.db.secrets)
     after = schema_status(archive.db.engine).current
     assert after is not None
     return before, after

@@ -61,7 +61,7 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
-def migrate(engine: Engine) -> None:
+def migrate(engine: Engine, *, secrets: Any = None) -> None:
     """Bring the schema to the newest migration (idempotent).
 
     Called by ``dangan init``/``demo`` on an empty database and by ``dangan db upgrade``;
@@ -71,6 +71,7 @@ def migrate(engine: Engine) -> None:
     before = current_revision(engine)
     with engine.begin() as conn:
         cfg.attributes["connection"] = conn
+        cfg.attributes["secrets"] = secrets  # migrations that seal secrets (0010_webrest)
         command.upgrade(cfg, "head")
     if before != head_revision():
         log.info("catalogue schema upgraded from %s to %s", before or "(empty)", head_revision())
@@ -116,6 +117,7 @@ class Database:
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         self._filing_engine = self.engine.execution_options(filing_lock=True)
         self._filing_sessions = sessionmaker(self._filing_engine, expire_on_commit=False)
+        self.secrets: Any = None  # the instance's SecretBox (composition.assemble)
 
     def listen(self, identifier: str, fn: Callable[..., Any]) -> None:
         """Attach a session event to this database's sessions only (not the global class),

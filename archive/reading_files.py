@@ -12,15 +12,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from PIL import Image
 from sqlalchemy import select
 
 from dangan.packages.digests import sha256_hex
 from dangan.packages.formats.ofd import read_ofd
+from dangan.packages.formats.ofd_render import OfdRenderError, render_page
 
 from . import audit_log, catalogue
 from .access_requests import RequestRequired, covering_request, needs_request
 from .accounts import Principal
 from .errors import NotFound, StoreError
+from .fonts import cjk_font_path
 from .instance import Archive
 from .models import Item, Party
 from .permissions import visible_classifications
@@ -73,12 +76,66 @@ def open_item(archive: Archive, by: Principal, ref: str) -> ItemAccess:
         return acc
 
 
+def case_under_request(archive: Archive, by: Principal, ref: str) -> ItemAccess:
+    """The case page's record of an item the reader's classifications hide (``restricted``
+    for a clerk), when an approved, current request of theirs covers it; NotFound else.
+
+    The view is an ``aip:access`` entry (``mode: case``) naming the request. Items the
+    reader may see anyway keep the plain path (``reading_room.case_record``).
+    """
+    with archive.db.session() as s:
+        try:
+            found = catalogue.lookup(s, ref)
+        except NotFound:
+            raise NotFound(_NOT_FOUND) from None
+        acc = _access(s, found.item, by)
+        if acc is None or acc.request_id is None:
+            raise NotFound(_NOT_FOUND)
+        acc.record["matched_by"] = found.matched_by
+        acc.record["versions"] = [
+            {"version": v.version, "aip_id": v.aip_id, "status": v.status,
+             "archived_at": v.archived_at.isoformat(), "correction_reason": v.correction_reason}
+            for v in found.versions if v.aip_id == found.item.aip_id]
+    audit_log.record(archive.db, actor=by.actor, action="aip:access",
+                     object_id=acc.record["aip_id"], object_digest=acc.record["sha256"],
+                     details={"mode": "case", "request": acc.request_id})
+    return acc
+
+
 def party_number(archive: Archive, by: Principal, ref: str, index: int) -> str:
     """The ID number of the ``index``-th party of a visible item (links never carry IDs)."""
     parties = open_item(archive, by, ref).record["parties"]
     if not 0 <= index < len(parties):
         raise NotFound("该档案没有这一当事人")
     return str(parties[index]["id_number"])
+
+
+def hit_parties(archive: Archive, by: Principal,
+                aip_ids: list[str]) -> dict[str, list[dict[str, Any]]]:
+    """The parties of search hits, each with its index on the case (the person page's key,
+    so links never carry an ID number), once per ID number; items the reader may not see
+    by classification yield none. One query for the page's hits."""
+    if not aip_ids:
+        return {}
+    visible = visible_classifications(by.roles)
+    out: dict[str, list[dict[str, Any]]] = {}
+    seen: set[tuple[str, str]] = set()
+    with archive.db.session() as s:
+        rows = s.execute(select(Party.aip_id, Party.name, Party.kind, Party.id_type,
+                                Party.id_number)
+                         .join(Item, Item.aip_id == Party.aip_id)
+                         .where(Party.aip_id.in_(aip_ids),
+                                Item.security_classification.in_(visible))
+                         .order_by(Party.aip_id, Party.seq)).all()
+    index: dict[str, int] = {}
+    for aip_id, name, kind, id_type, number in rows:
+        i = index[aip_id] = index.get(aip_id, -1) + 1
+        if (aip_id, number) in seen:
+            continue
+        seen.add((aip_id, number))
+        out.setdefault(aip_id, []).append({"index": i, "name": name, "kind": kind,
+                                           "id_type": id_type, "id_number": number})
+    return out
 
 
 def timeline(archive: Archive, by: Principal, number: str) -> dict[str, Any]:
@@ -135,5 +192,16 @@ def read_file(archive: Archive, by: Principal, ref: str, file_id: str, *,
 
 
 def ofd_pages(path: Path) -> list[str]:
-    """The text of each OFD page (the OFD viewer offers the document as text)."""
+    """The text of each OFD page (the viewer shows it under each page's image)."""
     return read_ofd(path).texts
+
+
+def ofd_page_image(archive: Archive, by: Principal, ref: str, file_id: str,
+                   number: int) -> tuple[Image.Image, FileContent, list[str]]:
+    """Page ``number`` of an OFD file drawn as an image (logged ``aip:access`` mode
+    ``page``); ``OfdRenderError`` for a page that cannot or must not be drawn."""
+    c, path = read_file(archive, by, ref, file_id, mode="page")
+    if c.media_type != "application/ofd":
+        raise OfdRenderError("这份文件不是 OFD 版式文件")
+    page = render_page(path, number, font_path=cjk_font_path())
+    return page.image, c, page.problems

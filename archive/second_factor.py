@@ -15,25 +15,40 @@ import pyotp
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from .account_models import User
-from .accounts import (
+from .account_core import (
     AccountNotFound,
     PermissionDenied,
     Principal,
     SecondFactorFailed,
     _actor,
     _audit,
-    _fail,
     _load,
     _principal,
-    _refuse_if_unusable,
     _require,
-    _signed_in,
 )
+from .account_models import User
 from .db import Database
+from .secret_box import SecretBox, SecretBoxError, totp_context
+from .signin import _fail, _refuse_if_unusable, _signed_in
 from .timeutil import utcnow
 
 TOTP_ISSUER = "Dangan 档案"
+
+
+def _box(db: Database) -> SecretBox:
+    if db.secrets is None:
+        raise SecretBoxError("此数据库未连接档案实例的密钥，无法处理动态口令")
+    return db.secrets  # type: ignore[no-any-return]
+
+
+def _secret(db: Database, user: User) -> str:
+    """The user's TOTP seed, opened from its sealed form in the catalogue."""
+    assert user.totp_secret is not None
+    return _box(db).open(user.totp_secret, totp_context(user.login))
+
+
+def _seal(db: Database, login: str, secret: str) -> str:
+    return _box(db).seal(secret, totp_context(login))
 
 
 def _totp_step(secret: str, code: str, last_step: int | None, at: float) -> int | None:
@@ -63,7 +78,7 @@ def verify_second_factor(db: Database, user_id: int, code: str, *,
         _refuse_if_unusable(user, now)
         if user.totp_secret is None or user.totp_confirmed_at is None:
             raise SecondFactorFailed("此账户尚未登记动态口令")
-        step = _totp_step(user.totp_secret, code, user.totp_last_step,
+        step = _totp_step(_secret(db, user), code, user.totp_last_step,
                           time.time() if at is None else at)
         if step is None:
             _fail(s, user, "totp", lock_minutes)
@@ -89,8 +104,11 @@ def begin_totp_enrolment(db: Database, user_id: int) -> str:
         if user.totp_confirmed_at is not None:
             raise SecondFactorFailed("动态口令已登记；如需更换请联系系统管理员重置")
         if user.totp_secret is None:
-            user.totp_secret = pyotp.random_base32()
-        return totp_uri(user.login, user.totp_secret)
+            secret = pyotp.random_base32()
+            user.totp_secret = _seal(db, user.login, secret)
+        else:
+            secret = _secret(db, user)
+        return totp_uri(user.login, secret)
 
 
 def confirm_totp_enrolment(db: Database, user_id: int, code: str, *,
@@ -103,7 +121,7 @@ def confirm_totp_enrolment(db: Database, user_id: int, code: str, *,
         if user is None or user.totp_secret is None:
             raise SecondFactorFailed("请先扫描二维码登记动态口令")
         _refuse_if_unusable(user, now)
-        step = _totp_step(user.totp_secret, code, user.totp_last_step,
+        step = _totp_step(_secret(db, user), code, user.totp_last_step,
                           time.time() if at is None else at)
         if step is None:
             _fail(s, user, "totp-enrol", None)
@@ -128,7 +146,7 @@ def enrol_totp_at_console(db: Database, login: str, *, by: Principal | None,
         user = _load(s, login)
         if by is not None and by.id == user.id:
             raise PermissionDenied("不能重置自己的动态口令")
-        user.totp_secret = secret
+        user.totp_secret = _seal(db, login, secret)
         user.totp_confirmed_at = utcnow()
         user.totp_last_step = None
         _audit(s, actor, "user:totp", login, event="reset")

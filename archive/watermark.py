@@ -86,6 +86,12 @@ def watermark_image(data: bytes, text: str, *, max_side: int | None = None) -> b
     with Image.open(io.BytesIO(data)) as im:
         im.seek(0)
         img = im.convert("RGB")
+    return stamp_image(img, text, max_side=max_side)
+
+
+def stamp_image(img: Image.Image, text: str, *, max_side: int | None = None) -> bytes:
+    """A PNG of an image already decoded (e.g. a drawn OFD page) with ``text`` stamped."""
+    img = img.convert("RGB")
     if max_side:
         img.thumbnail((max_side, max_side))
     if text:

@@ -176,7 +176,8 @@ def _http_error(exc: HTTPException) -> Any:
 
 def _domain_error(exc: DanganError) -> Any:
     status = 404 if exc.code.endswith("not_found") else 403 \
-        if exc.code in ("account.permission_denied", "api.source_system_mismatch") else 400
+        if exc.code in ("account.permission_denied", "api.source_system_mismatch",
+                        "access.request_required") else 400
     g.error_details = exc.details
     return _error(status, exc.code, exc.message)
 

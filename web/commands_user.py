@@ -111,6 +111,17 @@ def user_unlock(ctx: click.Context, login: str) -> None:
     click.echo(f"已解锁 {login}")
 
 
+@user.command("password")
+@click.argument("login")
+@click.pass_context
+def user_password(ctx: click.Context, login: str) -> None:
+    """重置 LOGIN 的口令：显示一个临时口令，用户下次登录时须先修改。"""
+    archive = open_archive(ctx)
+    _, password = accounts.reset_password(archive.db, login, by=None, console_actor=cli_actor())
+    click.echo(f"已重置 {login} 的口令，临时口令：{password}")
+    click.echo("请当面交给本人；其下次登录时须先设置新口令，此前的登录已全部失效")
+
+
 @user.command("totp")
 @click.argument("login")
 @click.option("--png", "png_path", type=click.Path(dir_okay=False, path_type=Path),

@@ -25,12 +25,14 @@ _ERROR_RESPONSES = {"400": "请求无效", "401": "未认证", "403": "无权限
 
 def api_doc(summary: str, *, params: list[dict[str, Any]] | None = None,
             body: dict[str, Any] | None = None,
-            responses: dict[str, tuple[str, dict[str, Any] | None]] | None = None
+            responses: dict[str, tuple[str, dict[str, Any] | None]] | None = None,
+            produces: dict[str, list[str]] | None = None
             ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Declare what a route takes and answers (``responses``: status → (text, schema))."""
+    """Declare what a route takes and answers (``responses``: status → (text, schema);
+    ``produces``: status → media types of a binary answer instead of JSON)."""
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         view.api_doc = {"summary": summary, "params": params or [], "body": body,  # type: ignore[attr-defined]
-                        "responses": responses or {}}
+                        "responses": responses or {}, "produces": produces or {}}
         return view
     return decorate
 
@@ -76,8 +78,10 @@ def build(app: Flask, prefix: str = "/api/v1") -> dict[str, Any]:
             if doc["body"] is not None:
                 op["requestBody"] = {"required": True, "content": doc["body"]}
             for status, (text, schema) in doc["responses"].items():
-                op["responses"][status] = {"description": text, "content": {
-                    "application/json": {"schema": schema or {"type": "object"}}}}
+                content = {m: {"schema": {"type": "string", "format": "binary"}}
+                           for m in doc["produces"].get(status, [])} or {
+                    "application/json": {"schema": schema or {"type": "object"}}}
+                op["responses"][status] = {"description": text, "content": content}
             for status, text in _ERROR_RESPONSES.items():
                 if perms or status not in ("401", "403"):
                     op["responses"].setdefault(status, {"description": text, "content": {

@@ -1,20 +1,13 @@
 """The web UI in a real browser: Debian's Chromium driven by Playwright, against the app
-served on a loopback port. Screenshots go to tests/artifacts/ (gitignored)."""
+served on a loopback port (``tests/web/browserkit.py``). Screenshots go to
+tests/artifacts/ (gitignored)."""
 
 from __future__ import annotations
 
-import threading
-from pathlib import Path
-
 import pytest
 
-from dangan.web.app import create_app
+from tests.web.browserkit import chromium, new_page, serve, shot, sign_in
 from tests.web.webkit import PASSWORD, build
-
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
 
 pytestmark = pytest.mark.slow
 
@@ -28,50 +21,19 @@ def web(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def server(web):
-    from werkzeug.serving import make_server
-
-    app = create_app({"DANGAN_ARCHIVE": web.archive, "SECRET_KEY": "browser-test",
-                      "SESSION_COOKIE_SECURE": False})
-    srv = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{srv.server_port}"
-    srv.shutdown()
+    yield from serve(web, "browser-test")
 
 
 @pytest.fixture(scope="module")
 def browser():
-    if not CHROMIUM.exists():
-        pytest.skip("/usr/bin/chromium is absent: run .ci/install-system-packages as root")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield b
-        b.close()
+    yield from chromium()
 
 
 @pytest.fixture
 def page(browser):
-    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 860})
-    p = context.new_page()
+    p = new_page(browser)
     yield p
-    context.close()
-
-
-def shot(page, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
-
-
-def sign_in(page, server, web, login: str, password: str = PASSWORD) -> None:
-    page.goto(f"{server}/auth/login")
-    page.fill("input[name=login]", login)
-    page.fill("input[name=password]", password)
-    page.click("button[type=submit]")
-    if page.url.endswith("/auth/totp"):
-        page.fill("input[name=code]", web.code(login))
-        page.click("main button[type=submit]")
+    p.context.close()
 
 
 def test_archivist_signs_in_with_totp_searches_and_opens_the_case(page, server, web):
@@ -208,3 +170,30 @@ def test_inspector_verifies_a_case_reads_the_dashboard_and_a_log_proof(page, ser
         return [r.status, (await r.json()).error.code];
     }""")
     assert status == [403, "web.forbidden"]
+
+
+def test_clerk_changes_the_password_and_the_other_session_ends(browser, server, web):
+    web.add_user("clerk7", "clerk")
+    here, there = new_page(browser), new_page(browser)  # two devices of the same clerk
+    sign_in(here, server, web, "clerk7")
+    sign_in(there, server, web, "clerk7")
+    assert "/search" in there.url
+    here.click("header a.password")
+    assert "/auth/password" in here.url
+    here.fill("input[name=current]", PASSWORD)
+    here.fill("input[name=new]", "browser-new-pass-7")
+    here.fill("input[name=repeat]", "browser-new-pass-8")
+    here.click("main button[type=submit]")
+    assert here.locator(".error").get_attribute("data-code") == "account.invalid"  # refused
+    here.fill("input[name=current]", PASSWORD)
+    here.fill("input[name=new]", "browser-new-pass-7")
+    here.fill("input[name=repeat]", "browser-new-pass-7")
+    shot(here, "17-password-change")
+    here.click("main button[type=submit]")
+    assert "口令已更改" in here.locator(".flash").inner_text()
+    there.goto(f"{server}/search")
+    assert "/auth/login" in there.url  # the other device is signed out
+    sign_in(there, server, web, "clerk7", password="browser-new-pass-7")
+    assert "/search" in there.url
+    for p in (here, there):
+        p.context.close()

@@ -7,16 +7,15 @@ from __future__ import annotations
 
 import io
 import random
-import threading
 
 import pytest
 from pypdf import PdfReader
 
 from dangan.archive import audit_log, catalogue, keys
 from dangan.packages import signing
-from dangan.web.app import create_app
 from tests.casekit import SYSTEM
-from tests.web.test_browser import ARGS, CHROMIUM, shot, sign_in
+from tests.web.browserkit import chromium, serve, shot, sign_in
+from tests.web.browserkit import new_page as _new_page
 from tests.web.webkit import build
 
 pytestmark = pytest.mark.slow
@@ -51,32 +50,16 @@ def web(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def server(web):
-    from werkzeug.serving import make_server
-
-    app = create_app({"DANGAN_ARCHIVE": web.archive, "SECRET_KEY": "browser-reading",
-                      "SESSION_COOKIE_SECURE": False})
-    srv = make_server("127.0.0.1", 0, app, threaded=True)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{srv.server_port}"
-    srv.shutdown()
+    yield from serve(web, "browser-reading")
 
 
 @pytest.fixture(scope="module")
 def browser():
-    if not CHROMIUM.exists():
-        pytest.skip("/usr/bin/chromium is absent: run .ci/install-system-packages as root")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield b
-        b.close()
+    yield from chromium()
 
 
 def new_page(browser):
-    ctx = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900},
-                              accept_downloads=True)
-    return ctx.new_page()
+    return _new_page(browser, height=900)
 
 
 def request_access(page, server, scope: str, target: str) -> int:
@@ -97,8 +80,9 @@ def test_clerk_finds_a_person_requests_access_reads_and_downloads(browser, serve
     person = next(p for p in web.case["parties"] if p["id_type"] == "resident_id")
     clerk.fill("input[name=q]", person["name"])
     clerk.click("form.searchbox button")
-    clerk.click(".hit a.title")
-    clerk.click(f"a.party:has-text('{person['name']}')")
+    link = clerk.locator(f".hit a.party:has-text('{person['name']}')").first
+    assert person["id_number"] not in link.inner_text() + (link.get_attribute("href") or "")
+    link.click()  # straight from the hit to 一人一档
     assert "/person/" in clerk.url
     assert clerk.locator("h1").inner_text().startswith("一人一档")
     assert person["id_number"] not in clerk.locator(".person .meta").inner_text()
@@ -134,7 +118,11 @@ def test_clerk_finds_a_person_requests_access_reads_and_downloads(browser, serve
     data = open(dl.value.path(), "rb").read()
     pages = PdfReader(io.BytesIO(data)).pages
     assert all("测试查阅（clerk1）" in p.extract_text() for p in pages)
-    # the restricted case, now approved for this clerk
+    # the restricted case, now approved for this clerk: its case page, then its PDF
+    clerk.goto(f"{server}/case/{web.restricted['aip_id']}")
+    assert clerk.locator("h1").inner_text() == web.restricted["title"]
+    assert f"#{req_restricted}" in clerk.locator(".under-request").inner_text()
+    shot(clerk, "14b-restricted-case-under-request")
     rpdf = next(f for f in web.restricted["files"] if f["media_type"] == "application/pdf")
     clerk.goto(f"{server}/view/{web.restricted['aip_id']}/{rpdf['id']}")
     clerk.wait_for_selector("#pdfview[data-rendered]", timeout=30_000)
@@ -146,6 +134,22 @@ def test_clerk_finds_a_person_requests_access_reads_and_downloads(browser, serve
     assert (web.case["aip_id"], "view", req_item) in used
     assert (web.case["aip_id"], "download", req_item) in used
     assert (web.restricted["aip_id"], "view", req_restricted) in used
+    assert (web.restricted["aip_id"], "case", req_restricted) in used
+
+
+def test_archivist_reads_an_ofd_drawn_page_by_page(browser, server, web):
+    archivist = new_page(browser)
+    sign_in(archivist, server, web, "archivist1")
+    ofd = next((aip, f) for rec in (web.case, web.restricted) for aip in [rec["aip_id"]]
+               for f in rec["files"] if f["media_type"] == "application/ofd")
+    archivist.goto(f"{server}/view/{ofd[0]}/{ofd[1]['id']}")
+    img = archivist.locator("img.ofdimg").first
+    img.scroll_into_view_if_needed()
+    archivist.wait_for_function(
+        "() => { const i = document.querySelector('img.ofdimg');"
+        " return i && i.complete && i.naturalWidth > 0; }", timeout=30_000)
+    assert img.evaluate("i => i.naturalWidth / i.naturalHeight") > 0.3
+    shot(archivist, "18-ofd-viewer")
 
 
 def test_archivist_issues_a_certified_copy_anyone_verifies_it(browser, server, web, tmp_path):

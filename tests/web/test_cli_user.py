@@ -44,3 +44,22 @@ def test_bootstrap_administrators_and_grant_rules(archive, tmp_path):
     assert code == 0
     actions = [e["action"] for e in json.loads(out)]
     assert actions.count("role:grant") == 4 and "role:revoke" in actions and "user:totp" in actions
+
+
+def test_console_password_reset_forces_a_change_and_ends_sessions(archive):
+    from dangan.archive import accounts
+
+    accounts.create_user(archive.db, "wang", "王五", password="first-password-1", by=None)
+    before = accounts.check_password(archive.db, "wang", "first-password-1")
+    code, out = run(archive.home, "user", "password", "wang")
+    assert code == 0 and "临时口令" in out
+    temp = out.split("临时口令：")[1].split()[0]
+    p = accounts.check_password(archive.db, "wang", temp)
+    assert p.must_change_password and p.credential_epoch != before.credential_epoch
+    changed = accounts.change_password(archive.db, p.id, temp, "second-password-2",
+                                       "second-password-2")
+    assert not changed.must_change_password
+    code, out = run(archive.home, "audit", "entries", "--json")
+    events = [(e["actor"].split(":")[0], e["details"].get("event")) for e in json.loads(out)
+              if e["action"] == "user:password"]
+    assert events == [("os", None), ("user", "changed")]

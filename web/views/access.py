@@ -10,7 +10,7 @@ from functools import wraps
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import abort, current_app, jsonify, redirect, request, url_for
+from flask import abort, current_app, g, jsonify, redirect, request, session, url_for
 from flask_login import UserMixin, current_user
 
 from dangan.archive import accounts
@@ -40,12 +40,15 @@ def principal() -> accounts.Principal:
 
 
 def load_user(arch: Archive, user_id: str) -> WebUser | None:
-    """None (the session ends) once the account is disabled or locked."""
+    """None (the session ends) once the account is disabled or locked, or its password
+    changed since this session signed in (the session's credential epoch is older)."""
     try:
         p = accounts.get_principal(arch.db, int(user_id))
     except ValueError:
         return None
-    return WebUser(p) if p is not None else None
+    if p is None or session.get("epoch") != p.credential_epoch:
+        return None
+    return WebUser(p)
 
 
 def unauthorized() -> Any:
@@ -88,6 +91,14 @@ def gate() -> Any:
         return None
     if not getattr(view, "required_permissions", None):
         abort(403)
+    if (request.endpoint != "auth.password" and g.get("api_token") is None
+            and current_user.is_authenticated and current_user.principal is not None
+            and current_user.principal.must_change_password):
+        if request.path.startswith("/api/"):
+            return jsonify({"status": "error", "error": {
+                "code": "account.must_change_password",
+                "message": "口令由管理员重置，请先在网页上设置新口令"}}), 403
+        return redirect(url_for("auth.password", next=request.full_path.rstrip("?")))
     return None
 
 

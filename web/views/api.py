@@ -10,7 +10,8 @@ from typing import Any
 from flask import Blueprint, current_app, g, jsonify, request, url_for
 from flask_login import UserMixin, current_user
 
-from dangan.archive import api_tokens, chain
+from dangan.archive import api_tokens, chain, reading_files
+from dangan.archive.errors import NotFound
 from dangan.archive.permissions import visible_classifications
 from dangan.archive.reading_room import case_record
 from dangan.ingest import api_submit
@@ -20,6 +21,7 @@ from .. import openapi
 from ..openapi import api_doc, query
 from .access import WebUser, archive, principal, public, requires, unauthorized
 from .display import mask_id
+from .reading import NO_DOWNLOAD, watermarked_copy
 from .search import parse_filter_args, reader_access, search_service
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -144,14 +146,36 @@ def search() -> Any:
 @requires("record.read")
 @api_doc("一件档案的元数据（按角色脱敏）", responses={"200": ("档案元数据", None)})
 def item(ref: str) -> Any:
+    """As the case page: a hidden (restricted) item only under a current request (logged)."""
     p = principal()
-    record = case_record(archive().db, ref, classifications=visible_classifications(p.roles))
-    if not p.can("record.unmask"):
+    try:
+        record = case_record(archive().db, ref, classifications=visible_classifications(p.roles))
+        unmasked = p.can("record.unmask")
+    except NotFound:
+        acc = reading_files.case_under_request(archive(), p, ref)
+        record, unmasked = acc.record, acc.unmasked
+    if not unmasked:
         for party in record["parties"]:
             if party["id_type"] == "resident_id":
                 party["id_number"] = mask_id(party["id_number"])
     record.pop("receipt", None)
     return jsonify(record)
+
+
+@bp.route("/items/<path:ref>/files/<file_id>")
+@requires("record.download")
+@api_doc("下载一份文件的水印副本（PDF 每页加水印，图像转为加水印的 PNG）；记入审计日志",
+         responses={"200": ("水印副本", None)},
+         produces={"200": ["application/pdf", "image/png"]})
+def item_file(ref: str, file_id: str) -> Any:
+    """The same watermarked copy as the reading room's download, by the same rules: an
+    item needing an access request is refused (403 ``access.request_required``) without one."""
+    c, _ = reading_files.read_file(archive(), principal(), ref, file_id, mode="download")
+    copy = watermarked_copy(c)
+    if copy is None:
+        return jsonify({"status": "error", "error": {"code": "reading.no_download",
+                                                     "message": NO_DOWNLOAD}}), 404
+    return copy
 
 
 @bp.route("/verify/<path:ref>")

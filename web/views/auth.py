@@ -22,9 +22,9 @@ from flask import (
 from flask_login import current_user, login_user, logout_user
 
 from dangan.archive import accounts, second_factor
-from dangan.archive.permissions import second_factor_required
+from dangan.archive.permissions import PERMISSIONS, second_factor_required
 
-from .access import WebUser, archive, public, safe_next
+from .access import WebUser, archive, principal, public, requires, safe_next
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
@@ -39,7 +39,11 @@ def _finish(p: accounts.Principal, target: str | None) -> Any:
     session.clear()  # a fresh session at the privilege change
     login_user(WebUser(p))
     session["seen"] = time.time()
+    session["epoch"] = p.credential_epoch  # a later password change ends this session
     session.permanent = True
+    if p.must_change_password:
+        flash("您的口令由管理员重置，请先设置新口令", "error")
+        return redirect(url_for("auth.password", next=safe_next(target, _home())))
     return redirect(safe_next(target, _home()))
 
 
@@ -133,6 +137,29 @@ def _secret_of(uri: str) -> str:
 
     secret = parse_qs(urlsplit(uri).query)["secret"][0]
     return " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@requires(*PERMISSIONS)
+def password() -> Any:
+    """Self-service password change: current password, new one twice; other sessions end."""
+    target = request.values.get("next")
+    if request.method == "GET":
+        return render_template("password.html", next=target)
+    try:
+        p = accounts.change_password(archive().db, principal().id,
+                                     request.form.get("current", ""),
+                                     request.form.get("new", ""), request.form.get("repeat", ""),
+                                     lock_minutes=current_app.config["DANGAN_LOCK_MINUTES"])
+    except accounts.AccountError as exc:
+        status = 400 if isinstance(exc, accounts.InvalidInput) else 403 \
+            if isinstance(exc, accounts.AccountLocked | accounts.AccountDisabled) else 401
+        return render_template("password.html", next=target, error=exc.message,
+                               error_code=exc.code), status
+    session["epoch"] = p.credential_epoch  # this session stays; every other one ends
+    login_user(WebUser(p))
+    flash("口令已更改；该账户在其他地方的登录已失效")
+    return redirect(safe_next(target, _home()))
 
 
 @bp.route("/logout", methods=["POST"])

@@ -91,6 +91,17 @@ def content(ref: str, file_id: str) -> Any:
                            message="此格式不提供在线预览"), 404
 
 
+@bp.route("/view/<ref>/<file_id>/page/<int:number>.png")
+@requires("record.read")
+def ofd_page(ref: str, file_id: str, number: int) -> Any:
+    """One OFD page drawn as an image, watermarked like every on-screen copy."""
+    try:
+        img, c, _ = reading_files.ofd_page_image(archive(), principal(), ref, file_id, number)
+    except RequestRequired:
+        return _to_request(ref)
+    return Response(watermark.stamp_image(img, _mark(c.request_id)), mimetype="image/png")
+
+
 @bp.route("/view/<ref>/<file_id>/thumb.png")
 @requires("record.read")
 def thumb(ref: str, file_id: str) -> Any:
@@ -109,6 +120,19 @@ def download(ref: str, file_id: str) -> Any:
     c, refusal = _content(ref, file_id, "download")
     if refusal is not None:
         return refusal
+    copy = watermarked_copy(c)
+    if copy is None:
+        return render_template("error.html", status=404, code="reading.no_download",
+                               message=NO_DOWNLOAD), 404
+    return copy
+
+
+NO_DOWNLOAD = "此格式不提供下载副本，请在线查阅其文字"
+
+
+def watermarked_copy(c: reading_files.FileContent) -> Response | None:
+    """The attachment a download gives (UI and API alike): PDF stamped on every page,
+    images as PNG with the stamp; None for formats without a download copy."""
     stem = c.filename.rsplit(".", 1)[0]
     if c.media_type == "application/pdf":
         data, mime, name = watermark.watermark_pdf(c.data, _mark(c.request_id)), \
@@ -117,7 +141,7 @@ def download(ref: str, file_id: str) -> Any:
         data, mime, name = watermark.watermark_image(c.data, _mark(c.request_id)), \
             "image/png", f"{stem}.png"
     else:
-        return render_template("error.html", status=404, code="reading.no_download",
-                               message="此格式不提供下载副本，请在线查阅其文字"), 404
+        return None
+    ascii_name = name.encode("ascii", "replace").decode().replace("?", "_").replace('"', "_")
     return Response(data, mimetype=mime,
-                    headers={"Content-Disposition": f'attachment; filename="{name}"'})
+                    headers={"Content-Disposition": f'attachment; filename="{ascii_name}"'})

@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
+from dangan.archive import reading_files
 from dangan.archive.permissions import PERMISSIONS, visible_classifications
 from dangan.search.errors import SearchError
 
@@ -70,12 +71,15 @@ def search() -> Any:
         page = max(1, int(request.args.get("page", "1")))
     except ValueError:
         page = 1
-    result, error = None, None
+    result, error, parties = None, None, {}
     if query or filters:
         try:
             result = search_service().search(query, filters=filters, page=page,
                                              page_size=PAGE_SIZE, access=reader_access())
         except SearchError as exc:
             error = exc
+    if result is not None:  # links to 一人一档 / the unit's file (keyed by case and party index)
+        parties = reading_files.hit_parties(archive(), principal(), [h.aip_id for h in result.hits])
     return render_template("search.html", q=query, filters=filters, raw_filters=raw_filters,
-                           result=result, error=error, page=page)
+                           result=result, error=error, page=page, parties=parties,
+                           unmasked=principal().can("record.unmask"))
