@@ -7,6 +7,7 @@ from __future__ import annotations
 import pyotp
 import pytest
 from alembic import command
+from alembic.script import ScriptDirectory
 from sqlalchemy import text
 
 from dangan.archive import accounts, second_factor
@@ -58,12 +59,17 @@ def test_a_sealed_seed_copied_to_another_account_does_not_open(archive):
                                            pyotp.TOTP("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP").now())
 
 
+def _before_sealing(cfg) -> str:
+    """The revision just before the one that seals the seeds, wherever it sits in the chain."""
+    return ScriptDirectory.from_config(cfg).get_revision("0010_webrest").down_revision
+
+
 def _back_to_plaintext(archive) -> None:
     cfg = alembic_config(archive.db.url)
     with archive.db.engine.begin() as conn:
         cfg.attributes["connection"] = conn
         cfg.attributes["secrets"] = archive.db.secrets
-        command.downgrade(cfg, "0007_destruction")
+        command.downgrade(cfg, _before_sealing(cfg))
 
 
 def test_upgrade_seals_plaintext_seeds_and_refuses_without_the_key(archive):
@@ -74,7 +80,9 @@ def test_upgrade_seals_plaintext_seeds_and_refuses_without_the_key(archive):
         migrate(archive.db.engine)  # no secret box: refused, nothing changed
     assert raw_secrets(archive)["arch"] == totp.secret
     before, after = upgrade_schema(archive)
-    assert (before, after) == ("0007_destruction", "0010_webrest")
+    script = ScriptDirectory.from_config(alembic_config(archive.db.url))
+    assert (before, after) == (_before_sealing(alembic_config(archive.db.url)),
+                               script.get_current_head())
     sealed = raw_secrets(archive)["arch"]
     assert sealed.startswith("v1:") and totp.secret not in sealed
     arch = accounts.check_password(archive.db, "arch", PASSWORD)

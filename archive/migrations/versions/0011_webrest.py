@@ -15,7 +15,7 @@ from alembic import context, op
 from dangan.archive.secret_box import is_sealed, totp_context
 
 revision = '0010_webrest'
-down_revision = '0007_destruction'
+down_revision = '0010_h3_transfer'
 branch_labels = None
 depends_on = None
 
