@@ -59,6 +59,7 @@ ACTIONS: dict[str, str] = {
     "destruction:file": "销毁：报人社部门备案",
     "aip:destroy": "销毁",
     "destruction:complete": "销毁完成",
+    "destruction:register": "销毁清册归档",
     "aip:transfer": "移交",
     "key:create": "创建密钥",
     "trust:add": "登记信任密钥",

@@ -348,13 +348,16 @@ def removal_verification(session: Session, stone: tombstones.Tombstone) -> ItemV
                     f"目录中有 {stone.archival_code} 的{name}记录，但审计日志中没有与之相符的"
                     "销毁（移交）记录：该记录不可信，信息包下落不明", {"aip_id": stone.aip_id})
     else:
+        filed = tombstones.register_of(session, stone.register_ref)
+        where = f"销毁清册 {stone.register_ref}（" + (
+            f"已归档，档号 {filed['archival_code']}）" if filed else "尚未归档）")
         step = Step("lawful_removal", True,
-                    f"{name}：{stone.removed_at:%Y-%m-%d}，登记于 {stone.register_ref}，审计日志第 "
+                    f"{name}：{stone.removed_at:%Y-%m-%d}，登记于{where}，审计日志第 "
                     f"{removal.audit_index} 条（AIP 摘要 {stone.aip_sha256}）",
                     {"aip_id": stone.aip_id, "kind": stone.kind,
                      "register_ref": stone.register_ref, "audit_index": removal.audit_index,
                      "aip_sha256": stone.aip_sha256, "method": stone.method,
-                     "facts": stone.facts})
+                     "facts": stone.facts, "register": filed})
     return ItemVerification(stone.aip_id, stone.archival_code, stone.version,
                             stone.source_system, stone.case_id, [step])
 

@@ -12,7 +12,10 @@ Crash safety: ``execute`` first commits the intent (batch state ``executing``, e
 ``planned``); then each item's copies are removed (idempotent: an absent tree or index
 entry is no work) and the tombstone, the audit entry, the catalogue deletion and the item
 state ``destroyed`` are committed together. ``resume`` redoes what an interrupted run
-left; it runs before every retention command that writes (and ``--resume``).
+left; it runs before every retention command that writes (and ``--resume``), when
+``dangan serve`` and a worker start. A completed batch then has its register (销毁清册)
+filed into the archive (``register.complete``); the filing function comes from the caller
+because ``retention`` does not import ``ingest``.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from typing import Any
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from dangan.archive import audit_log, failpoints
+from dangan.archive import audit_log, failpoints, tombstones
 from dangan.archive.instance import Archive
 from dangan.archive.models import Followup, Item, ItemEvent, ItemFile, Party
 from dangan.archive.replica import replica_store
@@ -35,7 +38,7 @@ from dangan.archive.tombstones import Tombstone
 from dangan.search.extract import derived_text_path
 from dangan.search.feed import derived_dir, service_for
 
-from . import roles
+from . import register, roles
 from .appraisal import _problems, _refuse, today
 from .errors import (
     AlreadyInBatch,
@@ -50,7 +53,7 @@ from .errors import (
 from .models import APPROVAL_KINDS, Appraisal, DestructionBatch, DestructionItem
 
 MIN_SUPERVISORS = 2
-CHUNK = 200  # items per tombstone transaction
+CHUNK = 500  # items per tombstone transaction and per index commit
 APPROVAL_TAGS = {"principal": "destruction:approve", "filing": "destruction:file"}
 SYSTEM_ACTOR = "system:destruction"
 
@@ -67,13 +70,16 @@ class DestructionView:
     items: list[dict[str, Any]]
     opened_at: str
     completed_at: str | None
+    register: dict[str, Any] | None = None  # the filed 销毁清册: archival code, AIP
+
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def _view(b: DestructionBatch) -> DestructionView:
-    return DestructionView(
+def _view(b: DestructionBatch, session: Session | None = None) -> DestructionView:
+    filed = tombstones.register_of(session, b.register_ref) if session is not None else None
+    return DestructionView(register=filed,
         id=b.id, appraisal_id=b.appraisal_id, state=b.state, register_ref=b.register_ref,
         approvals=dict(b.approvals or {}), supervisors=b.supervisors, method=b.method,
         items=[{"aip_id": i.aip_id, "step": i.step} for i in b.items],
@@ -163,8 +169,10 @@ def record_approval(archive: Archive, appraisal_id: int, *, kind: str, approver:
 
 
 def execute(archive: Archive, batch_id: int, *, supervisors: list[str], method: str,
-            actor: str, as_of: date | None = None) -> DestructionView:
-    """Check everything, commit the intent, then destroy every copy of every item."""
+            actor: str, file_register: register.RegisterFiler,
+            as_of: date | None = None) -> DestructionView:
+    """Check everything, commit the intent, destroy every copy of every item, then file
+    the register."""
     method = (method or "").strip()
     if not method:
         raise RetentionInputError("须写明销毁方式（--method）")
@@ -201,17 +209,23 @@ def execute(archive: Archive, batch_id: int, *, supervisors: list[str], method: 
         batch.state, batch.supervisors, batch.method = "executing", names, method
         batch.executed_by, batch.started_at = actor, utcnow()
     failpoints.reach("destroy.after_intent")
-    return _run(archive, batch_id)
+    _run(archive, batch_id)
+    register.complete(archive, file_register)
+    with archive.db.session() as s:
+        return get(s, batch_id)
 
 
-def _remove_copies(archive: Archive, aip_id: str, search: Any) -> None:
-    """Every copy outside the catalogue; each removal is a no-op when already done."""
-    remove_tree(archive.store.path(aip_id))
-    failpoints.reach("destroy.after_store")
-    remove_tree(replica_store(archive).path(aip_id))
-    failpoints.reach("destroy.after_replica")
-    search.remove(aip_id)
-    derived_text_path(derived_dir(archive), aip_id).unlink(missing_ok=True)
+def _remove_copies(archive: Archive, aip_ids: list[str], search: Any) -> None:
+    """Every copy outside the catalogue; each removal is a no-op when already done. The
+    index entries of the whole chunk go in one commit (``remove_many``)."""
+    replicas, derived = replica_store(archive), derived_dir(archive)
+    for aip_id in aip_ids:
+        remove_tree(archive.store.path(aip_id))
+        failpoints.reach("destroy.after_store")
+        remove_tree(replicas.path(aip_id))
+        failpoints.reach("destroy.after_replica")
+        derived_text_path(derived, aip_id).unlink(missing_ok=True)
+    search.remove_many(aip_ids)
 
 
 def _bury(s: Session, batch: DestructionBatch, a: Appraisal, item: Item) -> None:
@@ -223,6 +237,7 @@ def _bury(s: Session, batch: DestructionBatch, a: Appraisal, item: Item) -> None
                       "decided_at": iso(a.decided_at) if a.decided_at else None},
         "approvals": batch.approvals, "supervisors": batch.supervisors,
         "executed_by": batch.executed_by,
+        "agency": {"code": item.agency_code, "name": item.agency_name},
     }
     now = utcnow()
     entry = audit_log.append(
@@ -253,8 +268,7 @@ def _run(archive: Archive, batch_id: int) -> DestructionView:
                 .order_by(DestructionItem.id).limit(CHUNK)))
         if not todo:
             break
-        for aip_id in todo:
-            _remove_copies(archive, aip_id, search)
+        _remove_copies(archive, todo, search)
         with archive.db.filing_session() as s:
             batch = s.get(DestructionBatch, batch_id)
             assert batch is not None
@@ -285,19 +299,25 @@ def _run(archive: Archive, batch_id: int) -> DestructionView:
         return _view(batch)
 
 
-def resume(archive: Archive) -> list[DestructionView]:
-    """Complete every destruction an interrupted run left in state ``executing``."""
+def resume(archive: Archive, file_register: register.RegisterFiler) -> list[DestructionView]:
+    """Complete every destruction an interrupted run left in state ``executing``, then
+    file every register still missing (an interruption after the last tombstone)."""
     with archive.db.session() as s:
         ids = list(s.scalars(select(DestructionBatch.id)
                              .where(DestructionBatch.state == "executing")))
-    return [_run(archive, i) for i in ids]
+    for i in ids:
+        _run(archive, i)
+    filed = register.complete(archive, file_register)
+    with archive.db.session() as s:
+        done = set(ids) | {f["batch"] for f in filed}
+        return [get(s, i) for i in sorted(done)]
 
 
 def get(session: Session, batch_id: int) -> DestructionView:
     batch = session.get(DestructionBatch, batch_id)
     if batch is None:
         raise NotFound(f"没有编号为 {batch_id} 的销毁批次", [{"batch": batch_id}])
-    return _view(batch)
+    return _view(batch, session)
 
 
 __all__ = ["DestructionView", "execute", "get", "record_approval", "resume"]

@@ -8,6 +8,7 @@ from dangan.archive.actor import default_actor
 from dangan.retention import destruction as destruction_service
 from dangan.retention.models import APPROVAL_KINDS, DESTRUCTION_STATES
 
+from .lifecycle import file_register
 from .render import emit_json
 from .retention_cli import (
     as_of_date,
@@ -32,6 +33,11 @@ def _print(v: destruction_service.DestructionView) -> None:
                    f"文号 {a['document_no']}")
     if v.supervisors:
         click.echo(f"  监销人：{'、'.join(v.supervisors)}；销毁方式：{v.method}")
+    if v.register:
+        click.echo(f"  销毁清册已归档：档号 {v.register['archival_code']}（AIP {v.register['aip_id']}，"
+                   f"审计日志第 {v.register['audit_index']} 条）")
+    elif v.state == "complete":
+        click.echo("  销毁清册尚未归档（下次运行时补归档）")
 
 
 @destruction.command("approve")
@@ -74,7 +80,7 @@ def destruction_execute(ctx: click.Context, batch_id: int | None, supervisors: t
     day = as_of_date(as_of)
     emit_view(refusable(ctx, lambda: destruction_service.execute(
         archive, batch_id, supervisors=list(supervisors), method=method,
-        actor=default_actor(), as_of=day)), as_json, _print)
+        actor=default_actor(), file_register=file_register, as_of=day)), as_json, _print)
 
 
 @destruction.command("show")

@@ -15,9 +15,9 @@ from dangan.archive.composition import create_archive
 from dangan.archive.instance import Archive
 from dangan.archive.timeutil import SHANGHAI, utcnow
 from dangan.packages.archival_code import RETENTION_NAMES
-from dangan.retention import destruction as destruction_service
 from dangan.retention.errors import RetentionInputError, RetentionRefused
 
+from .lifecycle import complete_interrupted
 from .render import emit_json
 
 T = TypeVar("T")
@@ -27,7 +27,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 def open_for_retention(ctx: click.Context) -> Archive:
     """Open the archive and first complete any destruction an interrupted run left."""
     archive = create_archive(ctx.obj["home"])
-    destruction_service.resume(archive)
+    complete_interrupted(archive)
     return archive
 
 

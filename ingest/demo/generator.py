@@ -26,7 +26,8 @@ from .plan import plan_case
 # How often each kind of business occurs at a typical agency (per classification step).
 STEP_WEIGHTS = {"DJ": 14, "BG": 10, "ZX": 5, "ZC": 6, "ZR": 6, "JS": 6, "FL": 2, "HJ": 1,
                 "BJ": 4, "TF": 2, "QY": 4, "ZH": 3, "ZM": 8, "HD": 12, "ZT": 3, "FY": 4,
-                "RZ": 8, "CY": 2}
+                "RZ": 8, "CY": 2,
+                "XH": 0}  # XH: the archive files its own destruction registers
 
 
 def case_bytes(case: dict[str, Any]) -> bytes:
