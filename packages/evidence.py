@@ -63,6 +63,7 @@ from .evidence_common import (
     read_json,
     timestamp_step,
 )
+from .evidence_destroyed import DESTROYED_TYPE, verify_destroyed
 from .evidence_trust import (
     SOURCE_TRUST,
     SOURCE_TRUST_SIG,
@@ -213,10 +214,21 @@ def _receipt_audit_problems(z: EvidenceZip, audit: Any, f: Facts) -> list[str]:
     return out
 
 
+def _manifest_type(z: EvidenceZip) -> Any:
+    """Which kind of package this claims to be (checked, signed, by ``manifest_step``)."""
+    try:
+        doc = read_json(z.read(MANIFEST), "清单 manifest.json")
+    except PackageError:
+        return None
+    return doc.get("type") if isinstance(doc, dict) else None
+
+
 def verify_evidence(path: Path, archive_public_key_pem: bytes | None = None,
                     fingerprint: str | None = None,
                     tsa_roots: list[x509.Certificate] | None = None) -> EvidenceReport:
-    """Check every part of the evidence package at ``path``; report each step.
+    """Check every part of the evidence package at ``path``; report each step. A destroyed
+    case's package (manifest type ``dangan-evidence-destroyed/v1``) is checked by
+    ``evidence_destroyed`` after the same key, manifest and tree-head steps.
 
     ``archive_public_key_pem``: the inspector's own copy of the archive key; or
     ``fingerprint``: its SHA-256 or SM3 fingerprint (hex), matched against the included
@@ -238,15 +250,22 @@ def verify_evidence(path: Path, archive_public_key_pem: bytes | None = None,
             report.add("container", False, f"证据包不安全，拒绝读取：{exc.message}")
             return report
         facts = Facts()
-        for step in (manifest_step, _aip_step, head_step, _inclusion_step, _source_step,
-                     _receipt_step):
-            if step is manifest_step:
-                key_step(z, archive_public_key_pem, fingerprint, report, facts)
+        key_step(z, archive_public_key_pem, fingerprint, report, facts)
+        destroyed = _manifest_type(z) == DESTROYED_TYPE
+        steps = (manifest_step, head_step) + (() if destroyed else (
+            _aip_step, _inclusion_step, _source_step, _receipt_step))
+        for step in steps:
             try:
-                step(z, report, facts)
+                if step is manifest_step:
+                    manifest_step(z, report, facts, (DESTROYED_TYPE,) if destroyed
+                                  else (EVIDENCE_TYPE,))
+                else:
+                    step(z, report, facts)
                 if step is head_step:
                     timestamp_step(z, report, facts, tsa_roots)
             except (PackageError, zipfile.BadZipFile, OSError, EOFError) as exc:
                 report.add(step.__name__.strip("_").removesuffix("_step"), False,
                            f"无法完成本项验证：{getattr(exc, 'message', exc)}")
+        if destroyed:
+            verify_destroyed(z, report, facts)
     return report
