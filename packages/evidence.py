@@ -252,8 +252,8 @@ def verify_evidence(path: Path, archive_public_key_pem: bytes | None = None,
         facts = Facts()
         key_step(z, archive_public_key_pem, fingerprint, report, facts)
         destroyed = _manifest_type(z) == DESTROYED_TYPE
-        steps = (manifest_step, head_step) + (() if destroyed else (
-            _aip_step, _inclusion_step, _source_step, _receipt_step))
+        steps = (manifest_step, head_step) if destroyed else (
+            manifest_step, _aip_step, head_step, _inclusion_step, _source_step, _receipt_step)
         for step in steps:
             try:
                 if step is manifest_step:
