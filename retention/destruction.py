@@ -21,11 +21,12 @@ because ``retention`` does not import ``ingest``.
 from __future__ import annotations
 
 import hashlib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
 from dangan.archive import audit_log, failpoints, tombstones
@@ -54,6 +55,7 @@ from .models import APPROVAL_KINDS, Appraisal, DestructionBatch, DestructionItem
 
 MIN_SUPERVISORS = 2
 CHUNK = 500  # items per tombstone transaction and per index commit
+REMOVERS = 8  # threads removing AIP trees (file-system bound)
 APPROVAL_TAGS = {"principal": "destruction:approve", "filing": "destruction:file"}
 SYSTEM_ACTOR = "system:destruction"
 
@@ -216,47 +218,65 @@ def execute(archive: Archive, batch_id: int, *, supervisors: list[str], method: 
 
 
 def _remove_copies(archive: Archive, aip_ids: list[str], search: Any) -> None:
-    """Every copy outside the catalogue; each removal is a no-op when already done. The
-    index entries of the whole chunk go in one commit (``remove_many``)."""
+    """Every copy outside the catalogue; each removal is a no-op when already done.
+
+    Per chunk and per kind of copy (store, then replica, then derived text and the index),
+    so a run killed in between leaves whole kinds done or not; the tree removals run on a
+    few threads (they wait on the file system, not the CPU) and the index entries go in
+    one commit (``remove_many``)."""
     replicas, derived = replica_store(archive), derived_dir(archive)
-    for aip_id in aip_ids:
-        remove_tree(archive.store.path(aip_id))
+    with ThreadPoolExecutor(max_workers=REMOVERS) as pool:
+        list(pool.map(remove_tree, [archive.store.path(i) for i in aip_ids]))
         failpoints.reach("destroy.after_store")
-        remove_tree(replicas.path(aip_id))
+        list(pool.map(remove_tree, [replicas.path(i) for i in aip_ids]))
         failpoints.reach("destroy.after_replica")
-        derived_text_path(derived, aip_id).unlink(missing_ok=True)
+        list(pool.map(lambda i: derived_text_path(derived, i).unlink(missing_ok=True), aip_ids))
     search.remove_many(aip_ids)
 
 
-def _bury(s: Session, batch: DestructionBatch, a: Appraisal, item: Item) -> None:
-    """Tombstone + ``aip:destroy`` + catalogue deletion, in the caller's transaction."""
-    facts = {
+def _shared_facts(batch: DestructionBatch, a: Appraisal) -> dict[str, Any]:
+    """The facts every tombstone of the batch carries (computed once per chunk)."""
+    return {
         "appraisal": {"id": a.id, "record_sha256": _digest(a.decision_record or {}),
                       "conclusion": a.conclusion, "proposed_by": a.proposed_by,
                       "members": [o.member for o in a.opinions], "decided_by": a.decided_by,
                       "decided_at": iso(a.decided_at) if a.decided_at else None},
         "approvals": batch.approvals, "supervisors": batch.supervisors,
         "executed_by": batch.executed_by,
-        "agency": {"code": item.agency_code, "name": item.agency_name},
     }
-    now = utcnow()
-    entry = audit_log.append(
-        s, actor=batch.executed_by or SYSTEM_ACTOR, action="aip:destroy",
-        object_id=item.aip_id, object_digest=item.aip_sha256,
-        details={"aip_id": item.aip_id, "archival_code": item.archival_code,
-                 "source_system": item.source_system, "case_id": item.case_id,
-                 "aip_sha256": item.aip_sha256, "batch": batch.id,
-                 "register_ref": batch.register_ref, "method": batch.method, **facts})
-    s.add(Tombstone(aip_id=item.aip_id, kind="destroyed", archival_code=item.archival_code,
-                    version=item.version, source_system=item.source_system,
-                    case_id=item.case_id, title=item.title, year=item.year,
-                    retention=item.retention, aip_sha256=item.aip_sha256,
-                    case_sha256=item.case_sha256, batch_id=batch.id, appraisal_id=a.id,
-                    register_ref=batch.register_ref, method=batch.method or "",
-                    facts=facts, removed_at=now, audit_index=entry.index))
-    for table in (Party, ItemFile, ItemEvent, Followup):
-        s.execute(delete(table).where(table.aip_id == item.aip_id))
-    s.execute(delete(Item).where(Item.aip_id == item.aip_id))
+
+
+def _bury(s: Session, batch: DestructionBatch, a: Appraisal, aip_ids: list[str]) -> None:
+    """Tombstones + one ``aip:destroy`` each + catalogue deletion, in the caller's
+    transaction; rows are written and deleted in bulk for the whole chunk."""
+    shared, now, stones = _shared_facts(batch, a), utcnow(), []
+    cols = (Item.aip_id, Item.archival_code, Item.version, Item.source_system, Item.case_id,
+            Item.title, Item.year, Item.retention, Item.aip_sha256, Item.case_sha256,
+            Item.agency_code, Item.agency_name)
+    rows = {r.aip_id: r for r in s.execute(select(*cols).where(Item.aip_id.in_(aip_ids)))}
+    for aip_id in aip_ids:
+        item = rows[aip_id]
+        facts = {**shared, "agency": {"code": item.agency_code, "name": item.agency_name}}
+        entry = audit_log.append(
+            s, actor=batch.executed_by or SYSTEM_ACTOR, action="aip:destroy",
+            object_id=item.aip_id, object_digest=item.aip_sha256,
+            details={"aip_id": item.aip_id, "archival_code": item.archival_code,
+                     "source_system": item.source_system, "case_id": item.case_id,
+                     "aip_sha256": item.aip_sha256, "batch": batch.id,
+                     "register_ref": batch.register_ref, "method": batch.method, **facts})
+        stones.append({
+            "aip_id": item.aip_id, "kind": "destroyed", "archival_code": item.archival_code,
+            "version": item.version, "source_system": item.source_system,
+            "case_id": item.case_id, "title": item.title, "year": item.year,
+            "retention": item.retention, "aip_sha256": item.aip_sha256,
+            "case_sha256": item.case_sha256, "batch_id": batch.id, "appraisal_id": a.id,
+            "register_ref": batch.register_ref, "method": batch.method or "", "facts": facts,
+            "removed_at": now, "audit_index": entry.index})
+    s.execute(insert(Tombstone), stones)
+    for table in (Party, ItemFile, ItemEvent, Followup, Item):
+        s.execute(delete(table).where(table.aip_id.in_(aip_ids)))
+    s.execute(update(DestructionItem).where(DestructionItem.aip_id.in_(aip_ids))
+              .values(step="destroyed"))
 
 
 def _run(archive: Archive, batch_id: int) -> DestructionView:
@@ -274,14 +294,11 @@ def _run(archive: Archive, batch_id: int) -> DestructionView:
             assert batch is not None
             a = s.get(Appraisal, batch.appraisal_id)
             assert a is not None
-            rows = {r.aip_id: r for r in s.scalars(select(DestructionItem).where(
-                DestructionItem.aip_id.in_(todo)))}
-            items = {i.aip_id: i for i in s.scalars(select(Item).where(Item.aip_id.in_(todo)))}
-            for aip_id in todo:
-                if rows[aip_id].step == "destroyed":
-                    continue  # a concurrent resumer did it
-                _bury(s, batch, a, items[aip_id])
-                rows[aip_id].step = "destroyed"
+            left = list(s.scalars(select(DestructionItem.aip_id).where(
+                DestructionItem.aip_id.in_(todo), DestructionItem.step != "destroyed")
+                .order_by(DestructionItem.id)))  # a concurrent resumer may have done some
+            if left:
+                _bury(s, batch, a, left)
             failpoints.reach("destroy.before_tombstone_commit")
     with archive.db.filing_session() as s:
         batch = s.get(DestructionBatch, batch_id)
