@@ -1,6 +1,6 @@
 """A destruction batch (销毁) of 10,000 items, on SQLite: items/s and peak memory.
 
-Rerun alone: ``.venv/bin/python bench/destruction.py [--items 10000] [--chunk 500]``;
+Rerun alone: ``.venv/bin/python bench/retention_destruction.py [--items 10000] [--chunk 500]``;
 ``bench/retention.py`` runs it too and puts its figures in its JSON line. Goal: at least
 200 items/s.
 
