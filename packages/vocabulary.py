@@ -67,7 +67,7 @@ AGENT_TYPES = {"agency": "经办机构", "archive": "档案机构", "person": "�
 CHAIN_STEPS = {"source_signature": "来源签名", "process_trail": "过程信息",
                "manifest_digests": "内容摘要（SHA-256 / SM3）", "aip_signature": "AIP 签名",
                "catalogue": "目录一致", "audit_log": "审计日志包含证明", "replicas": "副本一致",
-               "lawful_removal": "依法销毁或移交"}
+               "lawful_removal": "依法销毁或移交", "register": "销毁清册"}
 # Checking an inspector's evidence package offline (``dangan package verify-evidence``).
 EVIDENCE_STEPS = {"archive_key": "档案馆公钥", "manifest": "证据包清单", "aip": "归档信息包",
                   "tree_head": "签名树头", "timestamp": "树头时间戳",

@@ -81,8 +81,9 @@ def _assert_gone_and_lawful(archive, cli, aip_ids: list[str], batch: str) -> Non
         code, out = cli("verify", aip_id, "--json")
         assert code == 0, out
         [item] = out["items"]
-        [step] = item["steps"]
+        step, reg = item["steps"]
         assert step["step"] == "lawful_removal" and step["ok"]
+        assert reg["step"] == "register" and reg["ok"], reg
         assert step["evidence"]["register_ref"].startswith("XHQC-")
         code, text = cli("verify", aip_id)
         assert code == 0 and "已依法销毁" in text
