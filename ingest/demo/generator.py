@@ -69,8 +69,14 @@ def generate_submission(out_dir: Path, *, rng: random.Random, signing_key: Priva
     return write_submission(out_dir, built, signing_key, key_id)
 
 
+def demo_items(config: FilingConfig) -> list[ServiceItem]:
+    """The service items a case-handling system sends (not those the archive files itself,
+    such as its destruction registers)."""
+    return [i for i in config.items if STEP_WEIGHTS.get(i.classification_code[-2:], 3) > 0]
+
+
 def pick_item(config: FilingConfig, rng: random.Random) -> ServiceItem:
-    items = config.items
+    items = demo_items(config)
     weights = [STEP_WEIGHTS.get(i.classification_code[-2:], 3) for i in items]
     return rng.choices(items, weights)[0]
 
