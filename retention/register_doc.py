@@ -112,16 +112,26 @@ def render_xml(facts: dict[str, Any]) -> bytes:
 
 
 def _wrap(text: str, width_mm: float, size: float) -> list[str]:
+    """``text`` broken into lines no wider than ``width_mm`` (per character: Chinese has no
+    spaces to break at); each glyph's width is looked up once."""
     from reportlab.lib.units import mm
+
+    limit, lines, cur, used = width_mm * mm, [], [], 0.0
+    for ch in text:
+        w = _glyph_width(ch, size)
+        if used + w > limit and cur:
+            lines.append("".join(cur))
+            cur, used = [], 0.0
+        cur.append(ch)
+        used += w
+    return [*lines, "".join(cur)]
+
+
+@lru_cache(maxsize=4096)
+def _glyph_width(ch: str, size: float) -> float:
     from reportlab.pdfbase.pdfmetrics import stringWidth
 
-    lines, cur = [], ""
-    for ch in text:
-        if stringWidth(cur + ch, _font(), size) > width_mm * mm and cur:
-            lines.append(cur)
-            cur = ""
-        cur += ch
-    return [*lines, cur]
+    return stringWidth(ch, _font(), size)
 
 
 def render_pdf(facts: dict[str, Any]) -> bytes:
@@ -131,7 +141,7 @@ def render_pdf(facts: dict[str, Any]) -> bytes:
     from reportlab.pdfgen import canvas
 
     font, buf = _font(), io.BytesIO()
-    c = canvas.Canvas(buf, pagesize=A4, invariant=True)
+    c = canvas.Canvas(buf, pagesize=A4, invariant=True, pageCompression=1)
     c.setTitle(f"社会保险业务档案销毁清册 {facts['register_ref']}")
     c.setAuthor(facts["organization"])
     width, height = A4
