@@ -13,6 +13,7 @@ engine; both are filed together as one permanent record.
 from __future__ import annotations
 
 import io
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
@@ -22,6 +23,7 @@ from dangan.archive.certified_copy import ensure_copy_key
 from dangan.archive.fonts import cjk_font_path
 from dangan.archive.instance import Archive
 from dangan.archive.keys import passphrase_sources, read_passphrase
+from dangan.archive.timeutil import local
 from dangan.packages.archival_code import RETENTION_NAMES
 
 from .errors import RetentionInputError
@@ -46,15 +48,20 @@ def _font() -> str:
     return FONT
 
 
+def _local(text: str | None) -> str:
+    """An ISO time of the facts as the agency reads it (Beijing time)."""
+    return local(datetime.fromisoformat(text)) if text else ""
+
+
 def header_lines(facts: dict[str, Any]) -> list[tuple[str, str]]:
-    """The register's header: (label, value) pairs shared by the PDF and the XML."""
+    """The register's header: (label, value) pairs, times in Beijing time."""
     ap, app = facts["approvals"], facts["appraisal"]
     principal, filing = ap.get("principal", {}), ap.get("filing", {})
     return [
         ("清册编号", facts["register_ref"]),
         ("立档单位", f"{facts['organization']}（全宗号 {facts['fonds']}）"),
         ("鉴定", f"第 {app['id']} 号，提议人 {app['proposed_by']}，鉴定小组 "
-                 f"{'、'.join(app['members'])}；决定 {app['decided_by']} {app['decided_at'] or ''}"),
+                 f"{'、'.join(app['members'])}；决定 {app['decided_by']} {_local(app['decided_at'])}"),
         ("销毁原因", app["reason"]),
         ("鉴定意见", app["conclusion"] or ""),
         ("批准人", f"{principal.get('approver', '')}（文号 {principal.get('document_no', '')}，"
@@ -62,7 +69,7 @@ def header_lines(facts: dict[str, Any]) -> list[tuple[str, str]]:
         ("备案", f"{filing.get('approver', '')}（文号 {filing.get('document_no', '')}，"
                  f"{filing.get('approved_on', '')}）"),
         ("监销人", "、".join(facts["supervisors"])),
-        ("销毁时间", f"{facts['started_at']} 至 {facts['completed_at']}"),
+        ("销毁时间", f"{_local(facts['started_at'])} 至 {_local(facts['completed_at'])}（北京时间）"),
         ("销毁方式", facts["method"]),
         ("执行人", facts["executed_by"]),
         ("件数", f"{len(facts['items'])} 件"),
@@ -192,7 +199,7 @@ def render_pdf(facts: dict[str, Any]) -> bytes:
     c.drawString(left, y, f"监销人签名：{'、'.join(facts['supervisors'])}")
     c.drawString(left + 95 * mm, y, f"批准人：{facts['approvals']['principal']['approver']}")
     y -= 6 * mm
-    c.drawString(left, y, f"本清册由档案系统依审计日志记录编制，永久保存。{facts['completed_at']}")
+    c.drawString(left, y, f"本清册由档案系统依审计日志记录编制，永久保存。{_local(facts['completed_at'])}")
     c.save()
     return buf.getvalue()
 
