@@ -62,6 +62,17 @@ def _indexes(session: Any, stone: Tombstone, register: dict[str, Any]) -> dict[s
     }
 
 
+def _filing_consistency(session: Any, filed: int, sth: Any) -> dict[str, Any]:
+    """The first head signed over the case's filing (what its receipt carried), the filing
+    entry's proof under it, and the proof that the package's head extends it."""
+    first = next(h for h in tree_heads.heads(session) if h.head.size > filed)
+    doc = tree_heads.receipt_evidence(session, filed, first.sth)
+    proof = audit_log.consistency_proof(session, first.head.size, sth.head.size)
+    return {"signed_tree_head": first.sth.to_dict(), "index": filed,
+            "inclusion_proof": doc["inclusion_proof"],
+            "consistency_proof": [p.hex() for p in proof]}
+
+
 def tombstone_doc(stone: Tombstone) -> dict[str, Any]:
     return {"type": "dangan-tombstone/v1", "aip_id": stone.aip_id, "kind": stone.kind,
             "archival_code": stone.archival_code, "version": stone.version,
@@ -114,6 +125,7 @@ def build_destroyed_evidence(archive: Archive, stone: Tombstone, dest: Path, *,
         proofs = {role: {k: v for k, v in tree_heads.receipt_evidence(s, i, stored.sth).items()
                          if k in ("index", "entry", "leaf_hash", "inclusion_proof")}
                   for role, i in idx.items()}
+        consistency = _filing_consistency(s, idx["filed"], stored.sth)
     reg_path = archive.store.path(register["aip_id"])
     if not reg_path.is_dir():
         raise StoreError(f"销毁清册的信息包 {register['aip_id']} 在存储中不存在：请运行 dangan fixity run")
@@ -135,6 +147,7 @@ def build_destroyed_evidence(archive: Archive, stone: Tombstone, dest: Path, *,
                 (evd.TOMBSTONE, json.dumps(doc, **pretty).encode()),
                 (ev.TREE_HEAD, json.dumps(stored.sth.to_dict(), **pretty).encode()),
                 (evd.PROOFS, json.dumps(proofs, **pretty).encode()),
+                (evd.CONSISTENCY, json.dumps(consistency, **pretty).encode()),
                 (ev.REPORT, _report(doc, register, proofs).encode()),
                 *([(ev.TIMESTAMP, stored.tsa_token)] if stored.tsa_token else []),
             ):

@@ -12,7 +12,9 @@ the HRSS department (``destruction:approve``, ``destruction:file``), destroyed o
 Layout (flat zip): ``manifest.json`` + ``manifest.sig.json`` (type
 ``dangan-evidence-destroyed/v1``), ``tombstone.json``, ``register/<aip id>.zip`` (the
 register's AIP as exported), ``audit/tree-head.json`` (+ ``.tsr``), ``audit/proofs.json``
-(each entry with its inclusion proof, by role), ``keys/archive-public-key.pem``,
+(each entry with its inclusion proof, by role), ``audit/filing-consistency.json`` (the
+first head signed over the filing, the filing's proof under it, and the consistency proof
+to the package's head), ``keys/archive-public-key.pem``,
 ``report.html``.
 """
 
@@ -29,10 +31,12 @@ from .canonical import canonical_json
 from .errors import PackageError
 from .evidence_common import EvidenceReport, EvidenceZip, Facts, read_json
 from .merkle import leaf_hash, verify_inclusion
+from .tree_head import SignedTreeHead, verify_extends, verify_tree_head
 
 DESTROYED_TYPE = "dangan-evidence-destroyed/v1"
 TOMBSTONE = "tombstone.json"
 PROOFS = "audit/proofs.json"
+CONSISTENCY = "audit/filing-consistency.json"
 REGISTER_PREFIX = "register/"
 REGISTER_NS = "urn:dangan:destruction-register:1"
 REGISTER_SYSTEM = "dangan-archive"
@@ -93,6 +97,32 @@ def _proofs_step(z: EvidenceZip, r: EvidenceReport, f: Facts, st: _State) -> Non
         r.add("log_proofs", True, f"{len(ok)} 条审计记录（归档、鉴定、批准、备案、销毁、清册归档与关联）均包含"
               f"在签名树头（{f.head.head.size if f.head else '?'} 条）之中",
               {role: e["index"] for role, e in ok.items()})
+
+
+def _consistency_step(z: EvidenceZip, r: EvidenceReport, f: Facts, st: _State) -> None:
+    """The filing was under a head signed back then, and the log only grew since."""
+    filed = st.entries.get("filed")
+    try:
+        doc = read_json(z.read(CONSISTENCY), "归档时树头的一致性证明")
+        old = SignedTreeHead.from_dict(doc["signed_tree_head"])
+        verify_tree_head(old, f.key or b"")
+        inclusion = [bytes.fromhex(p) for p in doc["inclusion_proof"]]
+        cons = [bytes.fromhex(p) for p in doc["consistency_proof"]]
+    except (PackageError, KeyError, TypeError, ValueError) as exc:
+        r.add("consistency", False, f"归档时树头的证明无法读取：{getattr(exc, 'message', exc)}")
+        return
+    problems = []
+    if filed is None or doc.get("index") != filed["index"] or not verify_inclusion(
+            leaf_hash(canonical_json(filed)), filed["index"], old.head.size, inclusion,
+            old.head.root):
+        problems.append("归档记录不在归档时签署的树头之中")
+    if f.head is None or not verify_extends(old, f.head, cons):
+        problems.append("证据包的签名树头不是归档时树头的追加延续：日志被改写")
+    if problems:
+        r.add("consistency", False, "；".join(problems))
+    else:
+        r.add("consistency", True, f"归档记录已在 {old.head.timestamp} 签署的树头（{old.head.size} 条）"
+              "之中，此后日志只增未改（一致性证明成立）", {"old_size": old.head.size})
 
 
 def _mismatches(entry: dict[str, Any] | None, action: str, checks: list[tuple[str, Any, Any]]
@@ -220,7 +250,8 @@ def _conclusion(r: EvidenceReport, st: _State) -> None:
 def verify_destroyed(z: EvidenceZip, r: EvidenceReport, f: Facts) -> None:
     """The steps after the shared frame (key, manifest, tree head) for a destroyed case."""
     st = _State()
-    for step in (_tombstone_step, _proofs_step, _chain_step, _register_step):
+    for step in (_tombstone_step, _proofs_step, _consistency_step, _chain_step,
+                 _register_step):
         try:
             step(z, r, f, st)
         except (PackageError, OSError, EOFError, KeyError, TypeError) as exc:

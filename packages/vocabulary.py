@@ -74,6 +74,7 @@ EVIDENCE_STEPS = {"archive_key": "档案馆公钥", "manifest": "证据包清单
                   "inclusion": CHAIN_STEPS["audit_log"],
                   "source_signature": CHAIN_STEPS["source_signature"], "receipt": "归档回执",
                   "container": "证据包", "tombstone": "销毁记录", "log_proofs": "审计日志证明",
+                  "consistency": "归档时树头的一致性",
                   "lawful_order": "销毁程序", "register": "销毁清册",
                   "lawful_destruction": "结论：依法销毁"}
 # Stage-BC fixity audits: the two copies, each copy's state and the audit's outcome.

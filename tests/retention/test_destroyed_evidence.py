@@ -11,7 +11,7 @@ import pytest
 
 from dangan.packages import evidence as ev
 from dangan.packages import signing
-from dangan.packages.evidence_destroyed import PROOFS, TOMBSTONE
+from dangan.packages.evidence_destroyed import CONSISTENCY, PROOFS, TOMBSTONE
 from tests.retention.test_destruction import SUPERVISORS, _ready
 
 
@@ -96,6 +96,14 @@ def test_a_forged_proof_or_register_names_its_step(archive, destroyed, cli, tmp_
 
     code, report = _verify(cli, _rewrite(archive, pkg, tmp_path / "p.zip", proof), key)
     assert code == 3 and "log_proofs" in report["failed_steps"], report
+
+    def rewritten_log(m):  # a head from the filing time that the package head does not extend
+        doc = json.loads(m[CONSISTENCY])
+        doc["consistency_proof"] = ["00" * 32, *doc["consistency_proof"]]
+        m[CONSISTENCY] = json.dumps(doc).encode()
+
+    code, report = _verify(cli, _rewrite(archive, pkg, tmp_path / "c.zip", rewritten_log), key)
+    assert code == 3 and report["failed_steps"] == ["consistency"], report
 
     def register(m):
         [name] = [n for n in m if n.startswith("register/")]
