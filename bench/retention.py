@@ -186,7 +186,8 @@ def main() -> None:
                   f"(goal >= {GOAL_ITEMS_PER_S:.0f}), {d['cpu_ms_per_item']:.2f} ms CPU per item"),
                  ("  then its register filed", f"{d['register_wall_s']:.1f} s "
                   f"({d['items_per_s_with_register']:.0f} items/s with it)"),
-                 ("  peak RSS of the destruction", f"{d['peak_rss_mb']:.0f} MB")]
+                 ("  peak RSS of the destruction", f"{d['peak_rss_before_register_mb']:.0f} MB,"
+                  f" {d['peak_rss_mb']:.0f} MB with the register")]
     width = max(len(r[0]) for r in rows)
     for name, value in rows:
         print(f"{name.ljust(width)}  {value}")
