@@ -179,8 +179,10 @@ def stage(archive: Archive, batch_id: int) -> Path:
     (tmp / "case.json").write_bytes(data)
     (tmp / "case.json.sig").write_bytes(signing.sign(archive.key.private_key, key_id,
                                                      data).to_json())
-    shutil.rmtree(final, ignore_errors=True)
-    tmp.rename(final)
+    try:
+        tmp.rename(final)  # whole or not at all
+    except OSError:  # another process staged it first: file those bytes, not ours
+        shutil.rmtree(tmp, ignore_errors=True)
     return final
 
 
