@@ -79,6 +79,8 @@ def test_a_whole_life_to_a_lawful_destruction_and_its_evidence(life, tmp_path):
                      "--method", "电子档案彻底删除", *AS_OF, "--json", actor="archivist-wang")
     assert code == 0 and done["state"] == "complete" and done["register"], done
     register = done["register"]["archival_code"]
+    code, shown = cli("retention", "destruction", "show", str(batch["id"]))
+    assert code == 0 and f"销毁清册已归档：档号 {register}" in shown
 
     code, out = cli("verify", gone.case_id, "--json")
     assert code == 0, out
