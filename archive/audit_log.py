@@ -59,6 +59,7 @@ ACTIONS: dict[str, str] = {
     "destruction:file": "销毁：报人社部门备案",
     "aip:destroy": "销毁",
     "destruction:complete": "销毁完成",
+    "destruction:register": "销毁清册归档",
     "aip:transfer": "移交（保管权转移）",
     "transfer:create": "移交：制作移交包",
     "transfer:receive": "移交：接收",

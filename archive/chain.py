@@ -340,27 +340,6 @@ def verify_item(archive: Archive, session: Session, item: Item, public_pem: byte
     return out
 
 
-def removal_verification(session: Session, stone: tombstones.Tombstone) -> ItemVerification:
-    """A lawfully destroyed or transferred item: its tombstone, vouched for by the log."""
-    removal = crosscheck.lawful_removal(session, stone.aip_id)
-    name = tombstones.REMOVAL_KINDS.get(stone.kind, stone.kind)
-    if removal is None:
-        step = Step("lawful_removal", False,
-                    f"目录中有 {stone.archival_code} 的{name}记录，但审计日志中没有与之相符的"
-                    "销毁（移交）记录：该记录不可信，信息包下落不明", {"aip_id": stone.aip_id})
-    else:
-        step = Step("lawful_removal", True,
-                    f"{name}：{stone.removed_at:%Y-%m-%d}，登记于 {stone.register_ref}，审计日志第 "
-                    f"{removal.audit_index} 条（AIP 摘要 {stone.aip_sha256}）"
-                    + tombstones.removal_note(stone),
-                    {"aip_id": stone.aip_id, "kind": stone.kind,
-                     "register_ref": stone.register_ref, "audit_index": removal.audit_index,
-                     "aip_sha256": stone.aip_sha256, "method": stone.method,
-                     "facts": stone.facts})
-    return ItemVerification(stone.aip_id, stone.archival_code, stone.version,
-                            stone.source_system, stone.case_id, [step])
-
-
 def verify_ref(archive: Archive, ref: str, public_pem: bytes | None = None
                ) -> list[ItemVerification]:
     """Verify every version named by a case id, AIP id or archival code.
@@ -373,7 +352,10 @@ def verify_ref(archive: Archive, ref: str, public_pem: bytes | None = None
         try:
             found = catalogue.lookup(session, ref)
         except catalogue.NotFound:
-            removed = [removal_verification(session, t) for t in tombstones.find(session, ref)]
+            from .chain_removal import removal_verification  # it builds on verify_item
+
+            removed = [removal_verification(archive, session, t, pem)
+                       for t in tombstones.find(session, ref)]
             if not removed:
                 crosscheck.refuse_lost_record(session, ref)
                 raise

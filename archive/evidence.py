@@ -32,8 +32,9 @@ from dangan.packages.aip import export_aip_zip
 from dangan.packages.archival_code import RETENTION_NAMES
 from dangan.packages.case_schema import STEP_NAMES
 
-from . import audit_log, catalogue, chain, tree_heads
+from . import audit_log, catalogue, chain, tombstones, tree_heads
 from .errors import ArchiveError, ConflictError, StoreError
+from .evidence_destroyed import build_destroyed_evidence
 from .instance import Archive
 from .models import Item, TrustedSystemKey
 from .timeutil import iso, local, utcnow
@@ -189,12 +190,21 @@ def trust_snapshot(item: Item, facts: dict[str, Any], archive_key_id: str) -> by
 
 
 def build_evidence(archive: Archive, ref: str, dest: Path, *, actor: str = "system:evidence") -> dict[str, Any]:
-    """Write the evidence package of the item named by ``ref`` (newest version) to ``dest``."""
+    """Write the evidence package of the item named by ``ref`` (newest version) to ``dest``;
+    for a lawfully destroyed case, the destroyed case's package (``evidence_destroyed``)."""
     dest = Path(dest)
     if dest.exists():
         raise ConflictError(f"目标文件 {dest} 已存在：不覆盖，请换一个文件名")
     with archive.db.session() as session:
-        item = catalogue.lookup(session, ref).item
+        try:
+            item = catalogue.lookup(session, ref).item
+        except catalogue.NotFound:
+            stones = [t for t in tombstones.find(session, ref) if t.kind == "destroyed"]
+            if not stones:
+                raise
+            stone = stones[-1]
+            session.expunge(stone)
+            return build_destroyed_evidence(archive, stone, dest, actor=actor)
         verification = chain.verify_item(archive, session, item, archive.public_pem)
     path = archive.store.path(item.aip_id)
     if not path.is_dir():

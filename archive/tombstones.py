@@ -9,12 +9,14 @@ the appraisal and approvals, time, method, supervisors — and the index of its
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Integer, String, Text, or_, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from .audit_models import AuditEntryRow
 from .models import Base, UTCDateTime
 
 REMOVAL_KINDS = {"destroyed": "已依法销毁", "transferred": "已移交"}
@@ -55,6 +57,23 @@ def find(session: Session, ref: str) -> list[Tombstone]:
     rows = list(session.scalars(select(Tombstone).where(cond).order_by(Tombstone.version)))
     return [t for t in rows if not system or t.source_system == system or t.aip_id == ref
             or t.archival_code == ref]
+
+
+REGISTER_ACTION = "destruction:register"
+
+
+def register_of(session: Session, register_ref: str) -> dict[str, Any] | None:
+    """The filed register (销毁清册) named by ``register_ref``: its archival code, AIP and the
+    index of the ``destruction:register`` audit entry that links them, or None while the
+    register is not filed yet. The link lives in the audit log, not in a table, so it is as
+    tamper-evident as the destruction itself."""
+    row = session.scalar(select(AuditEntryRow).where(
+        AuditEntryRow.action == REGISTER_ACTION, AuditEntryRow.object_id == register_ref)
+        .order_by(AuditEntryRow.idx).limit(1))
+    if row is None:
+        return None
+    details = json.loads(row.details)
+    return {**details, "audit_index": row.idx, "aip_sha256": row.object_digest}
 
 
 def removal_note(stone: Tombstone) -> str:

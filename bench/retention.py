@@ -1,4 +1,5 @@
-"""The due list (到期鉴定清单) over a million catalogued items, on SQLite.
+"""The due list (到期鉴定清单) over a million catalogued items, and a destruction batch of
+10,000 items (``bench/retention_destruction.py``), on SQLite.
 
 Rerun: ``.venv/bin/python bench/retention.py [--items 1000000] [--holds 50]
 [--as-of 2026-12-01]`` (``BENCH_TMP=/some/disk`` puts the instance elsewhere than the
@@ -14,6 +15,9 @@ one case hold are active (rows inserted directly), so the held-item join is exer
 The due list is then measured in a separate process (fresh memory, warm page cache as on
 a running server): the grouped list with the first 1,000 items (what ``dangan retention
 due`` prints), then every due item id. Peak RSS is that process's own maximum resident set (VmHWM).
+Then the destruction batch (``--destroy-items``, 0 skips it; ``--destroy-chunk`` items
+per transaction and index commit) runs on its own fresh instance: its items/s (goal
+>= 200), CPU ms per item and peak RSS go into the same JSON line (``destruction_*``).
 Prints a table and one JSON line.
 """
 
@@ -33,6 +37,9 @@ from datetime import date
 from pathlib import Path
 
 GOAL_S = 2.0
+sys.path.insert(0, str(Path(__file__).parent))  # the destruction batch beside this script
+from retention_destruction import GOAL_ITEMS_PER_S  # noqa: E402
+from retention_destruction import run as destruction_run  # noqa: E402
 
 
 def _build(home: Path, n: int, n_holds: int, seed: int) -> dict[str, float]:
@@ -141,6 +148,10 @@ def main() -> None:
     parser.add_argument("--holds", type=int, default=50, help="active person holds")
     parser.add_argument("--as-of", default="2026-12-01", help="due-list date (YYYY-MM-DD)")
     parser.add_argument("--seed", type=int, default=12)
+    parser.add_argument("--destroy-items", type=int, default=10_000,
+                        help="items in the destruction batch (0: skip it)")
+    parser.add_argument("--destroy-chunk", type=int, default=500,
+                        help="items per destruction transaction and index commit")
     parser.add_argument("--measure", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     as_of = date.fromisoformat(args.as_of)
@@ -157,6 +168,7 @@ def main() -> None:
             check=True, capture_output=True, text=True)
         m = json.loads(child.stdout.strip().splitlines()[-1])
         db_mb = (home / "catalogue.sqlite3").stat().st_size / 1e6
+    d = destruction_run(args.destroy_items, args.destroy_chunk) if args.destroy_items else {}
     rows = [("measure", "value"),
             ("items catalogued", f"{args.items:,}"),
             ("bulk load (items + parties)", f"{built['insert_s']:.1f} s, of which "
@@ -169,6 +181,13 @@ def main() -> None:
             ("every due item", f"{m['due_all_items_s']:.3f} s"),
             ("peak RSS of the due-list process", f"{m['peak_rss_mb']:.0f} MB ("
              f"{m['baseline_rss_mb']:.0f} MB before the first measured query)")]
+    if d:
+        rows += [("destruction batch", f"{d['destroyed']:,} items: {d['items_per_s']:.0f} items/s "
+                  f"(goal >= {GOAL_ITEMS_PER_S:.0f}), {d['cpu_ms_per_item']:.2f} ms CPU per item"),
+                 ("  then its register filed", f"{d['register_wall_s']:.1f} s "
+                  f"({d['items_per_s_with_register']:.0f} items/s with it)"),
+                 ("  peak RSS of the destruction", f"{d['peak_rss_before_register_mb']:.0f} MB,"
+                  f" {d['peak_rss_mb']:.0f} MB with the register")]
     width = max(len(r[0]) for r in rows)
     for name, value in rows:
         print(f"{name.ljust(width)}  {value}")
@@ -177,7 +196,10 @@ def main() -> None:
                       "due_all_items_s": round(m["due_all_items_s"], 3),
                       "peak_rss_mb": round(m["peak_rss_mb"], 1),
                       "baseline_rss_mb": round(m["baseline_rss_mb"], 1),
-                      "insert_s": round(built["insert_s"], 1), "goal_s": GOAL_S}))
+                      "insert_s": round(built["insert_s"], 1), "goal_s": GOAL_S,
+                      **({f"destruction_{k}": round(v, 3) if isinstance(v, float) else v
+                          for k, v in d.items()} | {"destruction_goal_items_per_s":
+                                                    GOAL_ITEMS_PER_S} if d else {})}))
 
 
 if __name__ == "__main__":

@@ -25,11 +25,9 @@ signed snapshot, valid (added, not yet revoked) when the case was received.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import tempfile
 import zipfile
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -38,7 +36,34 @@ from cryptography import x509
 from .aip import read_aip, validate_aip
 from .aip.bag import CASE_SIG
 from .canonical import canonical_json
-from .errors import FormatError, KeyError_, PackageError, SignatureError, UnsafeContainer
+from .errors import PackageError, SignatureError, UnsafeContainer
+from .evidence_common import (
+    AIP_PREFIX,
+    ARCHIVE_KEY,
+    CONSISTENCY,
+    EVIDENCE_TYPE,
+    FAILED,
+    INCLUSION,
+    MANIFEST,
+    MANIFEST_SIG,
+    RECEIPT,
+    RECEIPT_TYPE,
+    REPORT,
+    TIMESTAMP,
+    TREE_HEAD,
+    UNAUTHENTICATED,
+    VERIFIED,
+    EvidenceReport,
+    EvidenceStep,
+    EvidenceZip,
+    Facts,
+    head_step,
+    key_step,
+    manifest_step,
+    read_json,
+    timestamp_step,
+)
+from .evidence_destroyed import DESTROYED_TYPE, verify_destroyed
 from .evidence_trust import (
     SOURCE_TRUST,
     SOURCE_TRUST_SIG,
@@ -48,214 +73,18 @@ from .evidence_trust import (
     vouched_source_key,
 )
 from .merkle import leaf_hash, verify_inclusion
-from .problem import Problem, as_dicts
-from .safezip import ZipLimits, inspect_zip, open_zip, read_member, safe_member_name
+from .safezip import open_zip
 from .signing import DetachedSignature, key_fingerprint, verify
-from .timestamp import TimestampInvalid, verify_token
 from .tree_head import SignedTreeHead, verify_extends, verify_tree_head
 
-__all__ = ["SOURCE_TRUST", "SOURCE_TRUST_SIG", "TRUST_TYPE", "EvidenceReport", "fingerprints",
+__all__ = ["AIP_PREFIX", "ARCHIVE_KEY", "CONSISTENCY", "EVIDENCE_TYPE", "FAILED", "INCLUSION",
+           "MANIFEST", "MANIFEST_SIG", "RECEIPT", "REPORT", "SOURCE_TRUST", "SOURCE_TRUST_SIG",
+           "TIMESTAMP", "TREE_HEAD", "TRUST_TYPE", "UNAUTHENTICATED", "VERIFIED",
+           "EvidenceReport", "EvidenceStep", "canonical_json", "fingerprints",
            "normalize_fingerprint", "verify_evidence"]
 
-EVIDENCE_TYPE = "dangan-evidence-manifest/v1"
-RECEIPT_TYPE = "dangan/receipt/1"
-MANIFEST = "manifest.json"
-MANIFEST_SIG = "manifest.sig.json"
-ARCHIVE_KEY = "keys/archive-public-key.pem"
-TREE_HEAD = "audit/tree-head.json"
-TIMESTAMP = "audit/tree-head.tsr"  # the TSA's RFC 3161 TimeStampResp over the head, if any
-INCLUSION = "audit/inclusion-proof.json"
-CONSISTENCY = "audit/receipt-consistency.json"
-RECEIPT = "receipt.json"
-REPORT = "report.html"
-AIP_PREFIX = "aip/"
-LIMITS = ZipLimits(max_entries=1000, max_total_bytes=64 << 30, max_entry_bytes=64 << 30,
-                   max_ratio=1000.0)
 
-
-@dataclass
-class EvidenceStep:
-    step: str
-    ok: bool
-    message: str
-    evidence: Any = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"step": self.step, "ok": self.ok, "message": self.message, "evidence": self.evidence}
-
-
-VERIFIED, UNAUTHENTICATED, FAILED = "verified", "unauthenticated", "failed"
-
-
-@dataclass
-class EvidenceReport:
-    path: str
-    steps: list[EvidenceStep] = field(default_factory=list)
-    aip_id: str | None = None
-    archival_code: str | None = None
-    key_source: str | None = None  # given (--key), fingerprint (--fingerprint) or included
-    key_fingerprint: str | None = None
-
-    @property
-    def consistent(self) -> bool:
-        """Every step holds — with whatever archive key was used."""
-        return bool(self.steps) and all(s.ok for s in self.steps)
-
-    @property
-    def authenticated(self) -> bool:
-        """The archive key came from (or was matched against) something outside the package."""
-        return self.key_source in ("given", "fingerprint")
-
-    @property
-    def ok(self) -> bool:
-        """Verified: consistent under an independently authenticated archive key."""
-        return self.consistent and self.authenticated
-
-    @property
-    def status(self) -> str:
-        if not self.consistent:
-            return FAILED
-        return VERIFIED if self.authenticated else UNAUTHENTICATED
-
-    def add(self, step: str, ok: bool, message: str, evidence: Any = None) -> bool:
-        self.steps.append(EvidenceStep(step, ok, message, evidence))
-        return ok
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"path": self.path, "status": self.status, "valid": self.ok,
-                "consistent": self.consistent, "authenticated": self.authenticated,
-                "key_source": self.key_source, "archive_key_fingerprint": self.key_fingerprint,
-                "aip_id": self.aip_id, "archival_code": self.archival_code,
-                "failed_steps": [s.step for s in self.steps if not s.ok],
-                "steps": [s.to_dict() for s in self.steps]}
-
-
-@dataclass
-class _Facts:
-    """What the steps learn and pass on; None where a step could not establish it."""
-
-    key: bytes | None = None
-    manifest: dict[str, Any] | None = None
-    aip_id: str | None = None
-    archival_code: str | None = None
-    aip_digest: str | None = None
-    case_id: str | None = None
-    source_system: str | None = None
-    case_bytes: bytes | None = None
-    case_sig: bytes | None = None
-    head: SignedTreeHead | None = None
-    leaf: bytes | None = None
-    received_at: str | None = None
-
-
-def _json(data: bytes | None, what: str) -> Any:
-    if data is None:
-        raise FormatError(f"证据包中缺少{what}")
-    try:
-        return json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise FormatError(f"{what}不是 UTF-8 JSON：{exc}") from exc
-
-
-class _Zip:
-    def __init__(self, zf: zipfile.ZipFile) -> None:
-        self.zf = zf
-        self.members = {safe_member_name(i.filename): i for i in inspect_zip(zf, LIMITS)}
-
-    def read(self, name: str) -> bytes | None:
-        info = self.members.get(name)
-        return read_member(self.zf, info, LIMITS) if info is not None else None
-
-    def sha256(self, name: str, sink: Any = None) -> str:
-        h = hashlib.sha256()
-        with self.zf.open(self.members[name]) as f:
-            while chunk := f.read(1 << 20):
-                h.update(chunk)
-                if sink is not None:
-                    sink.write(chunk)
-        return h.hexdigest()
-
-
-def _key_step(z: _Zip, given: bytes | None, fingerprint: str | None, r: EvidenceReport,
-              f: _Facts) -> None:
-    included = z.read(ARCHIVE_KEY)
-    try:
-        inc_fp = key_fingerprint(included) if included else None
-        if given is not None:
-            f.key = given
-            fp = key_fingerprint(given)
-            r.key_source, r.key_fingerprint = "given", fp
-            if inc_fp is not None and inc_fp != fp:
-                r.add("archive_key", False, f"证据包内附的档案馆公钥（指纹 {inc_fp[:16]}…）不是检查人持有的公钥"
-                      f"（{fp[:16]}…）：公钥被替换", {"given": fp, "included": inc_fp})
-                return
-            r.add("archive_key", True, f"使用检查人持有的档案馆公钥（指纹 {fp}）",
-                  {"key_source": "given", "fingerprint": fp})
-            return
-        if included is None:
-            r.add("archive_key", False, "证据包缺少档案馆公钥，且未提供 --key", None)
-            return
-        f.key = included
-        fps = fingerprints(included)
-        r.key_fingerprint = fps["sha256"]
-        if fingerprint is not None:
-            want = normalize_fingerprint(fingerprint)
-            if want not in fps.values():
-                r.key_source = "fingerprint"
-                r.add("archive_key", False, f"证据包内附的档案馆公钥指纹（SHA-256 {fps['sha256']}，SM3 "
-                      f"{fps['sm3']}）与检查人给出的指纹 {want} 不符：公钥被替换",
-                      {"given_fingerprint": want, "included": fps})
-                return
-            r.key_source = "fingerprint"
-            alg = "SHA-256" if want == fps["sha256"] else "SM3"
-            r.add("archive_key", True, f"证据包内附的档案馆公钥与检查人给出的 {alg} 指纹一致（{want}）",
-                  {"key_source": "fingerprint", "fingerprint": fps})
-            return
-        r.key_source = "included"
-        r.add("archive_key", True, f"未经独立认证：只能使用证据包内附的档案馆公钥（SHA-256 指纹 "
-              f"{fps['sha256']}，SM3 指纹 {fps['sm3']}）；以下各项只证明证据包内部一致。请用 --key 给出独立"
-              "取得的档案馆公钥，或用 --fingerprint 给出其指纹", {"key_source": "included",
-                                                          "fingerprint": fps})
-    except KeyError_ as exc:
-        r.add("archive_key", False, f"档案馆公钥无法读取：{exc.message}", None)
-
-
-def _manifest_step(z: _Zip, r: EvidenceReport, f: _Facts) -> None:
-    raw = z.read(MANIFEST)
-    try:
-        manifest = _json(raw, "清单 manifest.json")
-        sig = DetachedSignature.from_json(z.read(MANIFEST_SIG) or b"")
-        if f.key is None:
-            raise SignatureError("没有可用的档案馆公钥")
-        verify(f.key, sig, raw or b"")
-    except PackageError as exc:
-        r.add("manifest", False, f"证据包清单无效：{exc.message}", None)
-        return
-    files = manifest.get("files") if isinstance(manifest, dict) else None
-    if manifest.get("type") != EVIDENCE_TYPE or not isinstance(files, dict):
-        r.add("manifest", False, f"清单类型应为 {EVIDENCE_TYPE}", {"found": manifest.get("type")})
-        return
-    problems = []
-    for name, entry in sorted(files.items()):
-        if name not in z.members:
-            problems.append(Problem("evidence.file_missing", name,
-                                    note=f"清单列出的 {name} 不在证据包中"))
-        elif z.sha256(name) != (entry or {}).get("sha256"):
-            problems.append(Problem("evidence.file_changed", name,
-                                    expected=(entry or {}).get("sha256"), found=z.sha256(name),
-                                    note=f"{name} 的 SHA-256 与签名清单不符（被改动）"))
-    problems += [Problem("evidence.file_added", n, note=f"{n} 未列入签名清单（被加入）")
-                 for n in sorted(z.members) if n not in files and n not in (MANIFEST, MANIFEST_SIG)]
-    f.manifest = manifest
-    if problems:
-        r.add("manifest", False, "证据包内容与签名清单不符：" + "；".join(p.note for p in problems[:10]),
-              as_dicts(problems))
-    else:
-        r.add("manifest", True, f"清单由档案馆密钥签名有效，{len(files)} 个文件的 SHA-256 均相符",
-              {"files": len(files)})
-
-
-def _aip_step(z: _Zip, r: EvidenceReport, f: _Facts) -> None:
+def _aip_step(z: EvidenceZip, r: EvidenceReport, f: Facts) -> None:
     names = [n for n in z.members if n.startswith(AIP_PREFIX) and n.endswith(".zip")]
     if len(names) != 1 or f.key is None:
         r.add("aip", False, "证据包中应恰有一个 aip/*.zip，且需有档案馆公钥", {"found": names})
@@ -286,49 +115,9 @@ def _aip_step(z: _Zip, r: EvidenceReport, f: _Facts) -> None:
         r.add("aip", True, f"AIP {v.archival_code} 结构、SHA-256 与 SM3 摘要、描述文件与档案馆签名均有效", ev)
 
 
-def _head_step(z: _Zip, r: EvidenceReport, f: _Facts) -> None:
+def _inclusion_step(z: EvidenceZip, r: EvidenceReport, f: Facts) -> None:
     try:
-        sth = SignedTreeHead.from_dict(_json(z.read(TREE_HEAD), "签名树头"))
-        if f.key is None:
-            raise SignatureError("没有可用的档案馆公钥")
-        verify_tree_head(sth, f.key)
-    except PackageError as exc:
-        r.add("tree_head", False, f"签名树头无效：{exc.message}", None)
-        return
-    f.head = sth
-    r.add("tree_head", True, f"签名树头（{sth.head.size} 条记录，{sth.head.timestamp}）由档案馆密钥签署",
-          sth.to_dict())
-
-
-def _timestamp_step(z: _Zip, r: EvidenceReport, f: _Facts,
-                    tsa_roots: list[x509.Certificate] | None) -> None:
-    """The head's RFC 3161 token, when the package has one or the inspector demands one."""
-    token = z.read(TIMESTAMP)
-    if token is None:
-        if tsa_roots:
-            r.add("timestamp", False, "证据包中没有树头的 RFC 3161 时间戳（audit/tree-head.tsr），"
-                  "而检查人要求核对时间戳", None)
-        return
-    if f.head is None:
-        r.add("timestamp", False, "没有有效的签名树头，时间戳无从核对", None)
-        return
-    try:
-        when = verify_token(token, f.head.head.canonical_bytes(), tsa_roots or [])
-    except TimestampInvalid as exc:
-        r.add("timestamp", False, f"树头的时间戳无效：{exc.message}", None)
-        return
-    ev = {"time": when.isoformat(), "signature_checked": bool(tsa_roots)}
-    if tsa_roots:
-        r.add("timestamp", True, f"时间戳服务（TSA）证明该树头不晚于 {when.isoformat()} 已存在；TSA 签名与证书链"
-              "验证至检查人给出的根证书", ev)
-    else:
-        r.add("timestamp", True, f"时间戳所盖摘要与树头一致（{when.isoformat()}）；未给出 --tsa-root，"
-              "未验证 TSA 的签名与证书链", ev)
-
-
-def _inclusion_step(z: _Zip, r: EvidenceReport, f: _Facts) -> None:
-    try:
-        doc = _json(z.read(INCLUSION), "包含证明")
+        doc = read_json(z.read(INCLUSION), "包含证明")
         entry, index = doc["entry"], doc["index"]
         f.leaf = leaf_hash(canonical_json(entry))
         proof = [bytes.fromhex(p) for p in doc["inclusion_proof"]]
@@ -359,7 +148,7 @@ def _inclusion_step(z: _Zip, r: EvidenceReport, f: _Facts) -> None:
               "AIP 一致", ev)
 
 
-def _source_step(z: _Zip, r: EvidenceReport, f: _Facts) -> None:
+def _source_step(z: EvidenceZip, r: EvidenceReport, f: Facts) -> None:
     try:
         sig = DetachedSignature.from_json(f.case_sig or b"")
         if f.case_bytes is None:
@@ -378,9 +167,9 @@ def _source_step(z: _Zip, r: EvidenceReport, f: _Facts) -> None:
                            "snapshot_created_at": snapshot.get("created_at")})
 
 
-def _receipt_step(z: _Zip, r: EvidenceReport, f: _Facts) -> None:
+def _receipt_step(z: EvidenceZip, r: EvidenceReport, f: Facts) -> None:
     try:
-        receipt = _json(z.read(RECEIPT), "回执")
+        receipt = read_json(z.read(RECEIPT), "回执")
         body = {k: v for k, v in receipt.items() if k != "signature"}
         sig = DetachedSignature.from_json(json.dumps(receipt.get("signature", {})).encode())
         if f.key is None:
@@ -402,7 +191,7 @@ def _receipt_step(z: _Zip, r: EvidenceReport, f: _Facts) -> None:
               {"archived_at": receipt.get("archived_at")})
 
 
-def _receipt_audit_problems(z: _Zip, audit: Any, f: _Facts) -> list[str]:
+def _receipt_audit_problems(z: EvidenceZip, audit: Any, f: Facts) -> list[str]:
     """The receipt's own proof holds, and the package head extends the receipt's head."""
     if not isinstance(audit, dict):
         return ["回执中没有审计日志证据"]
@@ -411,7 +200,7 @@ def _receipt_audit_problems(z: _Zip, audit: Any, f: _Facts) -> list[str]:
         verify_tree_head(old, f.key or b"")
         leaf = leaf_hash(canonical_json(audit["entry"]))
         proof = [bytes.fromhex(p) for p in audit["inclusion_proof"]]
-        cons_doc = _json(z.read(CONSISTENCY), "回执树头的一致性证明")
+        cons_doc = read_json(z.read(CONSISTENCY), "回执树头的一致性证明")
         cons = [bytes.fromhex(p) for p in cons_doc["consistency_proof"]]
     except (PackageError, KeyError, TypeError, ValueError) as exc:
         return [f"回执中的审计证据无法读取：{getattr(exc, 'message', exc)}"]
@@ -425,10 +214,21 @@ def _receipt_audit_problems(z: _Zip, audit: Any, f: _Facts) -> list[str]:
     return out
 
 
+def _manifest_type(z: EvidenceZip) -> Any:
+    """Which kind of package this claims to be (checked, signed, by ``manifest_step``)."""
+    try:
+        doc = read_json(z.read(MANIFEST), "清单 manifest.json")
+    except PackageError:
+        return None
+    return doc.get("type") if isinstance(doc, dict) else None
+
+
 def verify_evidence(path: Path, archive_public_key_pem: bytes | None = None,
                     fingerprint: str | None = None,
                     tsa_roots: list[x509.Certificate] | None = None) -> EvidenceReport:
-    """Check every part of the evidence package at ``path``; report each step.
+    """Check every part of the evidence package at ``path``; report each step. A destroyed
+    case's package (manifest type ``dangan-evidence-destroyed/v1``) is checked by
+    ``evidence_destroyed`` after the same key, manifest and tree-head steps.
 
     ``archive_public_key_pem``: the inspector's own copy of the archive key; or
     ``fingerprint``: its SHA-256 or SM3 fingerprint (hex), matched against the included
@@ -445,20 +245,27 @@ def verify_evidence(path: Path, archive_public_key_pem: bytes | None = None,
         return report
     with zf:
         try:
-            z = _Zip(zf)
+            z = EvidenceZip(zf)
         except UnsafeContainer as exc:
             report.add("container", False, f"证据包不安全，拒绝读取：{exc.message}")
             return report
-        facts = _Facts()
-        for step in (_manifest_step, _aip_step, _head_step, _inclusion_step, _source_step,
-                     _receipt_step):
-            if step is _manifest_step:
-                _key_step(z, archive_public_key_pem, fingerprint, report, facts)
+        facts = Facts()
+        key_step(z, archive_public_key_pem, fingerprint, report, facts)
+        destroyed = _manifest_type(z) == DESTROYED_TYPE
+        steps = (manifest_step, head_step) if destroyed else (
+            manifest_step, _aip_step, head_step, _inclusion_step, _source_step, _receipt_step)
+        for step in steps:
             try:
-                step(z, report, facts)
-                if step is _head_step:
-                    _timestamp_step(z, report, facts, tsa_roots)
+                if step is manifest_step:
+                    manifest_step(z, report, facts, (DESTROYED_TYPE,) if destroyed
+                                  else (EVIDENCE_TYPE,))
+                else:
+                    step(z, report, facts)
+                if step is head_step:
+                    timestamp_step(z, report, facts, tsa_roots)
             except (PackageError, zipfile.BadZipFile, OSError, EOFError) as exc:
                 report.add(step.__name__.strip("_").removesuffix("_step"), False,
                            f"无法完成本项验证：{getattr(exc, 'message', exc)}")
+        if destroyed:
+            verify_destroyed(z, report, facts)
     return report

@@ -67,13 +67,16 @@ AGENT_TYPES = {"agency": "经办机构", "archive": "档案机构", "person": "�
 CHAIN_STEPS = {"source_signature": "来源签名", "process_trail": "过程信息",
                "manifest_digests": "内容摘要（SHA-256 / SM3）", "aip_signature": "AIP 签名",
                "catalogue": "目录一致", "audit_log": "审计日志包含证明", "replicas": "副本一致",
-               "lawful_removal": "依法销毁或移交"}
+               "lawful_removal": "依法销毁或移交", "register": "销毁清册"}
 # Checking an inspector's evidence package offline (``dangan package verify-evidence``).
 EVIDENCE_STEPS = {"archive_key": "档案馆公钥", "manifest": "证据包清单", "aip": "归档信息包",
                   "tree_head": "签名树头", "timestamp": "树头时间戳",
                   "inclusion": CHAIN_STEPS["audit_log"],
                   "source_signature": CHAIN_STEPS["source_signature"], "receipt": "归档回执",
-                  "container": "证据包"}
+                  "container": "证据包", "tombstone": "销毁记录", "log_proofs": "审计日志证明",
+                  "consistency": "归档时树头的一致性",
+                  "lawful_order": "销毁程序", "register": "销毁清册",
+                  "lawful_destruction": "结论：依法销毁"}
 # Stage-BC fixity audits: the two copies, each copy's state and the audit's outcome.
 COPIES = {"primary": "主存储", "replica": "副本"}
 COPY_STATES = {"ok": "完好", "damaged": "损坏", "missing": "缺失", "mismatch": "不符",

@@ -12,20 +12,24 @@ Crash safety: ``execute`` first commits the intent (batch state ``executing``, e
 ``planned``); then each item's copies are removed (idempotent: an absent tree or index
 entry is no work) and the tombstone, the audit entry, the catalogue deletion and the item
 state ``destroyed`` are committed together. ``resume`` redoes what an interrupted run
-left; it runs before every retention command that writes (and ``--resume``).
+left; it runs before every retention command that writes (and ``--resume``), when
+``dangan serve`` and a worker start. A completed batch then has its register (销毁清册)
+filed into the archive (``register.complete``); the filing function comes from the caller
+because ``retention`` does not import ``ingest``.
 """
 
 from __future__ import annotations
 
 import hashlib
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from dangan.archive import audit_log, failpoints
+from dangan.archive import audit_log, failpoints, tombstones
 from dangan.archive.instance import Archive
 from dangan.archive.models import Followup, Item, ItemEvent, ItemFile, Party
 from dangan.archive.replica import replica_store
@@ -35,7 +39,7 @@ from dangan.archive.tombstones import Tombstone
 from dangan.search.extract import derived_text_path
 from dangan.search.feed import derived_dir, service_for
 
-from . import roles
+from . import register, roles
 from .appraisal import _problems, _refuse, today
 from .errors import (
     AlreadyInBatch,
@@ -50,7 +54,8 @@ from .errors import (
 from .models import APPROVAL_KINDS, Appraisal, DestructionBatch, DestructionItem
 
 MIN_SUPERVISORS = 2
-CHUNK = 200  # items per tombstone transaction
+CHUNK = 500  # items per tombstone transaction and per index commit
+REMOVERS = 8  # threads removing AIP trees (file-system bound)
 APPROVAL_TAGS = {"principal": "destruction:approve", "filing": "destruction:file"}
 SYSTEM_ACTOR = "system:destruction"
 
@@ -67,13 +72,16 @@ class DestructionView:
     items: list[dict[str, Any]]
     opened_at: str
     completed_at: str | None
+    register: dict[str, Any] | None = None  # the filed 销毁清册: archival code, AIP
+
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
-def _view(b: DestructionBatch) -> DestructionView:
-    return DestructionView(
+def _view(b: DestructionBatch, session: Session | None = None) -> DestructionView:
+    filed = tombstones.register_of(session, b.register_ref) if session is not None else None
+    return DestructionView(register=filed,
         id=b.id, appraisal_id=b.appraisal_id, state=b.state, register_ref=b.register_ref,
         approvals=dict(b.approvals or {}), supervisors=b.supervisors, method=b.method,
         items=[{"aip_id": i.aip_id, "step": i.step} for i in b.items],
@@ -163,8 +171,10 @@ def record_approval(archive: Archive, appraisal_id: int, *, kind: str, approver:
 
 
 def execute(archive: Archive, batch_id: int, *, supervisors: list[str], method: str,
-            actor: str, as_of: date | None = None) -> DestructionView:
-    """Check everything, commit the intent, then destroy every copy of every item."""
+            actor: str, file_register: register.RegisterFiler,
+            as_of: date | None = None) -> DestructionView:
+    """Check everything, commit the intent, destroy every copy of every item, then file
+    the register."""
     method = (method or "").strip()
     if not method:
         raise RetentionInputError("须写明销毁方式（--method）")
@@ -201,22 +211,32 @@ def execute(archive: Archive, batch_id: int, *, supervisors: list[str], method: 
         batch.state, batch.supervisors, batch.method = "executing", names, method
         batch.executed_by, batch.started_at = actor, utcnow()
     failpoints.reach("destroy.after_intent")
-    return _run(archive, batch_id)
+    _run(archive, batch_id)
+    register.complete(archive, file_register)
+    with archive.db.session() as s:
+        return get(s, batch_id)
 
 
-def _remove_copies(archive: Archive, aip_id: str, search: Any) -> None:
-    """Every copy outside the catalogue; each removal is a no-op when already done."""
-    remove_tree(archive.store.path(aip_id))
-    failpoints.reach("destroy.after_store")
-    remove_tree(replica_store(archive).path(aip_id))
-    failpoints.reach("destroy.after_replica")
-    search.remove(aip_id)
-    derived_text_path(derived_dir(archive), aip_id).unlink(missing_ok=True)
+def _remove_copies(archive: Archive, aip_ids: list[str], search: Any) -> None:
+    """Every copy outside the catalogue; each removal is a no-op when already done.
+
+    Per chunk and per kind of copy (store, then replica, then derived text and the index),
+    so a run killed in between leaves whole kinds done or not; the tree removals run on a
+    few threads (they wait on the file system, not the CPU) and the index entries go in
+    one commit (``remove_many``)."""
+    replicas, derived = replica_store(archive), derived_dir(archive)
+    with ThreadPoolExecutor(max_workers=REMOVERS) as pool:
+        list(pool.map(remove_tree, [archive.store.path(i) for i in aip_ids]))
+        failpoints.reach("destroy.after_store")
+        list(pool.map(remove_tree, [replicas.path(i) for i in aip_ids]))
+        failpoints.reach("destroy.after_replica")
+        list(pool.map(lambda i: derived_text_path(derived, i).unlink(missing_ok=True), aip_ids))
+    search.remove_many(aip_ids)
 
 
-def _bury(s: Session, batch: DestructionBatch, a: Appraisal, item: Item) -> None:
-    """Tombstone + ``aip:destroy`` + catalogue deletion, in the caller's transaction."""
-    facts = {
+def _shared_facts(batch: DestructionBatch, a: Appraisal) -> dict[str, Any]:
+    """The facts every tombstone of the batch carries (computed once per chunk)."""
+    return {
         "appraisal": {"id": a.id, "record_sha256": _digest(a.decision_record or {}),
                       "conclusion": a.conclusion, "proposed_by": a.proposed_by,
                       "members": [o.member for o in a.opinions], "decided_by": a.decided_by,
@@ -224,24 +244,39 @@ def _bury(s: Session, batch: DestructionBatch, a: Appraisal, item: Item) -> None
         "approvals": batch.approvals, "supervisors": batch.supervisors,
         "executed_by": batch.executed_by,
     }
-    now = utcnow()
-    entry = audit_log.append(
-        s, actor=batch.executed_by or SYSTEM_ACTOR, action="aip:destroy",
-        object_id=item.aip_id, object_digest=item.aip_sha256,
-        details={"aip_id": item.aip_id, "archival_code": item.archival_code,
-                 "source_system": item.source_system, "case_id": item.case_id,
-                 "aip_sha256": item.aip_sha256, "batch": batch.id,
-                 "register_ref": batch.register_ref, "method": batch.method, **facts})
-    s.add(Tombstone(aip_id=item.aip_id, kind="destroyed", archival_code=item.archival_code,
-                    version=item.version, source_system=item.source_system,
-                    case_id=item.case_id, title=item.title, year=item.year,
-                    retention=item.retention, aip_sha256=item.aip_sha256,
-                    case_sha256=item.case_sha256, batch_id=batch.id, appraisal_id=a.id,
-                    register_ref=batch.register_ref, method=batch.method or "",
-                    facts=facts, removed_at=now, audit_index=entry.index))
-    for table in (Party, ItemFile, ItemEvent, Followup):
-        s.execute(delete(table).where(table.aip_id == item.aip_id))
-    s.execute(delete(Item).where(Item.aip_id == item.aip_id))
+
+
+def _bury(s: Session, batch: DestructionBatch, a: Appraisal, aip_ids: list[str]) -> None:
+    """Tombstones + one ``aip:destroy`` each + catalogue deletion, in the caller's
+    transaction; rows are written and deleted in bulk for the whole chunk."""
+    shared, now, stones = _shared_facts(batch, a), utcnow(), []
+    cols = (Item.aip_id, Item.archival_code, Item.version, Item.source_system, Item.case_id,
+            Item.title, Item.year, Item.retention, Item.aip_sha256, Item.case_sha256,
+            Item.agency_code, Item.agency_name)
+    rows = {r.aip_id: r for r in s.execute(select(*cols).where(Item.aip_id.in_(aip_ids)))}
+    for aip_id in aip_ids:
+        item = rows[aip_id]
+        facts = {**shared, "agency": {"code": item.agency_code, "name": item.agency_name}}
+        entry = audit_log.append(
+            s, actor=batch.executed_by or SYSTEM_ACTOR, action="aip:destroy",
+            object_id=item.aip_id, object_digest=item.aip_sha256,
+            details={"aip_id": item.aip_id, "archival_code": item.archival_code,
+                     "source_system": item.source_system, "case_id": item.case_id,
+                     "aip_sha256": item.aip_sha256, "batch": batch.id,
+                     "register_ref": batch.register_ref, "method": batch.method, **facts})
+        stones.append({
+            "aip_id": item.aip_id, "kind": "destroyed", "archival_code": item.archival_code,
+            "version": item.version, "source_system": item.source_system,
+            "case_id": item.case_id, "title": item.title, "year": item.year,
+            "retention": item.retention, "aip_sha256": item.aip_sha256,
+            "case_sha256": item.case_sha256, "batch_id": batch.id, "appraisal_id": a.id,
+            "register_ref": batch.register_ref, "method": batch.method or "", "facts": facts,
+            "removed_at": now, "audit_index": entry.index})
+    s.execute(insert(Tombstone), stones)
+    for table in (Party, ItemFile, ItemEvent, Followup, Item):
+        s.execute(delete(table).where(table.aip_id.in_(aip_ids)))
+    s.execute(update(DestructionItem).where(DestructionItem.aip_id.in_(aip_ids))
+              .values(step="destroyed"))
 
 
 def _run(archive: Archive, batch_id: int) -> DestructionView:
@@ -253,21 +288,17 @@ def _run(archive: Archive, batch_id: int) -> DestructionView:
                 .order_by(DestructionItem.id).limit(CHUNK)))
         if not todo:
             break
-        for aip_id in todo:
-            _remove_copies(archive, aip_id, search)
+        _remove_copies(archive, todo, search)
         with archive.db.filing_session() as s:
             batch = s.get(DestructionBatch, batch_id)
             assert batch is not None
             a = s.get(Appraisal, batch.appraisal_id)
             assert a is not None
-            rows = {r.aip_id: r for r in s.scalars(select(DestructionItem).where(
-                DestructionItem.aip_id.in_(todo)))}
-            items = {i.aip_id: i for i in s.scalars(select(Item).where(Item.aip_id.in_(todo)))}
-            for aip_id in todo:
-                if rows[aip_id].step == "destroyed":
-                    continue  # a concurrent resumer did it
-                _bury(s, batch, a, items[aip_id])
-                rows[aip_id].step = "destroyed"
+            left = list(s.scalars(select(DestructionItem.aip_id).where(
+                DestructionItem.aip_id.in_(todo), DestructionItem.step != "destroyed")
+                .order_by(DestructionItem.id)))  # a concurrent resumer may have done some
+            if left:
+                _bury(s, batch, a, left)
             failpoints.reach("destroy.before_tombstone_commit")
     with archive.db.filing_session() as s:
         batch = s.get(DestructionBatch, batch_id)
@@ -285,19 +316,25 @@ def _run(archive: Archive, batch_id: int) -> DestructionView:
         return _view(batch)
 
 
-def resume(archive: Archive) -> list[DestructionView]:
-    """Complete every destruction an interrupted run left in state ``executing``."""
+def resume(archive: Archive, file_register: register.RegisterFiler) -> list[DestructionView]:
+    """Complete every destruction an interrupted run left in state ``executing``, then
+    file every register still missing (an interruption after the last tombstone)."""
     with archive.db.session() as s:
         ids = list(s.scalars(select(DestructionBatch.id)
                              .where(DestructionBatch.state == "executing")))
-    return [_run(archive, i) for i in ids]
+    for i in ids:
+        _run(archive, i)
+    filed = register.complete(archive, file_register)
+    with archive.db.session() as s:
+        done = set(ids) | {f["batch"] for f in filed}
+        return [get(s, i) for i in sorted(done)]
 
 
 def get(session: Session, batch_id: int) -> DestructionView:
     batch = session.get(DestructionBatch, batch_id)
     if batch is None:
         raise NotFound(f"没有编号为 {batch_id} 的销毁批次", [{"batch": batch_id}])
-    return _view(batch)
+    return _view(batch, session)
 
 
 __all__ = ["DestructionView", "execute", "get", "record_approval", "resume"]

@@ -114,6 +114,9 @@ class SearchEngine(Protocol):
     def remove(self, aip_id: str) -> bool:
         """Remove an item at once (committed on return); False if it was not indexed."""
 
+    def remove_many(self, aip_ids: Iterable[str]) -> int:
+        """Remove many items with one writer and one commit; returns how many were indexed."""
+
     def search(self, query: str, *, filters: Mapping[str, str | list[str]] | None = None,
                page: int = 1, page_size: int = 10, access: Access) -> SearchResult:
         """Run a clerk's query; items outside ``access`` never appear, not even in counts."""

@@ -40,6 +40,11 @@ class SearchService:
     def remove(self, aip_id: str) -> bool:
         return self.engine.remove(aip_id)
 
+    def remove_many(self, aip_ids: Iterable[str]) -> int:
+        """Destruction removes a chunk of items at once: one writer, one commit (a Whoosh
+        commit per item would dominate a batch of thousands)."""
+        return self.engine.remove_many(aip_ids)
+
     def reindex(self, docs: Iterable[IndexDocument]) -> int:
         return self.engine.reindex(docs)
 

@@ -210,6 +210,12 @@ class WhooshEngine:
     def remove(self, aip_id: str) -> bool:
         return bool(self._write(lambda w: w.delete_by_term("aip_id", aip_id)))
 
+    def remove_many(self, aip_ids: Iterable[str]) -> int:
+        ids = list(aip_ids)
+        if not ids:
+            return 0
+        return int(self._write(lambda w: sum(w.delete_by_term("aip_id", i) for i in ids)))
+
     def reindex(self, docs: Iterable[IndexDocument], *, procs: int = 1,
                 batch: int = 5000) -> int:
         """Build a new generation from ``docs`` alone and swap it in; the old one stays

@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from .commands_archive import open_archive
+from .lifecycle import complete_interrupted
 
 
 def register(main: click.Group) -> None:
@@ -48,8 +49,11 @@ def serve(ctx: click.Context, host: str, port: int, workers: int, threads: int,
           insecure_cookies: bool) -> None:
     """以 gunicorn 提供 Web 界面并显示访问地址。"""
     archive = open_archive(ctx)  # fail early (exit 2) when the home is not an instance
+    try:
+        complete_interrupted(archive)  # a destruction killed midway is finished first
+    finally:
+        archive.close()
     home = str(archive.home)
-    archive.close()
     config: dict[str, Any] = {"DANGAN_HOME": home}
     if insecure_cookies:
         config["SESSION_COOKIE_SECURE"] = False

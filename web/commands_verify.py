@@ -170,6 +170,9 @@ def evidence(ctx: click.Context, ref: str, dest: Path, as_json: bool) -> None:
         emit_json(done)
         return
     click.echo(f"已生成证据包 {done['path']}：{done['archival_code']}（AIP {done['aip_id']}）")
+    if done.get("destroyed"):
+        click.echo(f"  本件已依法销毁：证据包含销毁记录、销毁清册（档号 "
+                   f"{done['register']['archival_code']}）与各环节的审计日志证明")
     click.echo(f"  签名树头 {done['tree_size']} 条；生成时链条验证"
                f"{'全部通过' if done['chain_ok'] else '有未通过项（见 report.html）'}")
     click.echo(f"  离线验证：dangan package verify-evidence {dest} --key 档案馆公钥.pem")

@@ -26,7 +26,8 @@ from .plan import plan_case
 # How often each kind of business occurs at a typical agency (per classification step).
 STEP_WEIGHTS = {"DJ": 14, "BG": 10, "ZX": 5, "ZC": 6, "ZR": 6, "JS": 6, "FL": 2, "HJ": 1,
                 "BJ": 4, "TF": 2, "QY": 4, "ZH": 3, "ZM": 8, "HD": 12, "ZT": 3, "FY": 4,
-                "RZ": 8, "CY": 2}
+                "RZ": 8, "CY": 2,
+                "XH": 0}  # XH: the archive files its own destruction registers
 
 
 def case_bytes(case: dict[str, Any]) -> bytes:
@@ -68,8 +69,14 @@ def generate_submission(out_dir: Path, *, rng: random.Random, signing_key: Priva
     return write_submission(out_dir, built, signing_key, key_id)
 
 
+def demo_items(config: FilingConfig) -> list[ServiceItem]:
+    """The service items a case-handling system sends (not those the archive files itself,
+    such as its destruction registers)."""
+    return [i for i in config.items if STEP_WEIGHTS.get(i.classification_code[-2:], 3) > 0]
+
+
 def pick_item(config: FilingConfig, rng: random.Random) -> ServiceItem:
-    items = config.items
+    items = demo_items(config)
     weights = [STEP_WEIGHTS.get(i.classification_code[-2:], 3) for i in items]
     return rng.choices(items, weights)[0]
 

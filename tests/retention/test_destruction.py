@@ -81,8 +81,9 @@ def _assert_gone_and_lawful(archive, cli, aip_ids: list[str], batch: str) -> Non
         code, out = cli("verify", aip_id, "--json")
         assert code == 0, out
         [item] = out["items"]
-        [step] = item["steps"]
+        step, reg = item["steps"]
         assert step["step"] == "lawful_removal" and step["ok"]
+        assert reg["step"] == "register" and reg["ok"], reg
         assert step["evidence"]["register_ref"].startswith("XHQC-")
         code, text = cli("verify", aip_id)
         assert code == 0 and "已依法销毁" in text
@@ -100,6 +101,26 @@ def _assert_gone_and_lawful(archive, cli, aip_ids: list[str], batch: str) -> Non
                 ] == ["destruction:approve", "destruction:file", "destruction:complete"]
     assert crosscheck.check(archive) == []
     assert cli("audit", "verify")[0] == 0
+    _assert_register_filed(archive, cli, aip_ids, batch)
+
+
+def _assert_register_filed(archive, cli, aip_ids: list[str], batch: str) -> None:
+    """The 销毁清册 is a permanent record of the archive, proved like any case."""
+    code, shown = cli("retention", "destruction", "show", batch, "--json")
+    assert code == 0 and shown["register"], shown
+    reg = shown["register"]
+    code, item = cli("show", reg["archival_code"], "--json")
+    assert code == 0 and item["retention"] == "Y" and item["case_id"] == shown["register_ref"]
+    assert item["source_system"] == "dangan-archive"
+    assert {f["media_type"] for f in item["files"]} == {"application/pdf", "application/xml"}
+    code, out = cli("verify", reg["archival_code"], "--json")
+    assert code == 0, out
+    code, text = cli("verify", aip_ids[0])
+    assert code == 0 and reg["archival_code"] in text
+    with archive.db.session() as s:
+        [e] = audit_log.find_entries(s, action="destruction:register",
+                                     object_id=shown["register_ref"])
+        assert e.details["aip_id"] == reg["aip_id"] and e.object_digest == item["sha256"]
 
 
 def test_a_whole_life_ends_in_a_lawful_destruction(archive, file_case, cli):

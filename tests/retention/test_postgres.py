@@ -90,6 +90,7 @@ def test_destruction_on_postgresql(pg_archive, pg_sender_key, tmp_path):
     from dangan.archive.chain import verify_ref
     from dangan.retention import destruction
     from dangan.retention.errors import AlreadyInBatch
+    from dangan.web.lifecycle import file_register
 
     add_staff(pg_archive)
     a, _ = _file(pg_archive, pg_sender_key, tmp_path, 6, "D10", 2015)
@@ -114,8 +115,9 @@ def test_destruction_on_postgresql(pg_archive, pg_sender_key, tmp_path):
                                     document_no="13号", approved_on=day, actor="archivist-li")
     done = destruction.execute(pg_archive, batch.id, supervisors=["supervisor-he",
                                                                   "supervisor-lu"],
-                               method="彻底删除", actor="archivist-wang", as_of=day)
-    assert done.state == "complete"
+                               method="彻底删除", actor="archivist-wang", as_of=day,
+                               file_register=file_register)
+    assert done.state == "complete" and done.register is not None
     assert not pg_archive.store.exists(a.aip_id)
     [v] = verify_ref(pg_archive, a.aip_id)
     assert v.ok and v.steps[0].step == "lawful_removal"

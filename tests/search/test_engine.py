@@ -129,6 +129,14 @@ def test_remove_makes_an_item_vanish_at_once(engine: WhooshEngine) -> None:
     assert other.search(ZHANG, access=ALL).total == 0
 
 
+def test_remove_many_removes_what_is_indexed_and_skips_the_rest(engine: WhooshEngine) -> None:
+    assert engine.remove_many(["aip-0001", "aip-0002", "aip-9999"]) == 2
+    assert engine.count() == 2 and engine.search("zhangsan", access=ALL).total == 0
+    assert engine.remove_many([]) == 0 and engine.remove_many(["aip-0001"]) == 0
+    other = WhooshEngine(engine.home.root)  # another process sees the removal
+    assert other.count() == 2
+
+
 def test_did_you_mean_for_mistyped_names(engine: WhooshEngine) -> None:
     r = engine.search("zhangsna", access=ALL)
     assert r.total == 0 and r.suggestion == "zhangsan"
