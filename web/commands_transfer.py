@@ -19,9 +19,9 @@ from dangan.archive.instance import Archive
 from dangan.archive.keys import read_public_key
 from dangan.retention import transfer as transfer_service
 from dangan.retention import transfer_confirm, transfer_receive
-from dangan.retention.destruction import resume as resume_destructions
 from dangan.retention.errors import RetentionRefused
 
+from .lifecycle import complete_interrupted
 from .render import emit_json
 
 T = TypeVar("T")
@@ -34,8 +34,7 @@ def register(main: click.Group) -> None:
 def _open(ctx: click.Context) -> Archive:
     """Open the archive and first complete interrupted destructions and confirmations."""
     archive = create_archive(ctx.obj["home"])
-    resume_destructions(archive)
-    transfer_confirm.resume(archive)
+    complete_interrupted(archive)
     return archive
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from dangan.archive.instance import Archive
 from dangan.ingest.service import ingest
-from dangan.retention import destruction
+from dangan.retention import destruction, transfer_confirm
 from dangan.retention.errors import RetentionInputError
 from dangan.retention.register import SYSTEM_ACTOR, FiledRegister
 
@@ -31,5 +31,8 @@ def file_register(archive: Archive, path: Path) -> FiledRegister:
 
 
 def complete_interrupted(archive: Archive) -> list[destruction.DestructionView]:
-    """Finish every destruction (and register filing) an interrupted run left."""
-    return destruction.resume(archive, file_register)
+    """Finish every destruction (and register filing) and every transfer confirmation an
+    interrupted run left; the destructions finished are returned."""
+    done = destruction.resume(archive, file_register)
+    transfer_confirm.resume(archive)
+    return done
