@@ -22,6 +22,7 @@ from dangan.archive.models import Item
 from .document import IndexDocument, document_from_case
 from .errors import SearchError
 from .extract import derived_text_path, load_derived_text, store_derived_text
+from .ocr import configure as configure_ocr
 from .service import SearchService
 
 
@@ -44,6 +45,7 @@ def _has_pending_ocr(texts: list) -> bool:
 
 def document_for(archive: Archive, aip_id: str, *, ocr: bool) -> IndexDocument:
     """The index document of one stored item, extracting (and OCRing) only when needed."""
+    configure_ocr(archive.settings.ocr_engine)
     with archive.db.session() as session:
         item = catalogue.get_item(session, aip_id)
         files = {f.file_id: archive.store.path(aip_id) / f.path for f in item.files}
