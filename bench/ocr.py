@@ -6,7 +6,8 @@ Rerun: ``.venv/bin/python bench/ocr.py [--pages 30] [--workers 2]
 Pages come from ``dangan.ingest.demo.ocr_truth`` (half ID-card copies, half certificates
 and other paper evidence, 200 dpi JPEG as the demo files them). Each engine runs in the
 production layout: ``--workers`` spawned processes, one engine loaded once per process.
-An engine name may carry RapidOCR options to try, e.g. ``rapidocr:max_side_len=1600``.
+An engine name may carry RapidOCR options to try, e.g. ``rapidocr:det_side=1280`` or
+``rapidocr:use_cls=true`` (``det_side=0``: the package's own pipeline).
 
 Scores (strings compared without whitespace, NFKC on both sides):
 - names / ID numbers / ID-card fields / certificate lines: drawn strings found verbatim;
@@ -84,9 +85,9 @@ def _load(spec: str) -> Any:
         from dangan.search import ocr_rapid
 
         overrides = _options(spec)
-        if name == "rapidocr-default":  # the package's own settings, one thread per worker
-            overrides = {"use_cls": True, "max_side_len": 2000, **overrides}
-        ocr_rapid.engine(**overrides)
+        if name == "rapidocr-default":  # the package's own pipeline, one thread per worker
+            overrides = {"use_cls": True, "det_side": 0, **overrides}
+        ocr_rapid.engine(**{k: v for k, v in overrides.items() if k != "det_side"})
 
         def rapid(data: bytes) -> str:
             return ocr_rapid.read(Image.open(io.BytesIO(data)), **overrides)
