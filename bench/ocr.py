@@ -30,11 +30,10 @@ import resource
 import sys
 import tempfile
 import time
-import unicodedata
 from pathlib import Path
 from typing import Any
 
-from dangan.ingest.demo.ocr_truth import LabelledPage, labelled_pages, squash
+from dangan.ingest.demo.ocr_truth import LabelledPage, labelled_pages, score_pages
 
 DEFAULT_ENGINES = "tesseract-cli,tesserocr,rapidocr-default,rapidocr"
 TESSDATA = "/usr/share/tesseract-ocr/5/tessdata"
@@ -115,48 +114,6 @@ def _work(item: tuple[str, bytes]) -> dict[str, Any]:
             "rss_mb": rss / 1024, "pid": os.getpid()}
 
 
-def _norm(s: str) -> str:
-    return squash(unicodedata.normalize("NFKC", s))
-
-
-def best_match_distance(needle: str, hay: str) -> int:
-    """Edit distance of ``needle`` to its closest substring of ``hay`` (Sellers)."""
-    if not needle:
-        return 0
-    prev = [0] * (len(hay) + 1)
-    for i, a in enumerate(needle, 1):
-        cur = [i] + [0] * len(hay)
-        for j, b in enumerate(hay, 1):
-            cur[j] = min(prev[j - 1] + (a != b), prev[j] + 1, cur[j - 1] + 1)
-        prev = cur
-    return min(prev)
-
-
-def score(pages: list[LabelledPage], texts: dict[str, str]) -> dict[str, Any]:
-    counts = {k: [0, 0] for k in ("names", "id_numbers", "id_card_fields", "certificate_lines")}
-    errors = chars = 0
-    missed: list[str] = []
-    for p in pages:
-        text = _norm(texts[p.key])
-        field_kind = "id_card_fields" if p.kind == "id_card" else "certificate_lines"
-        for kind, wanted in (("names", p.names), ("id_numbers", p.id_numbers),
-                             (field_kind, p.fields)):
-            for w in wanted:
-                hit = _norm(w) in text
-                counts[kind][0] += hit
-                counts[kind][1] += 1
-                if not hit and kind in ("names", "id_numbers"):
-                    missed.append(f"{p.key}:{w}")
-        for line in p.lines:
-            n = _norm(line)
-            errors += best_match_distance(n, text)
-            chars += len(n)
-    out: dict[str, Any] = {k: f"{a}/{b}" for k, (a, b) in counts.items()}
-    out["cer"] = round(errors / max(chars, 1), 4)
-    out["missed_names_ids"] = missed
-    return out
-
-
 def run_engine(spec: str, pages: list[LabelledPage], workers: int) -> dict[str, Any]:
     ctx = multiprocessing.get_context("spawn")
     t0 = time.perf_counter()
@@ -165,7 +122,7 @@ def run_engine(spec: str, pages: list[LabelledPage], workers: int) -> dict[str, 
         ready = time.perf_counter() - t0
         results = pool.map(_work, [(p.key, p.jpeg) for p in pages], chunksize=1)
     wall = max(r["end"] for r in results) - min(r["start"] for r in results)
-    out = score(pages, {r["key"]: r["text"] for r in results})
+    out = score_pages(pages, {r["key"]: r["text"] for r in results})
     out.update(cpu_s_per_page=round(sum(r["cpu"] for r in results) / len(pages), 3),
                pages_per_s_wall=round(len(pages) / wall, 3),
                peak_rss_mb_per_worker=round(max(r["rss_mb"] for r in results)),

@@ -13,9 +13,11 @@ from __future__ import annotations
 import io
 import random
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Any
 
 from PIL import Image
 
@@ -129,3 +131,51 @@ def labelled_pages(n: int = 30, *, seed: int = 13) -> Iterator[LabelledPage]:
             yield _page(made, plan, pf, doc, rng)
             made += 1
             break
+
+
+def normalise(s: str) -> str:
+    """How drawn and read text are compared: NFKC, no whitespace."""
+    return squash(unicodedata.normalize("NFKC", s))
+
+
+def best_match_distance(needle: str, hay: str) -> int:
+    """Edit distance of ``needle`` to its closest substring of ``hay`` (Sellers)."""
+    if not needle:
+        return 0
+    prev = [0] * (len(hay) + 1)
+    for i, a in enumerate(needle, 1):
+        cur = [i] + [0] * len(hay)
+        for j, b in enumerate(hay, 1):
+            cur[j] = min(prev[j - 1] + (a != b), prev[j] + 1, cur[j - 1] + 1)
+        prev = cur
+    return min(prev)
+
+
+def score_pages(pages: list[LabelledPage], texts: dict[str, str]) -> dict[str, Any]:
+    """Found/drawn counts per kind, the CER, and the names and ID numbers missed.
+
+    CER: each drawn line against its best-matching stretch of the OCR text (so the
+    engine's reading order does not count), summed over lines / drawn characters.
+    """
+    counts = {k: [0, 0] for k in ("names", "id_numbers", "id_card_fields", "certificate_lines")}
+    errors = chars = 0
+    missed: list[str] = []
+    for p in pages:
+        text = normalise(texts[p.key])
+        field_kind = "id_card_fields" if p.kind == "id_card" else "certificate_lines"
+        for kind, wanted in (("names", p.names), ("id_numbers", p.id_numbers),
+                             (field_kind, p.fields)):
+            for w in wanted:
+                hit = normalise(w) in text
+                counts[kind][0] += hit
+                counts[kind][1] += 1
+                if not hit and kind in ("names", "id_numbers"):
+                    missed.append(f"{p.key}:{w}")
+        for line in p.lines:
+            n = normalise(line)
+            errors += best_match_distance(n, text)
+            chars += len(n)
+    out: dict[str, Any] = {k: f"{a}/{b}" for k, (a, b) in counts.items()}
+    out["cer"] = round(errors / max(chars, 1), 4)
+    out["missed_names_ids"] = missed
+    return out
