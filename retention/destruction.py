@@ -33,7 +33,7 @@ from dangan.archive.store import remove_tree
 from dangan.archive.timeutil import iso, utcnow
 from dangan.archive.tombstones import Tombstone
 from dangan.search.extract import derived_text_path
-from dangan.search.feed import derived_dir, service_for
+from dangan.search.feed import derived_dir, mark_ocr_pending, service_for
 
 from . import roles
 from .appraisal import _problems, _refuse, today
@@ -212,6 +212,7 @@ def _remove_copies(archive: Archive, aip_id: str, search: Any) -> None:
     failpoints.reach("destroy.after_replica")
     search.remove(aip_id)
     derived_text_path(derived_dir(archive), aip_id).unlink(missing_ok=True)
+    mark_ocr_pending(archive, aip_id, False)
 
 
 def _bury(s: Session, batch: DestructionBatch, a: Appraisal, item: Item) -> None:

@@ -22,6 +22,7 @@ from dangan.archive.models import Item
 from .document import IndexDocument, document_from_case
 from .errors import SearchError
 from .extract import derived_text_path, load_derived_text, store_derived_text
+from .interface import SearchResult
 from .ocr import configure as configure_ocr
 from .service import SearchService
 
@@ -41,6 +42,43 @@ def service_for(archive: Archive) -> SearchService:
 def _has_pending_ocr(texts: list) -> bool:
     """Scans indexed before OCR ran (filed in a hurry): OCR them now."""
     return any("未做 OCR" in (t.note or "") for t in texts)
+
+
+PENDING_DIR = "ocr-pending"
+
+
+def _marker(archive: Archive, aip_id: str) -> Path:
+    return derived_dir(archive) / PENDING_DIR / derived_text_path(".", aip_id).name
+
+
+def mark_ocr_pending(archive: Archive, aip_id: str, pending: bool) -> None:
+    """Record whether an indexed item's scans still await OCR (one marker file per item:
+    concurrent filing processes never write the same file)."""
+    marker = _marker(archive, aip_id)
+    if pending:
+        marker.parent.mkdir(parents=True, exist_ok=True)
+        marker.write_bytes(aip_id.encode("utf-8"))
+    else:
+        marker.unlink(missing_ok=True)
+
+
+def ocr_pending(archive: Archive, aip_ids: list[str] | None = None) -> set[str]:
+    """Which of ``aip_ids`` (default: all indexed items) have scans still awaiting OCR."""
+    folder = derived_dir(archive) / PENDING_DIR
+    if aip_ids is not None:
+        return {a for a in aip_ids if _marker(archive, a).exists()}
+    try:
+        return {p.read_text("utf-8") for p in folder.iterdir() if p.is_file()}
+    except OSError:
+        return set()
+
+
+def flag_ocr_pending(archive: Archive, result: SearchResult) -> SearchResult:
+    """Mark the hits whose scans still await OCR (they are found only by metadata so far)."""
+    pending = ocr_pending(archive, [h.aip_id for h in result.hits])
+    for hit in result.hits:
+        hit.ocr_pending = hit.aip_id in pending
+    return result
 
 
 def document_for(archive: Archive, aip_id: str, *, ocr: bool) -> IndexDocument:
@@ -66,6 +104,7 @@ def document_for(archive: Archive, aip_id: str, *, ocr: bool) -> IndexDocument:
     doc = document_from_case(aip_id, code, version, case, filing, files, texts=texts, ocr=ocr)
     if texts is None:
         store_derived_text(derived_dir(archive), aip_id, doc.texts)
+    mark_ocr_pending(archive, aip_id, _has_pending_ocr(doc.texts))
     return doc
 
 
@@ -75,6 +114,7 @@ def index_item(archive: Archive, aip_id: str, *, ocr: bool = False,
     service = service_for(archive)
     if replaces:
         service.remove(replaces)
+        mark_ocr_pending(archive, replaces, False)
     service.index(document_for(archive, aip_id, ocr=ocr))
 
 
@@ -113,6 +153,8 @@ def reindex(archive: Archive, *, ocr: bool = True, workers: int = 2,
             progress: Callable[[int, int], None] | None = None) -> int:
     """Rebuild the whole index from the archive alone (atomic swap at the end)."""
     ids = _active_ids(archive)
+    for gone in ocr_pending(archive) - set(ids):  # destroyed or superseded since
+        mark_ocr_pending(archive, gone, False)
 
     def counted() -> Iterator[IndexDocument]:
         for n, doc in enumerate(_documents(archive, ids, ocr, workers), start=1):

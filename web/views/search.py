@@ -10,6 +10,7 @@ from flask import Blueprint, current_app, redirect, render_template, request, ur
 
 from dangan.archive.permissions import PERMISSIONS, visible_classifications
 from dangan.search.errors import SearchError
+from dangan.search.feed import flag_ocr_pending
 
 from .access import archive, principal, requires
 
@@ -73,8 +74,8 @@ def search() -> Any:
     result, error = None, None
     if query or filters:
         try:
-            result = search_service().search(query, filters=filters, page=page,
-                                             page_size=PAGE_SIZE, access=reader_access())
+            result = flag_ocr_pending(archive(), search_service().search(
+                query, filters=filters, page=page, page_size=PAGE_SIZE, access=reader_access()))
         except SearchError as exc:
             error = exc
     return render_template("search.html", q=query, filters=filters, raw_filters=raw_filters,
