@@ -48,7 +48,7 @@ PENDING_DIR = "ocr-pending"
 
 
 def _marker(archive: Archive, aip_id: str) -> Path:
-    return derived_dir(archive) / PENDING_DIR / derived_text_path(".", aip_id).name
+    return archive.home / PENDING_DIR / derived_text_path(".", aip_id).name
 
 
 def mark_ocr_pending(archive: Archive, aip_id: str, pending: bool) -> None:
@@ -64,7 +64,7 @@ def mark_ocr_pending(archive: Archive, aip_id: str, pending: bool) -> None:
 
 def ocr_pending(archive: Archive, aip_ids: list[str] | None = None) -> set[str]:
     """Which of ``aip_ids`` (default: all indexed items) have scans still awaiting OCR."""
-    folder = derived_dir(archive) / PENDING_DIR
+    folder = archive.home / PENDING_DIR
     if aip_ids is not None:
         return {a for a in aip_ids if _marker(archive, a).exists()}
     try:
