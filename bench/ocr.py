@@ -85,7 +85,7 @@ def _load(spec: str) -> Any:
 
         overrides = _options(spec)
         if name == "rapidocr-default":  # the package's own pipeline, one thread per worker
-            overrides = {"use_cls": True, "det_side": 0, **overrides}
+            overrides = {"use_cls": True, "det_side": 0, "rec_batch_num": 6, **overrides}
         ocr_rapid.engine(**{k: v for k, v in overrides.items() if k != "det_side"})
 
         def rapid(data: bytes) -> str:
