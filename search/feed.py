@@ -15,7 +15,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from dangan.archive import catalogue
+from dangan.archive import catalogue, failpoints
 from dangan.archive.instance import Archive
 from dangan.archive.models import Item
 
@@ -104,7 +104,6 @@ def document_for(archive: Archive, aip_id: str, *, ocr: bool) -> IndexDocument:
     doc = document_from_case(aip_id, code, version, case, filing, files, texts=texts, ocr=ocr)
     if texts is None:
         store_derived_text(derived_dir(archive), aip_id, doc.texts)
-    mark_ocr_pending(archive, aip_id, _has_pending_ocr(doc.texts))
     return doc
 
 
@@ -115,7 +114,9 @@ def index_item(archive: Archive, aip_id: str, *, ocr: bool = False,
     if replaces:
         service.remove(replaces)
         mark_ocr_pending(archive, replaces, False)
-    service.index(document_for(archive, aip_id, ocr=ocr))
+    doc = document_for(archive, aip_id, ocr=ocr)
+    service.index(doc)
+    mark_ocr_pending(archive, aip_id, _has_pending_ocr(doc.texts))
 
 
 def _active_ids(archive: Archive) -> list[str]:
@@ -151,15 +152,26 @@ def _documents(archive: Archive, ids: list[str], ocr: bool, workers: int) -> Ite
 
 def reindex(archive: Archive, *, ocr: bool = True, workers: int = 2,
             progress: Callable[[int, int], None] | None = None) -> int:
-    """Rebuild the whole index from the archive alone (atomic swap at the end)."""
+    """Rebuild the whole index from the archive alone (atomic swap at the end).
+
+    The OCR-pending markers change only after the swap: a pass killed half-way leaves
+    the old index live and its markers true.
+    """
     ids = _active_ids(archive)
-    for gone in ocr_pending(archive) - set(ids):  # destroyed or superseded since
-        mark_ocr_pending(archive, gone, False)
+    pending: dict[str, bool] = {}
 
     def counted() -> Iterator[IndexDocument]:
         for n, doc in enumerate(_documents(archive, ids, ocr, workers), start=1):
+            pending[doc.aip_id] = _has_pending_ocr(doc.texts)
             if progress is not None:
                 progress(n, len(ids))
+            if n == len(ids):
+                failpoints.reach("reindex.before_swap")
             yield doc
 
-    return service_for(archive).reindex(counted())
+    total = service_for(archive).reindex(counted())
+    for gone in ocr_pending(archive) - set(ids):  # destroyed or superseded since
+        mark_ocr_pending(archive, gone, False)
+    for aip_id, waits in pending.items():
+        mark_ocr_pending(archive, aip_id, waits)
+    return total

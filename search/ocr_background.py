@@ -36,7 +36,7 @@ def write_progress(archive: Archive, state: str, done: int, total: int) -> None:
 
 
 def progress(archive: Archive) -> dict[str, Any] | None:
-    """The last recorded OCR pass (``state`` running|done|idle) and ``pending``, the number
+    """The last recorded OCR pass (``state`` running|done|stopped|idle) and ``pending``, the number
     of indexed items whose scans still await OCR; None if no pass ran and none wait."""
     pending = len(ocr_pending(archive))
     try:
@@ -47,7 +47,21 @@ def progress(archive: Archive) -> dict[str, Any] | None:
         doc = {"state": "idle", "done": 0, "total": 0}
     doc["percent"] = round(100.0 * doc["done"] / doc["total"], 1) if doc.get("total") else 100.0
     doc["pending"] = pending
+    if doc.get("state") == "running" and not _alive(doc.get("pid")):
+        doc["state"] = "stopped"  # killed or crashed: its items still await OCR
     return doc
+
+
+def _alive(pid: Any) -> bool:
+    if not isinstance(pid, int) or pid <= 0:
+        return True  # not ours to judge
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
 
 
 def default_workers() -> int:

@@ -56,3 +56,34 @@ def test_the_background_pass_clears_the_flag_and_the_scan_becomes_findable(archi
     assert [h.aip_id for h in hits] == [outcome.aip_id]
     found = flag_ocr_pending(archive, service_for(archive).search(case["case_id"], access=EVERYONE))
     assert [h.ocr_pending for h in found.hits] == [False]
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not ocr_status().available, reason=ocr_status().reason)
+def test_a_pass_killed_before_the_swap_leaves_the_items_marked_and_says_stopped(
+        archive, make_case, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    outcome = ingest(archive, make_case(), ocr=False)
+    ready = tmp_path / "ready"
+    env = dict(os.environ, DANGAN_FAILPOINT="reindex.before_swap",
+               DANGAN_FAILPOINT_READY=str(ready))
+    proc = subprocess.Popen([sys.executable, "-m", "dangan.search.ocr_background",
+                             str(archive.home), "1"], env=env)
+    try:
+        deadline = time.monotonic() + 600
+        while not ready.exists() and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert ready.exists(), "the pass never reached the swap"
+        assert ocr_background.progress(archive)["state"] == "running"
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    assert ocr_pending(archive) == {outcome.aip_id}  # the old index is still the live one
+    state = ocr_background.progress(archive)
+    assert state["state"] == "stopped" and state["pending"] == 1
+    assert service_for(archive).search('"签发机关"', access=EVERYONE).hits == []
