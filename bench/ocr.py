@@ -131,7 +131,7 @@ def run_engine(spec: str, pages: list[LabelledPage], workers: int) -> dict[str, 
 
 
 def available(spec: str) -> str:
-    """"" or why ``spec`` cannot run here."""
+    """Empty, or why ``spec`` cannot run here."""
     name = spec.split(":")[0]
     if name == "tesseract-cli":
         from dangan.search.ocr import tesseract_status

@@ -123,6 +123,8 @@ def _rapid_frames(image: Image.Image) -> str:
         parts = [ocr_rapid.read(frame) for frame in ImageSequence.Iterator(image)]
     except ValueError as exc:
         raise OcrError(f"无法识别扫描图像：{exc}") from exc
+    except ImportError as exc:  # installed but broken (a missing shared library)
+        raise OcrError(f"无法加载 RapidOCR：{exc}") from exc
     return tidy("\n".join(p for p in parts if p)).strip()
 
 

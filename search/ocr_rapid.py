@@ -38,12 +38,16 @@ MODEL_LABEL = "rapidocr:ch_PP-OCRv4"
 
 
 def available() -> str:
-    """"" when the package imports, else the Chinese reason it cannot be used."""
-    try:
-        import onnxruntime  # noqa: F401
-        import rapidocr_onnxruntime  # noqa: F401
-    except ImportError as exc:
-        return f"未安装 rapidocr-onnxruntime（{exc.name}）"
+    """Empty when the package is installed, else the Chinese reason it cannot be used.
+
+    Looked up without importing it: a filing process that never OCRs need not load
+    ONNX Runtime and OpenCV.
+    """
+    from importlib.util import find_spec
+
+    for module in ("rapidocr_onnxruntime", "onnxruntime", "cv2"):
+        if find_spec(module) is None:
+            return f"未安装 rapidocr-onnxruntime（缺少 {module}）"
     return ""
 
 
