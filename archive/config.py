@@ -50,6 +50,7 @@ class Settings:
     pdf_max_objects: int = 50_000
     pdf_max_depth: int = 1_000
     ocr_at_ingest: bool = True  # OCR scans when a single case is indexed at filing
+    ocr_engine: str = "rapidocr"  # rapidocr | tesseract (search/ocr.py falls back if missing)
 
     @property
     def ocr_on_ingest(self) -> bool:
@@ -87,7 +88,7 @@ class Settings:
                      '# key_passphrase_file = "/etc/dangan/passphrase"  (or DANGAN_KEY_PASSPHRASE,'
                      ' or the systemd credential dangan-key-passphrase; see docs/key-custody.md)')
         return f"""# Dangan instance configuration. Environment variables override:
-# DANGAN_DATABASE_URL, DANGAN_KEY_PASSPHRASE, DANGAN_OCR_AT_INGEST.
+# DANGAN_DATABASE_URL, DANGAN_KEY_PASSPHRASE, DANGAN_OCR_AT_INGEST, DANGAN_OCR_ENGINE.
 
 [archive]
 fonds = "{self.fonds}"                # 全宗号
@@ -112,6 +113,9 @@ allowed_media_types = [{media}]
 
 [search]
 ocr_at_ingest = {str(self.ocr_at_ingest).lower()}  # else scans wait for dangan search reindex
+
+[ocr]
+engine = "{self.ocr_engine}"  # rapidocr (PP-OCR, default) | tesseract (chi_sim; DANGAN_OCR_ENGINE wins)
 
 [limits]
 max_submission_bytes = {self.max_submission_bytes}
@@ -142,6 +146,9 @@ def load_settings(home: str | Path | None = None) -> Settings:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"配置文件 {path} 无法解析：{exc}") from exc
     _apply(settings, data, path)
+    if settings.ocr_engine not in OCR_ENGINES:
+        raise ConfigError(f"配置文件 {path}：ocr.engine 应为 {' 或 '.join(OCR_ENGINES)}，"
+                          f"实际为 {settings.ocr_engine!r}")
     return settings
 
 
@@ -164,7 +171,9 @@ _FIELDS: dict[tuple[str, str], tuple[str, type]] = {
         "max_case_json_bytes", "max_case_events", "max_case_parties", "max_case_files",
         "pdf_max_pages", "pdf_max_objects", "pdf_max_depth")},
     ("search", "ocr_at_ingest"): ("ocr_at_ingest", bool),
+    ("ocr", "engine"): ("ocr_engine", str),
 }
+OCR_ENGINES = ("rapidocr", "tesseract")
 
 
 def _apply(settings: Settings, data: dict[str, Any], path: Path) -> None:

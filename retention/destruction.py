@@ -37,7 +37,7 @@ from dangan.archive.store import remove_tree
 from dangan.archive.timeutil import iso, utcnow
 from dangan.archive.tombstones import Tombstone
 from dangan.search.extract import derived_text_path
-from dangan.search.feed import derived_dir, service_for
+from dangan.search.feed import derived_dir, mark_ocr_pending, service_for
 
 from . import register, roles
 from .appraisal import _problems, _refuse, today
@@ -231,6 +231,7 @@ def _remove_copies(archive: Archive, aip_ids: list[str], search: Any) -> None:
         list(pool.map(remove_tree, [replicas.path(i) for i in aip_ids]))
         failpoints.reach("destroy.after_replica")
         list(pool.map(lambda i: derived_text_path(derived, i).unlink(missing_ok=True), aip_ids))
+        list(pool.map(lambda i: mark_ocr_pending(archive, i, False), aip_ids))
     search.remove_many(aip_ids)
 
 

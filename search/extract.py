@@ -2,7 +2,7 @@
 
 The format is identified by content (not by the declared media type). PDF and OFD text
 comes from the readers in ``dangan.packages.formats``; PDF pages without a text layer and
-image files are read by OCR when Tesseract is installed. Extracted text is derived data:
+image files are read by OCR (RapidOCR, or Tesseract; see ``ocr``). Extracted text is derived data:
 it is written next to the archive (never inside the AIP) with the SHA-256 of each text,
 so a reindex can reuse it and detect a tampered or damaged copy.
 """
@@ -84,7 +84,7 @@ def _image(path: Path, meta: dict[str, str], ocr: bool) -> ExtractedText:
         return ExtractedText(**meta, text="", method="none",
                              note=f"OCR 不可用：{status.reason}")
     try:
-        return ExtractedText(**meta, text=ocr_image(path), method="ocr")
+        return ExtractedText(**meta, text=ocr_image(path), method="ocr", note=status.note)
     except OcrError as exc:
         return ExtractedText(**meta, text="", method="none", note=f"OCR 失败：{exc}")
 

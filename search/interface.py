@@ -78,6 +78,7 @@ class SearchHit:
     service_item_name: str = ""
     agency_name: str = ""
     completed_at: str = ""  # ISO 8601
+    ocr_pending: bool = False  # its scans still await OCR (set by ``feed.flag_ocr_pending``)
 
 
 @dataclass

@@ -97,7 +97,8 @@ def result_json(result: SearchResult) -> dict[str, Any]:
                   "title": h.title, "score": h.score,
                   "highlights": [asdict(x) for x in h.highlights],
                   "year": h.year, "service_item": h.service_item_name, "agency": h.agency_name,
-                  "completed_at": h.completed_at} for h in result.hits],
+                  "completed_at": h.completed_at, "ocr_pending": h.ocr_pending}
+                 for h in result.hits],
         "facets": result.facets,
         "facet_labels": facet_labels(result),
         "suggestion": result.suggestion,

@@ -88,7 +88,8 @@ def _bare(w: Word) -> wq.Query:
     up = v.upper()
     if kind == "id":
         return _or([wq.Term("ids", up, boost=10.0), wq.Term("case_id", up), wq.Term(
-            "archival_code", up), wq.Term("decision", up)])
+            "archival_code", up), wq.Term("decision", up),
+            wq.Term("content", v.lower())])  # printed on a scan (OCR) or in a file's text
     if kind == "suffix":
         return _or([wq.Term("idsuffix", up, boost=8.0), wq.Term("content", v.lower()),
                     wq.Term("case_id", up)])

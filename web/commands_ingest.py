@@ -117,7 +117,7 @@ def demo(ctx: click.Context, cases: int, seed: int, no_serve: bool, host: str, p
     archive = open_archive(ctx)
     home = str(archive.home)
     archive.close()
-    ocr = subprocess.Popen([sys.executable, "-m", "dangan.search.ocr_background", home, "1"],
+    ocr = subprocess.Popen([sys.executable, "-m", "dangan.search.ocr_background", home],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     click.echo(f"扫描件 OCR 在后台进行（进程 {ocr.pid}），完成前按元数据和文本检索；进度见首页。")
     click.echo("试一试：查阅员 demo-clerk 检索并打开办件；档案管理员 demo-archivist 查看拒收记录；"

@@ -34,7 +34,7 @@ def search(ctx: click.Context, words: tuple[str, ...], filters: tuple[str, ...],
     重建索引用 dangan index rebuild。
     """
     # jieba and pypinyin take a moment to load: only when a search runs.
-    from dangan.search.feed import service_for
+    from dangan.search.feed import flag_ocr_pending, service_for
     from dangan.search.interface import Access
     from dangan.search.service import parse_filters, render_text, result_json
 
@@ -42,6 +42,7 @@ def search(ctx: click.Context, words: tuple[str, ...], filters: tuple[str, ...],
     access = Access(classifications=frozenset(classifications or CLASSIFICATIONS))
     result = service_for(archive).search(" ".join(words), filters=parse_filters(filters),
                                          page=page, page_size=page_size, access=access)
+    flag_ocr_pending(archive, result)
     if as_json:
         emit_json(result_json(result))
     else:

@@ -1,4 +1,4 @@
-"""A scan Tesseract cannot read raises the search layer's own error, with a stable code."""
+"""A scan the OCR engine (either one) cannot read raises the search layer's own error, with a stable code."""
 
 from __future__ import annotations
 
@@ -7,12 +7,25 @@ from pathlib import Path
 import pytest
 
 from dangan.packages.errors import DanganError
-from dangan.search import extract_file
+from dangan.search import extract_file, ocr_rapid
 from dangan.search.errors import OcrError, SearchError
-from dangan.search.ocr import ocr_image, ocr_status
+from dangan.search.ocr import ocr_image, ocr_status, tesseract_status
 
-needs_ocr = pytest.mark.skipif(not ocr_status().available,
-                               reason=f"Tesseract chi_sim unavailable: {ocr_status().reason}")
+EXPECTED = {"tesseract": "Tesseract", "rapidocr": "无法读取扫描图像"}
+
+
+@pytest.fixture(params=["tesseract", "rapidocr"])
+def engine(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Each engine in turn, skipped where it is not installed."""
+    name = request.param
+    missing = tesseract_status().reason if name == "tesseract" else ocr_rapid.available()
+    if missing:
+        pytest.skip(missing)
+    monkeypatch.setenv("DANGAN_OCR_ENGINE", name)
+    ocr_status.cache_clear()
+    yield name
+    monkeypatch.undo()
+    ocr_status.cache_clear()
 
 
 def truncated_png(tmp_path: Path) -> Path:
@@ -22,16 +35,16 @@ def truncated_png(tmp_path: Path) -> Path:
     return path
 
 
-@needs_ocr
-def test_unreadable_scan_raises_ocr_error_in_the_search_hierarchy(tmp_path: Path) -> None:
+def test_unreadable_scan_raises_ocr_error_in_the_search_hierarchy(tmp_path: Path, engine: str) -> None:
+    assert ocr_status().engine == engine
     with pytest.raises(OcrError) as caught:
         ocr_image(truncated_png(tmp_path))
     assert isinstance(caught.value, SearchError) and isinstance(caught.value, DanganError)
     assert caught.value.to_dict()["code"] == "search.ocr"
-    assert "Tesseract" in caught.value.message
+    assert EXPECTED[engine] in caught.value.message
 
 
-@needs_ocr
-def test_unreadable_scan_is_indexed_by_metadata_with_the_ocr_failure_noted(tmp_path: Path) -> None:
+def test_unreadable_scan_is_indexed_by_metadata_with_the_ocr_failure_noted(tmp_path: Path,
+                                                                          engine: str) -> None:
     t = extract_file(truncated_png(tmp_path), file_id="f1", title="身份证", kind="id_document")
     assert t.method == "none" and t.text == "" and t.note.startswith("OCR 失败：")

@@ -19,6 +19,7 @@ from click.testing import CliRunner
 
 from dangan.archive.instance import Archive
 from dangan.search import ocr_background
+from dangan.search.feed import mark_ocr_pending
 from dangan.web.app import create_app
 from dangan.web.cli import main
 from tests.web.webkit import csrf
@@ -64,6 +65,9 @@ def test_demo_no_serve_creates_accounts_that_sign_in_and_shows_ocr_progress(tmp_
         assert ocr_background.run(archive) == 3  # the real pass, as the demo runs it
         assert ocr_background.progress(archive)["state"] == "done"
         assert "OCR 正在后台进行" not in client.get("/search").get_data(as_text=True)
+        assert "尚未做 OCR" not in client.get("/search").get_data(as_text=True)
+        mark_ocr_pending(archive, "filed-in-a-hurry", True)  # e.g. filed with OCR off
+        assert "有 1 件档案的扫描件尚未做 OCR" in client.get("/search").get_data(as_text=True)
     finally:
         archive.close()
 

@@ -15,6 +15,7 @@ from dangan.archive.errors import NotFound
 from dangan.archive.permissions import visible_classifications
 from dangan.archive.reading_room import case_record
 from dangan.ingest import api_submit
+from dangan.search.feed import flag_ocr_pending
 from dangan.search.service import result_json
 
 from .. import openapi
@@ -139,7 +140,7 @@ def search() -> Any:
     result = search_service().search(request.args.get("q", ""),
                                      filters=parse_filter_args(request.args.getlist("f")),
                                      page=page, page_size=page_size, access=reader_access())
-    return jsonify(result_json(result))
+    return jsonify(result_json(flag_ocr_pending(archive(), result)))
 
 
 @bp.route("/items/<path:ref>")

@@ -11,6 +11,7 @@ from flask import Blueprint, current_app, redirect, render_template, request, ur
 from dangan.archive import reading_files
 from dangan.archive.permissions import PERMISSIONS, visible_classifications
 from dangan.search.errors import SearchError
+from dangan.search.feed import flag_ocr_pending
 
 from .access import archive, principal, requires
 
@@ -74,8 +75,8 @@ def search() -> Any:
     result, error, parties = None, None, {}
     if query or filters:
         try:
-            result = search_service().search(query, filters=filters, page=page,
-                                             page_size=PAGE_SIZE, access=reader_access())
+            result = flag_ocr_pending(archive(), search_service().search(
+                query, filters=filters, page=page, page_size=PAGE_SIZE, access=reader_access()))
         except SearchError as exc:
             error = exc
     if result is not None:  # links to 一人一档 / the unit's file (keyed by case and party index)
