@@ -151,14 +151,24 @@ class WhooshEngine:
         return cached[1]
 
     def _labels(self, s, facets: dict[str, dict[str, int]]) -> dict[str, dict[str, str]]:
-        """Names for coded facet values (item code → service item name, agency → name)."""
+        """Names for coded facet values (item code → service item name, agency → name),
+        remembered per searcher: the same few dozen codes come back on every page."""
+        cached = getattr(self._local, "labels", None)
+        if cached is None or cached[0] is not s:
+            cached = (s, {})
+            self._local.labels = cached
+        known: dict[tuple[str, str], str | None] = cached[1]
         out: dict[str, dict[str, str]] = {}
         for facet, stored in LABELLED_FACETS.items():
             names: dict[str, str] = {}
             for value in facets.get(facet, {}):
-                docnum = s.document_number(**{FACET_FIELDS[facet]: value})
-                if docnum is not None:
-                    names[value] = s.stored_fields(docnum).get(stored, value)
+                key = (facet, value)
+                if key not in known:
+                    docnum = s.document_number(**{FACET_FIELDS[facet]: value})
+                    known[key] = None if docnum is None \
+                        else s.stored_fields(docnum).get(stored, value)
+                if known[key] is not None:
+                    names[value] = known[key]
             out[facet] = names
         return out
 
