@@ -28,7 +28,13 @@ from .whoosh_docset import RestrictedQuery, all_matches
 from .whoosh_facets import FacetColumns
 from .whoosh_hits import hit_of
 from .whoosh_phrase import GramPhrase
-from .whoosh_query import IN_INDEX, access_query, filter_query, to_whoosh
+from .whoosh_query import (
+    IN_INDEX,
+    access_query,
+    filter_query,
+    split_facet_terms,
+    to_whoosh,
+)
 from .whoosh_schema import FACET_FIELDS, build_schema, to_fields
 
 log = logging.getLogger(__name__)
@@ -135,12 +141,14 @@ class WhooshEngine:
         token = IN_INDEX.set(lambda f, t: reader.doc_frequency(f, t) > 0)
         try:
             user_q = to_whoosh(tree)
-            restrict = [r for r in [*filter_query(filters), access_query(access)] if r is not None]
+            scored, terms = split_facet_terms(user_q)
+            restrict = [r for r in [*terms, *filter_query(filters), access_query(access)]
+                        if r is not None]
         finally:
             IN_INDEX.reset(token)
         if not restrict:
             return user_q, user_q
-        return user_q, RestrictedQuery(user_q, restrict[0] if len(restrict) == 1
+        return user_q, RestrictedQuery(scored, restrict[0] if len(restrict) == 1
                                        else wq.And(restrict))
 
     def _columns(self, s) -> FacetColumns:
