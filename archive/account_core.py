@@ -113,10 +113,15 @@ def active_roles(user: User) -> frozenset[str]:
     return frozenset(g.role for g in user.grants if g.revoked_at is None)
 
 
+def credential_epoch(password_changed_at: datetime) -> str:
+    """Sessions carry this; it changes with the password, so older sessions end."""
+    return str(round(password_changed_at.timestamp() * 1e6))
+
+
 def _principal(user: User) -> Principal:
     return Principal(user.id, user.login, user.display_name, active_roles(user),
                      user.totp_confirmed_at is not None, bool(user.must_change_password),
-                     str(round(user.password_changed_at.timestamp() * 1e6)))
+                     credential_epoch(user.password_changed_at))
 
 
 def _view(user: User) -> UserView:

@@ -41,6 +41,7 @@ from .account_core import (  # noqa: F401  (re-exported: the accounts API)
     _require,
     _view,
     active_roles,
+    credential_epoch,
 )
 from .account_models import RoleGrant, User
 from .db import Database
@@ -99,12 +100,23 @@ def list_users(db: Database, *, by: Principal | None = None) -> list[UserView]:
 
 def get_principal(db: Database, user_id: int) -> Principal | None:
     """The user behind a session, or None once disabled or locked (the session ends)."""
+    # one row per grant, columns only: read on every request, so no ORM objects are built
     with db.session() as s:
-        user = s.scalar(select(User).where(User.id == user_id)
-                        .options(selectinload(User.grants)))
-        if user is None or user.disabled or _is_locked(user, utcnow()):
-            return None
-        return _principal(user)
+        rows = s.execute(
+            select(User.id, User.login, User.display_name, User.totp_confirmed_at,
+                   User.locked, User.locked_until, User.disabled, User.must_change_password,
+                   User.password_changed_at, RoleGrant.role, RoleGrant.revoked_at)
+            .outerjoin(RoleGrant, RoleGrant.user_id == User.id).where(User.id == user_id)
+        ).all()
+    if not rows:
+        return None
+    user = rows[0]
+    if user.disabled or _is_locked(user, utcnow()):
+        return None
+    roles = frozenset(r.role for r in rows if r.role is not None and r.revoked_at is None)
+    return Principal(user.id, user.login, user.display_name, roles,
+                     user.totp_confirmed_at is not None, bool(user.must_change_password),
+                     credential_epoch(user.password_changed_at))
 
 
 def _set_flag(db: Database, login: str, *, by: Principal | None, console_actor: str,

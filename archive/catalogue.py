@@ -118,12 +118,11 @@ def add_item(session: Session, item: Item) -> None:
     session.flush()
 
 
+_WHOLE_ITEM = (selectinload(Item.parties), selectinload(Item.files), selectinload(Item.events))
+
+
 def get_item(session: Session, aip_id: str) -> Item:
-    item = session.scalar(
-        select(Item)
-        .where(Item.aip_id == aip_id)
-        .options(selectinload(Item.parties), selectinload(Item.files), selectinload(Item.events))
-    )
+    item = session.scalar(select(Item).where(Item.aip_id == aip_id).options(*_WHOLE_ITEM))
     if item is None:
         raise NotFound(f"目录中没有 AIP {aip_id}")
     return item
@@ -163,13 +162,13 @@ def lookup(session: Session, ref: str) -> Lookup:
         matched_by = "case_id"
     if item is None:
         raise NotFound(f"找不到 {ref!r}：既不是 AIP 标识，也不是档号或办件编号")
-    item = get_item(session, item.aip_id)
-    versions = [
-        get_item(session, i.aip_id)
-        for i in session.scalars(
-            select(Item).where(Item.archival_code == item.archival_code).order_by(Item.version)
-        )
-    ]
+    # every version with its parties, files and events: four queries however many versions
+    versions = list(session.scalars(
+        select(Item).where(Item.archival_code == item.archival_code).order_by(Item.version)
+        .options(*_WHOLE_ITEM)
+    ))
+    item = next((v for v in versions if v.aip_id == item.aip_id), None) \
+        or get_item(session, item.aip_id)
     return Lookup(item=item, versions=versions, matched_by=matched_by)
 
 

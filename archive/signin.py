@@ -11,6 +11,7 @@ step is an audit-log entry (``user:signin``, ``user:signin-fail``, ``user:lock``
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
@@ -33,7 +34,8 @@ from .timeutil import utcnow
 LOCKOUT_THRESHOLD = 5  # consecutive failed sign-ins (password or second factor)
 
 
-def _is_locked(user: User, now: datetime) -> bool:
+def _is_locked(user: Any, now: datetime) -> bool:
+    """``user``: a ``User`` or a row with its ``locked`` and ``locked_until`` columns."""
     return user.locked and (user.locked_until is None or user.locked_until > now)
 
 

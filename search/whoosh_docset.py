@@ -15,6 +15,7 @@ from whoosh.matching import FilterMatcher, IntersectionMatcher, ListMatcher, Nul
 
 from . import whoosh_internals
 from .whoosh_phrase import GramPhrase, deleted_set, posting_ids
+from .whoosh_scoring import leaf_scores
 
 
 def _live(reader) -> set[int]:
@@ -194,8 +195,14 @@ def _leaf_matches(q: wq.Query, sub, offset: int, context,
             # each of them instead of materialising every item that has the words
             if not r[1]:
                 return set(), True
+            candidates = sorted(r[1])
+            if scores is not None:  # score term by term from cached postings when we can
+                fast = leaf_scores(q.child, sub, candidates)
+                if fast is not None:
+                    scores.update({d + offset: v for d, v in fast.items()} if offset else fast)
+                    return set(fast), True
             m = q.child.matcher(sub, context)
-            return _step_to(m, sorted(r[1]), scores, offset), scores is not None
+            return _step_to(m, candidates, scores, offset), scores is not None
         positive, ids = _and_polarity(restriction(q.child, sub), r)
     return (ids if positive else _live(sub.reader()) - ids), False
 

@@ -28,7 +28,13 @@ from .whoosh_docset import RestrictedQuery, all_matches
 from .whoosh_facets import FacetColumns
 from .whoosh_hits import hit_of
 from .whoosh_phrase import GramPhrase
-from .whoosh_query import IN_INDEX, access_query, filter_query, to_whoosh
+from .whoosh_query import (
+    IN_INDEX,
+    access_query,
+    filter_query,
+    split_facet_terms,
+    to_whoosh,
+)
 from .whoosh_schema import FACET_FIELDS, build_schema, to_fields
 
 log = logging.getLogger(__name__)
@@ -135,12 +141,14 @@ class WhooshEngine:
         token = IN_INDEX.set(lambda f, t: reader.doc_frequency(f, t) > 0)
         try:
             user_q = to_whoosh(tree)
-            restrict = [r for r in [*filter_query(filters), access_query(access)] if r is not None]
+            scored, terms = split_facet_terms(user_q)
+            restrict = [r for r in [*terms, *filter_query(filters), access_query(access)]
+                        if r is not None]
         finally:
             IN_INDEX.reset(token)
         if not restrict:
             return user_q, user_q
-        return user_q, RestrictedQuery(user_q, restrict[0] if len(restrict) == 1
+        return user_q, RestrictedQuery(scored, restrict[0] if len(restrict) == 1
                                        else wq.And(restrict))
 
     def _columns(self, s) -> FacetColumns:
@@ -151,14 +159,24 @@ class WhooshEngine:
         return cached[1]
 
     def _labels(self, s, facets: dict[str, dict[str, int]]) -> dict[str, dict[str, str]]:
-        """Names for coded facet values (item code → service item name, agency → name)."""
+        """Names for coded facet values (item code → service item name, agency → name),
+        remembered per searcher: the same few dozen codes come back on every page."""
+        cached = getattr(self._local, "labels", None)
+        if cached is None or cached[0] is not s:
+            cached = (s, {})
+            self._local.labels = cached
+        known: dict[tuple[str, str], str | None] = cached[1]
         out: dict[str, dict[str, str]] = {}
         for facet, stored in LABELLED_FACETS.items():
             names: dict[str, str] = {}
             for value in facets.get(facet, {}):
-                docnum = s.document_number(**{FACET_FIELDS[facet]: value})
-                if docnum is not None:
-                    names[value] = s.stored_fields(docnum).get(stored, value)
+                key = (facet, value)
+                if key not in known:
+                    docnum = s.document_number(**{FACET_FIELDS[facet]: value})
+                    known[key] = None if docnum is None \
+                        else s.stored_fields(docnum).get(stored, value)
+                if known[key] is not None:
+                    names[value] = known[key]
             out[facet] = names
         return out
 

@@ -4,13 +4,16 @@ Whoosh's ``groupedby`` reads each facet column through several Python layers for
 matching item. Here the nine facet columns of each segment are read once into lists
 (segments never change; deletions only hide documents, and deleted documents never
 reach the collector), and counting is one ``Counter`` over the matched document numbers
-per facet.
+per facet. A column of at most 255 distinct values (every facet but the rare exotic one)
+is also kept as one byte per document; its counts are then ``bytes.count`` over the
+matched documents' codes, about half the cost of the ``Counter``.
 """
 
 from __future__ import annotations
 
 import heapq
 from collections import Counter
+from operator import itemgetter
 
 from . import whoosh_cache
 
@@ -47,6 +50,12 @@ class FacetColumns:
                 self.columns[name].extend(cols[name])
             if order:
                 self.order.extend(cols["_order"])
+        self.codes: dict[str, tuple[bytes, list]] = {}
+        for name, col in self.columns.items():
+            values = list(dict.fromkeys(col))
+            if len(values) <= 255:
+                index = {v: i for i, v in enumerate(values)}
+                self.codes[name] = (bytes(map(index.__getitem__, col)), values)
 
     def newest(self, docnums, limit: int) -> list[int]:
         """The ``limit`` documents with the highest ``order`` value (latest completion)."""
@@ -56,7 +65,14 @@ class FacetColumns:
     def count(self, docnums) -> dict[str, dict[str, int]]:
         out: dict[str, dict[str, int]] = {}
         for name, col in self.columns.items():
-            c = Counter(map(col.__getitem__, docnums))
+            coded = self.codes.get(name)
+            if coded is not None and len(docnums) > 1:
+                codes, values = coded
+                matched = bytes(itemgetter(*docnums)(codes))
+                c = Counter({values[i]: n for i in range(len(values))
+                             if (n := matched.count(i))})
+            else:
+                c = Counter(map(col.__getitem__, docnums))
             out[name] = {str(v): n for v, n in sorted(c.items(), key=lambda kv: (-kv[1], str(kv[0])))
                          if v not in (None, "")}
         return out

@@ -25,7 +25,7 @@ from .query import (
     parse_date_range,
 )
 from .whoosh_phrase import GramPhrase
-from .whoosh_schema import TEXT_FIELDS, utc_naive
+from .whoosh_schema import FACET_FIELDS, TEXT_FIELDS, utc_naive
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")  # a clerk's dates are local calendar days
 EXACT_FIELDS = {"case": "case_id", "code": "archival_code", "decision": "decision",
@@ -233,3 +233,24 @@ def access_query(access: Access) -> wq.Query | None:
     if not parts:
         return None
     return _and(parts)
+
+
+UNSCORED_FIELDS = frozenset(FACET_FIELDS.values())  # ID fields: a term's score is its weight, 1
+
+
+def split_facet_terms(q: wq.Query) -> tuple[wq.Query, list[wq.Query]]:
+    """(the scored part of ``q``, the exact facet terms ANDed to it), as in ``参保 year:2021``.
+
+    A term of an ID field adds the same score to every item it matches, so moved into the
+    restriction it leaves the ranking as it was, and the items it admits then drive the
+    matching and scoring (``whoosh_docset``) instead of a pass over every item with the
+    words. A query made of such terms alone is left whole.
+    """
+    if not isinstance(q, wq.And):
+        return q, []
+    terms = [s for s in q.subqueries if isinstance(s, wq.Term) and s.boost == 1.0
+             and s.fieldname in UNSCORED_FIELDS]
+    rest = [s for s in q.subqueries if not any(s is t for t in terms)]
+    if not terms or not rest:
+        return q, []
+    return (rest[0] if len(rest) == 1 else wq.And(rest)), terms

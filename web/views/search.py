@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from typing import Any
+from urllib.parse import urlencode
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
@@ -49,6 +50,20 @@ def parse_filter_args(values: list[str]) -> dict[str, list[str]]:
     return out
 
 
+def search_links(q: str) -> Any:
+    """``link(filters, page)``: the search page's URL for ``q`` with ``filters``. A result
+    page holds some eighty such links (facets, chips, pager); ``url_for`` is called once."""
+    base = url_for("search.search")
+
+    def link(filters: list[str], page: int | None = None) -> str:
+        params: list[tuple[str, Any]] = [("q", q), *(("f", f) for f in filters)]
+        if page is not None:
+            params.append(("page", page))
+        return f"{base}?{urlencode(params)}"
+
+    return link
+
+
 @bp.route("/")
 @requires(*PERMISSIONS)
 def home() -> Any:
@@ -83,4 +98,4 @@ def search() -> Any:
         parties = reading_files.hit_parties(archive(), principal(), [h.aip_id for h in result.hits])
     return render_template("search.html", q=query, filters=filters, raw_filters=raw_filters,
                            result=result, error=error, page=page, parties=parties,
-                           unmasked=principal().can("record.unmask"))
+                           unmasked=principal().can("record.unmask"), link=search_links(query))

@@ -1,0 +1,129 @@
+"""Scores of many admitted items at once, term by term, as Whoosh's matchers compute them.
+
+Why: when a restriction admits thousands of items (``参保 year:2021`` admits a tenth of
+the archive), stepping Whoosh's matcher tree to each of them skips through every term's
+posting list in Python, about 15 µs per item: 130 ms of CPU per search at 100,000 items.
+Here each term's postings (document → weight) and each field's lengths are decoded once
+per segment and kept in the engine's segment cache (segments never change); an item's
+score is then the same sum Whoosh forms, computed with Whoosh's own scorer objects: a
+term, its scorer's BM25F of weight and field length, times the term's boost; OR and AND,
+the sum over the matching parts; a NOT inside an AND excludes, and adds the 1.0 Whoosh's
+inverse matcher scores. Query shapes other than these return None and are stepped by
+Whoosh as before.
+"""
+
+from __future__ import annotations
+
+from array import array
+
+from whoosh import query as wq
+from whoosh.matching import FilterMatcher
+from whoosh.scoring import WeightScorer
+
+from . import whoosh_cache
+
+
+def _cached(reader, key: tuple, load):  # noqa: ANN001, ANN202
+    cache = whoosh_cache.current()
+    seg = whoosh_cache.segment_id(reader) if cache is not None else None
+    if cache is None or seg is None:
+        return load()
+    return cache.postings(seg, key[0], key[1:], load)
+
+
+def _weights(reader, fieldname: str, btext: bytes) -> dict[int, float]:
+    """Document number → weight of a term in one segment (deleted items included)."""
+    def load() -> dict[int, float]:
+        m = reader.postings(fieldname, btext)
+        if isinstance(m, FilterMatcher):  # the deletion filter: candidates are live
+            m = m.child
+        ids, weights = array("I"), array("f")
+        while m.is_active():
+            if m._ids is None:
+                m._read_ids()
+            if m._weights is None:
+                m._read_weights()
+            ids.extend(m._ids[m._i:])
+            weights.extend(m._weights[m._i:])
+            m._next_block()
+        return dict(zip(ids, weights, strict=True))
+
+    return _cached(reader, (fieldname, "weights", btext), load)
+
+
+def _lengths(sub, fieldname: str) -> list[float]:
+    """Every document's length of ``fieldname`` in one segment, as the scorer reads it."""
+    reader = sub.reader()
+    return _cached(reader, (fieldname, "lengths"), lambda: [
+        sub.doc_field_length(d, fieldname, 1) for d in range(reader.doc_count_all())])
+
+
+def _term(q: wq.Term, sub, candidates: list[int]) -> dict[int, float] | None:
+    reader = sub.reader()
+    field = sub.schema[q.fieldname] if q.fieldname in sub.schema else None
+    if field is None:
+        return {}
+    try:
+        btext = field.to_bytes(q.text)
+    except ValueError:
+        return {}
+    if (q.fieldname, btext) not in reader:
+        return {}
+    m = reader.postings(q.fieldname, btext)
+    if isinstance(m, FilterMatcher):
+        m = m.child
+    if not hasattr(m, "_read_weights") or q.minquality:
+        return None
+    weights = _weights(reader, q.fieldname, btext)
+    scorer = sub.weighting.scorer(sub, q.fieldname, btext)
+    boost = q.boost
+    hits = [(d, w) for d in candidates if (w := weights.get(d)) is not None]
+    if isinstance(scorer, WeightScorer):
+        return {d: w * boost if boost != 1.0 else w for d, w in hits}
+    if not hasattr(scorer, "dfl"):
+        return None
+    lengths = _lengths(sub, q.fieldname)
+    score = scorer._score
+    if boost != 1.0:
+        return {d: score(w, lengths[d]) * boost for d, w in hits}
+    return {d: score(w, lengths[d]) for d, w in hits}
+
+
+def leaf_scores(q: wq.Query, sub, candidates: list[int]) -> dict[int, float] | None:
+    """Score of each of ``candidates`` (document numbers of leaf searcher ``sub``) that
+    ``q`` matches; None when ``q`` has a shape this module does not compute."""
+    if isinstance(q, wq.Term):
+        return _term(q, sub, candidates)
+    if q is wq.NullQuery or isinstance(q, wq.NullQuery.__class__):
+        return {}
+    if isinstance(q, wq.Or) and q.scale is None and q.boost == 1.0:
+        out: dict[int, float] = {}
+        for part in q.subqueries:
+            s = leaf_scores(part, sub, candidates)
+            if s is None:
+                return None
+            for d, v in s.items():
+                out[d] = out[d] + v if d in out else v
+        return out
+    if isinstance(q, wq.And) and q.boost == 1.0:
+        pos = [p for p in q.subqueries if not isinstance(p, wq.Not)]
+        if not pos:
+            return None
+        from .whoosh_docset import docset  # (which imports this module)
+
+        excluded: set[int] = set()
+        for p in q.subqueries:
+            if isinstance(p, wq.Not):
+                excluded |= docset(p.query, sub)
+        acc: dict[int, float] | None = None
+        for part in pos:
+            s = leaf_scores(part, sub, candidates)
+            if s is None:
+                return None
+            acc = s if acc is None else {d: acc[d] + v for d, v in s.items() if d in acc}
+            if not acc:
+                return {}
+        assert acc is not None
+        nots = len(q.subqueries) - len(pos)  # Whoosh's InverseMatcher scores 1.0 each
+        return {d: v + nots if nots else v for d, v in acc.items() if d not in excluded}
+    return None
