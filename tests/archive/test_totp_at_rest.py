@@ -8,12 +8,14 @@ import pyotp
 import pytest
 from alembic import command
 from alembic.script import ScriptDirectory
+from click.testing import CliRunner
 from sqlalchemy import text
 
-from dangan.archive import accounts, second_factor
-from dangan.archive.composition import upgrade_schema
+from dangan.archive import accounts, api_tokens, second_factor
+from dangan.archive.composition import create_archive, upgrade_schema
 from dangan.archive.db import alembic_config, migrate
 from dangan.archive.secret_box import SecretBoxError
+from dangan.web.cli import main
 
 PASSWORD = "correct-horse-9"
 
@@ -98,3 +100,23 @@ def test_upgrade_seals_plaintext_seeds_on_postgresql(pg_archive):
     assert raw_secrets(pg_archive)["arch"].startswith("v1:")
     arch = accounts.check_password(pg_archive.db, "arch", PASSWORD)
     assert second_factor.verify_second_factor(pg_archive.db, arch.id, totp.now()).login == "arch"
+
+
+def test_an_instance_in_use_upgrades_with_its_accounts_roles_and_tokens(archive):
+    """The upgrade changes ``users`` in place: rows of role_grants and api_tokens refer to
+    it, and a copy-and-drop of the table (SQLite batch mode) would break on them."""
+    totp = enrolled(archive, "arch")
+    accounts.grant_role(archive.db, "arch", "archivist", by=None)
+    _, token = api_tokens.add_token(archive.db, login="arch", actor="console")
+    _back_to_plaintext(archive)
+    home = archive.home
+    archive.close()
+
+    result = CliRunner().invoke(main, ["--home", str(home), "db", "upgrade"])
+    assert result.exit_code == 0, result.output
+    again = create_archive(home)
+    assert raw_secrets(again)["arch"].startswith("v1:")
+    arch = accounts.check_password(again.db, "arch", PASSWORD)
+    signed_in = second_factor.verify_second_factor(again.db, arch.id, totp.now())
+    assert signed_in.roles == frozenset({"archivist"})
+    assert api_tokens.authenticate(again.db, token) is not None

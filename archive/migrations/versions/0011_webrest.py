@@ -40,12 +40,19 @@ def _rewrite(transform) -> None:
                      .values(totp_secret=transform(login, secret)(box)))
 
 
+def _sqlite() -> bool:
+    return op.get_bind().dialect.name == "sqlite"
+
+
 def upgrade() -> None:
-    with op.batch_alter_table('users') as batch:
-        batch.add_column(sa.Column('must_change_password', sa.Boolean(), nullable=False,
-                                   server_default=sa.false()))
-        batch.alter_column('totp_secret', type_=sa.Text(), existing_type=sa.String(64),
-                           existing_nullable=True)
+    # In place, never a batch copy: on SQLite a copy drops ``users``, which the rows of
+    # role_grants, api_tokens and access_requests refer to (foreign keys are on), and
+    # SQLite does not enforce VARCHAR lengths, so only PostgreSQL needs the wider type.
+    op.add_column('users', sa.Column('must_change_password', sa.Boolean(), nullable=False,
+                                     server_default=sa.false()))
+    if not _sqlite():
+        op.alter_column('users', 'totp_secret', type_=sa.Text(), existing_type=sa.String(64),
+                        existing_nullable=True)
     _rewrite(lambda login, secret: None if is_sealed(secret) else
              (lambda box: box.seal(secret, totp_context(login))))
 
@@ -53,7 +60,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     _rewrite(lambda login, secret: None if not is_sealed(secret) else
              (lambda box: box.open(secret, totp_context(login))))
-    with op.batch_alter_table('users') as batch:
-        batch.drop_column('must_change_password')
-        batch.alter_column('totp_secret', type_=sa.String(64), existing_type=sa.Text(),
-                           existing_nullable=True)
+    op.drop_column('users', 'must_change_password')  # SQLite >= 3.35 drops in place
+    if not _sqlite():
+        op.alter_column('users', 'totp_secret', type_=sa.String(64), existing_type=sa.Text(),
+                        existing_nullable=True)
