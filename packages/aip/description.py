@@ -328,7 +328,10 @@ def parse_xml(data: bytes) -> etree._Element:
 
 def parse_description(data: bytes) -> dict[str, Any]:
     """Read data/description.xml back into the dict it was written from."""
-    root = parse_xml(data)
+    return model_of(parse_xml(data))
+
+
+def model_of(root: etree._Element) -> dict[str, Any]:
     if root.tag != _q(ROOT_TAG):
         raise AIPInvalid(f"封装包描述根元素应为 {{{NS}}}{ROOT_TAG}，实为 {root.tag}")
     try:
@@ -345,7 +348,10 @@ def schema() -> etree.XMLSchema:
 
 def xsd_errors(data: bytes) -> list[dict[str, Any]]:
     """Every XSD violation of the description as {line, element, message}; [] if valid."""
-    root = parse_xml(data)
+    return xsd_errors_of(parse_xml(data))
+
+
+def xsd_errors_of(root: etree._Element) -> list[dict[str, Any]]:
     sch = schema()
     if sch.validate(root.getroottree()):
         return []
