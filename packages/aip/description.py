@@ -285,14 +285,18 @@ def _text(el: etree._Element) -> str:
 
 def _parse(spec: F, el: etree._Element) -> Any:
     if spec.kind == "group":
+        first: dict[Any, etree._Element] = {}
+        for c in el:  # one pass over the children, not one search per field
+            first.setdefault(c.tag, c)
         out: dict[str, Any] = {}
         for child in spec.children:
-            found = el.find(_q(child.tag))
+            found = first.get(_q(child.tag))
             out[child.key] = None if found is None else _parse(child, found)
         return out
     if spec.kind == "list":
         assert spec.item is not None
-        return [_parse(spec.item, c) for c in el.findall(_q(spec.item.tag))]
+        tag = _q(spec.item.tag)
+        return [_parse(spec.item, c) for c in el if c.tag == tag]
     text = (el.text or "").strip() if spec.kind in ("int", "bool", "json") else None
     if spec.kind == "int":
         return int(text)  # type: ignore[arg-type]
