@@ -8,7 +8,7 @@ how the item got there. Each clone is nevertheless a complete, correct item:
   bench's source-system key;
 * its own AIP, built and signed by ``packages.aip.build_aip`` under a new AIP id and an
   archival code allocated from the series counter, with the template's check report
-  sealed in (``reseal_with_report``: the same checks over the same content files);
+  sealed in (the same checks over the same content files);
 * its own catalogue rows (``ingest.records.build_item``), ``aip:file`` log entry and
   filed-case index row, like a filing's (no receipt: the audit does not read it).
 
@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -36,7 +37,7 @@ from dangan.archive.instance import Archive
 from dangan.ingest import records, sealing
 from dangan.ingest.intake import ReceivedSubmission
 from dangan.packages import signing
-from dangan.packages.aip import AIPInput, build_aip, reseal_with_report
+from dangan.packages.aip import AIPInput, build_aip
 
 CHUNK = 250  # clones per filing-window transaction
 FIRST_SUFFIX = 500_000  # clone case ids end in 500000, 500001, … (real demo ids are small)
@@ -99,11 +100,9 @@ def _clone(archive: Archive, session: Any, t: Template, suffix: int, key: signin
     placement = sealing.allocate(archive, session, case)
     inp = replace(t.inp, aip_id=aip_id, archival_code=placement.archival_code,
                   version=placement.version, submission_root=root, case=case,
-                  case_bytes=case_bytes)
+                  case_bytes=case_bytes, check_results=t.report)
     akey = archive.key
     built = build_aip(inp, staging / aip_id, akey.private_key, akey.key_id)
-    if t.report is not None:
-        built = reseal_with_report(built.path, t.report, akey.private_key, akey.key_id)
     sub = replace(t.sub, root=root, case=case, case_bytes=case_bytes, signature_bytes=sig)
     item = records.build_item(sub, inp, t.identified, built.aip_digest,
                               archive.store.key_for(aip_id), {}, t.service_item, t.archive_event)
@@ -115,13 +114,16 @@ def _clone(archive: Archive, session: Any, t: Template, suffix: int, key: signin
                  "case_sha256": sub.case_sha256, "supersedes": None})
     crosscheck.index_filed(session, entry.index, aip_id, case["source_system"], case["case_id"],
                            sub.case_sha256)
-    for store in replica.stores(archive).values():
-        final = store.path(aip_id)
-        final.parent.mkdir(parents=True, exist_ok=True)
-        copy = staging / f"copy-{aip_id}"
-        _link_tree(built.path, copy)
-        seal_tree_quick(copy)
-        os.rename(copy, final)
+    shutil.rmtree(root)
+    primary = archive.store.path(aip_id)
+    seal_tree_quick(built.path)
+    primary.parent.mkdir(parents=True, exist_ok=True)
+    os.rename(built.path, primary)
+    copy, final = staging / f"copy-{aip_id}", replica.replica_store(archive).path(aip_id)
+    _link_tree(primary, copy)
+    seal_tree_quick(copy)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    os.rename(copy, final)
 
 
 def seal_tree_quick(root: Path) -> None:
@@ -148,20 +150,7 @@ def clone(archive: Archive, templates: list[Template], count: int, key: signing.
                     _clone(archive, session, usable[made % len(usable)], FIRST_SUFFIX + made,
                            key, key_id, staging)
                     made += 1
-            _clear(staging)
     finally:
-        _clear(staging)
-        staging.rmdir()
+        shutil.rmtree(staging)
     os.sync()  # one flush for everything placed
     return made
-
-
-def _clear(staging: Path) -> None:
-    for child in staging.iterdir():
-        for d, dirs, names in os.walk(child, topdown=False):
-            for n in names:
-                os.unlink(Path(d) / n)
-            for n in dirs:
-                os.rmdir(Path(d) / n)
-        os.chmod(child, 0o700)
-        child.rmdir()
