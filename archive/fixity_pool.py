@@ -5,7 +5,8 @@ and holds the GIL, so threads cannot use a second core; processes can. Each work
 opens the archive from its home and only reads (``fixity_item.examine_batch``); the
 calling process repairs, writes the result rows and the audit entries, in the order
 the batches were chosen. Workers are started with ``spawn`` (no copy of the caller's
-open database connections or threads).
+open database connections or threads); a script that audits must therefore guard its
+entry point with ``if __name__ == "__main__":``, as every multiprocessing program.
 """
 
 from __future__ import annotations
@@ -25,8 +26,11 @@ _worker_archive: Archive | None = None
 
 
 def default_workers(items: int) -> int:
-    """One worker per usable core for a large audit; none (in process) for a small one."""
-    return len(os.sched_getaffinity(0)) if items >= WORKERS_FROM else 1
+    """One worker per usable core for a large audit; none (in process) for a small one,
+    or inside a daemonic process (a Celery prefork worker may not start children)."""
+    if items < WORKERS_FROM or multiprocessing.current_process().daemon:
+        return 1
+    return len(os.sched_getaffinity(0))
 
 
 def _start(home: str) -> None:
