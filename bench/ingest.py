@@ -1,7 +1,8 @@
 """Filing throughput against raw SHA-256 of the same bytes, measured in the same run.
 
 Rerun: ``.venv/bin/python bench/ingest.py [--cases 100] [--large-mb 256] [--large-only]
-[--draft-ab N]`` (``--large-only``: the large-file workload alone).
+[--large-ab N] [--draft-ab N]`` (``--large-only``: the large-file workload alone;
+``--large-ab N``: it N times with and without the replica written from intake's read).
 
 ``--draft-ab N`` instead measures whether sealing a draft ahead of the filing window
 pays for itself: the typical workload, serial and with two workers, N times with and
@@ -44,7 +45,7 @@ from reportlab.pdfgen import canvas
 
 from dangan.archive import keys
 from dangan.archive.instance import Archive
-from dangan.ingest import batch, sealing
+from dangan.ingest import batch, sealing, service
 from dangan.ingest.batch import ingest_many
 from dangan.ingest.demo.generator import generate_batch, generate_submission
 from dangan.ingest.service import ingest
@@ -199,8 +200,12 @@ def _sm3_rate(paths: list[Path]) -> float:
     return total / (time.perf_counter() - start)
 
 
-def _large(root: Path, megabytes: int) -> dict[str, float | str]:
-    """Filing one case with one large scan, against its same-run baselines."""
+def _large(root: Path, megabytes: int, one_read: bool = True) -> dict[str, float | str]:
+    """Filing one case with one large scan, against its same-run baselines.
+
+    ``one_read=False``: as before 2026-11-30, intake does not write the replica's
+    content and the replica copies and hashes the stored files again (``--large-ab``).
+    """
     large_archive, large_key = _new_archive(root / "large")
     item = next(i for i in large_archive.filing_config.items if i.name ==
                 "企业职工基本养老保险参保登记")
@@ -215,10 +220,16 @@ def _large(root: Path, megabytes: int) -> dict[str, float | str]:
     sha_rate_l, total_l = _sha256_rate(files)
     both_rate_l = _sha256_sm3_rate(files)
     sm3_rate_l = _sm3_rate(files)
-    cpu0 = time.process_time()
-    start = time.perf_counter()
-    outcome = ingest(large_archive, sub, index=False)
-    elapsed_l = time.perf_counter() - start
+    real = service._replica_staging
+    if not one_read:
+        service._replica_staging = lambda _archive: None
+    try:
+        cpu0 = time.process_time()
+        start = time.perf_counter()
+        outcome = ingest(large_archive, sub, index=False)
+        elapsed_l = time.perf_counter() - start
+    finally:
+        service._replica_staging = real
     return {"mb": total_l / 1e6, "status": outcome.status,
             "mb_per_s": total_l / 1e6 / elapsed_l, "sha256_mb_per_s": sha_rate_l / 1e6,
             "sha256_sm3_mb_per_s": both_rate_l / 1e6, "sm3_mb_per_s": sm3_rate_l / 1e6,
@@ -247,6 +258,9 @@ def main() -> None:
     parser.add_argument("--large-mb", type=int, default=256)
     parser.add_argument("--large-only", action="store_true",
                         help="only the large-file workload (its JSON keys alone)")
+    parser.add_argument("--large-ab", type=int, default=0, metavar="ROUNDS",
+                        help="large workload with and without the replica written at intake, "
+                             "alternating, one JSON line per filing")
     parser.add_argument("--draft-ab", type=int, default=0, metavar="ROUNDS",
                         help="compare filing with and without draft sealing instead")
     args = parser.parse_args()
@@ -258,6 +272,14 @@ def main() -> None:
     print("rerun: .venv/bin/python bench/ingest.py "
           f"--cases {args.cases} --large-mb {args.large_mb}"
           + (" --large-only" if args.large_only else ""), file=sys.stderr)
+    if args.large_ab:
+        for n in range(args.large_ab):
+            for one_read in (True, False):
+                with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_TMP")) as tmp:
+                    large = _large(Path(tmp), args.large_mb, one_read)
+                print(json.dumps({"round": n, "replica_from_intake_read": one_read,
+                                  **_large_json(large)}), flush=True)
+        return
     if args.large_only:
         with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_TMP")) as tmp:
             large = _large(Path(tmp), args.large_mb)
