@@ -58,7 +58,7 @@ RECORD_BATCH = 32  # results per filing-window transaction (~15 ms of the window
 @dataclass
 class AuditRun:
     """One run's tally; ``items`` holds every item audited, or (``keep_items=False``)
-    only those that did not come out ok or repaired."""
+    only those that did not come out ok (problems and repairs)."""
 
     run_id: int
     mode: str
@@ -71,7 +71,7 @@ class AuditRun:
     def add(self, audit: ItemAudit, keep: bool = True) -> None:
         self.tally[audit.outcome] = self.tally.get(audit.outcome, 0) + 1
         self.bytes_hashed += audit.bytes
-        if keep or audit.outcome not in GOOD_OUTCOMES:
+        if keep or audit.outcome != "ok":
             self.items.append(audit)
 
     @property
@@ -185,8 +185,9 @@ def audit(archive: Archive, *, sample: int | None = None, cycle_days: int = 365,
     ``cycle_days=0`` makes every item due. ``content=False`` skips the content checks
     (format decoding, virus scan), leaving the fixity proper. ``workers``: processes
     examining batches (default: one per core from ``fixity_pool.WORKERS_FROM`` items on,
-    else none). ``keep_items=False`` keeps only the problems in ``AuditRun.items`` (an
-    audit of millions of items; every result is in the database and the log anyway).
+    else none). ``keep_items=False`` keeps only the items not ok (problems, repairs) in
+    ``AuditRun.items`` (an audit of millions of items; every result is in the database
+    and the log anyway).
     """
     mode = "explicit" if aip_ids is not None else "sample" if sample is not None else "cycle"
     started = utcnow()
