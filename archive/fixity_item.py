@@ -23,6 +23,7 @@ from dangan.packages.aip.validate_parts import BagView
 from dangan.packages.checks import (
     CheckContext,
     CheckRegistry,
+    CheckReport,
     Result,
     Stage,
     TrustedKey,
@@ -144,18 +145,36 @@ def _inspect_copies(archive: Archive, aip_id: str, pem: bytes,
         return {n: futures[n].result() if n in futures else None for n in paths}
 
 
+def _identical(a: Inspection, b: Inspection) -> bool:
+    """Two copies that validated without a problem and hold the same files with the same
+    digests (payload: as hashed in this pass; tag files: through the tag manifest whose
+    digest is the manifest-set digest): the same bytes, so the same check results."""
+    (va, wa), (vb, wb) = a, b
+    return (wa is not None and wb is not None and not va.problems and not vb.problems
+            and va.aip_digest is not None and va.aip_digest == vb.aip_digest
+            and wa.files == wb.files and wa.actual == wb.actual)
+
+
 def _examine(archive: Archive, session: Session, item: Item, name: str, expected: str | None,
-             pem: bytes, inspection: Inspection | None,
-             trusted: list[TrustedKey] | None) -> tuple[CopyAudit, CheckContext | None]:
+             pem: bytes, inspection: Inspection | None, trusted: list[TrustedKey] | None,
+             twin: tuple[Inspection, CheckReport] | None = None,
+             ) -> tuple[CopyAudit, CheckContext | None, CheckReport | None]:
+    """One copy: validation, the BC package checks, the reference digest. ``twin``: an
+    earlier copy of this pass and its package-check report, reused when this copy's
+    bytes are proven identical (``_identical``) instead of running the checks again."""
     path = replica.stores(archive)[name].path(item.aip_id)
     if inspection is None:
         return CopyAudit(name, "missing", str(path), problems=[
             Problem("copy.missing", str(path), expected="AIP 目录",
-                    note=f"{COPY_NAMES[name]}中没有该 AIP（目录被删除或移走）").to_dict()]), None
+                    note=f"{COPY_NAMES[name]}中没有该 AIP（目录被删除或移走）").to_dict()]), None, None
     validation, view = inspection
-    ctx = chain.stored_context(archive, session, item, path, validation, view, pem,
-                               trusted_keys=trusted)
-    report = run_checks(ctx, Stage.BC, group="package", registry=archive.checks)
+    ctx = None
+    if twin is not None and _identical(twin[0], inspection):
+        report = twin[1]
+    else:
+        ctx = chain.stored_context(archive, session, item, path, validation, view, pem,
+                                   trusted_keys=trusted)
+        report = run_checks(ctx, Stage.BC, group="package", registry=archive.checks)
     problems = list(validation.problems)
     if validation.aip_digest != expected:
         problems.append(Problem(
@@ -169,7 +188,7 @@ def _examine(archive: Archive, session: Session, item: Item, name: str, expected
     copy = CopyAudit(name, "damaged" if problems else "ok", str(path), validation.aip_digest,
                      sum(d.size for d in view.actual.values()) if view is not None else 0,
                      problems, _compact(report.results))
-    return copy, ctx
+    return copy, ctx, report
 
 
 def _check_catalogue(item: Item, audit: ItemAudit, ctx: CheckContext, checks: CheckRegistry,
@@ -200,11 +219,15 @@ def examine(archive: Archive, session: Session, facts: BatchFacts, aip_id: str, 
     expected = facts.references[aip_id]
     copies: dict[str, CopyAudit] = {}
     good: CheckContext | None = None
+    twin: tuple[Inspection, CheckReport] | None = None
     for name, inspection in _inspect_copies(archive, aip_id, pem, measured).items():
-        copies[name], ctx = _examine(archive, session, item, name, expected, pem, inspection,
-                                     facts.trusted.get(item.source_system))
+        copies[name], ctx, report = _examine(archive, session, item, name, expected, pem,
+                                             inspection, facts.trusted.get(item.source_system),
+                                             twin)
         if ctx is not None and copies[name].status == "ok" and good is None:
             good = ctx
+            if inspection is not None and report is not None:
+                twin = (inspection, report)
     audit = ItemAudit(item.aip_id, item.archival_code, expected, copies)
     if good is not None:
         _check_catalogue(item, audit, good, archive.checks, facts.records.get(aip_id))
