@@ -195,7 +195,7 @@ def main() -> None:
     print(f"rerun: .venv/bin/python bench/fixity.py --cases {args.cases} --items {args.items} "
           f"--large-mb {args.large_mb} --large-files {args.large_files}"
           + (f" --workers {args.workers}" if args.workers is not None else ""), file=sys.stderr)
-    with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_TMP")) as tmp:
+    with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_TMP"), ignore_cleanup_errors=True) as tmp:
         root = Path(tmp)
         typical_archive, key = _new_archive(root / "typical")
         subs = generate_batch(root / "subs", args.cases, seed=21, signing_key=key, key_id=KEY_ID,
