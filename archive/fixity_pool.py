@@ -18,6 +18,7 @@ from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from itertools import islice
 
+from . import failpoints
 from .fixity_item import ItemAudit, examine_batch
 from .instance import Archive
 
@@ -40,7 +41,9 @@ def _start(home: str) -> None:
 
 def _examine(aip_ids: list[str], content: bool) -> list[ItemAudit]:
     assert _worker_archive is not None, "worker not started"
-    return examine_batch(_worker_archive, aip_ids, content=content)
+    audits = examine_batch(_worker_archive, aip_ids, content=content)
+    failpoints.reach("fixity_examined")
+    return audits
 
 
 def examined(archive: Archive, batches: list[list[str]], *, content: bool,

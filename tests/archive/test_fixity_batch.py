@@ -3,16 +3,21 @@ every item's result stays its own provable log entry."""
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import shutil
+import signal
+import threading
+import time
 from collections.abc import Callable
+from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
 from dangan.archive import audit_log, catalogue, fixity, replica
-from dangan.archive.fixity_models import FixityResult
+from dangan.archive.fixity_models import FixityResult, FixityRun
 from dangan.archive.instance import Archive
 from dangan.archive.store import remove_tree
 from dangan.packages.merkle import verify_inclusion
@@ -73,3 +78,39 @@ def test_a_large_audit_uses_one_worker_per_core(monkeypatch: pytest.MonkeyPatch)
 
     assert fixity_pool.default_workers(fixity_pool.WORKERS_FROM - 1) == 1
     assert fixity_pool.default_workers(fixity_pool.WORKERS_FROM) == len(os.sched_getaffinity(0))
+
+
+def test_a_killed_worker_stops_the_audit_and_the_next_one_audits_everything(
+        archive: Archive, make_case: Callable[..., Path], monkeypatch: pytest.MonkeyPatch,
+        tmp_path: Path) -> None:
+    ids = [file_case(archive, make_case) for _ in range(3)]
+    ready = tmp_path / "ready"
+    monkeypatch.setenv("DANGAN_FAILPOINT", "fixity_examined")  # inherited by the workers
+    monkeypatch.setenv("DANGAN_FAILPOINT_READY", str(ready))
+    monkeypatch.setattr(fixity, "MEASURE_BATCH", 1)
+    failed: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            fixity.audit(archive, cycle_days=0, workers=2)
+        except BaseException as exc:  # noqa: BLE001 - the test inspects it
+            failed.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    deadline = time.monotonic() + 120
+    while not ready.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert ready.exists(), "no worker reached the failpoint"
+    workers = multiprocessing.active_children()
+    assert workers
+    os.kill(workers[0].pid or 0, signal.SIGKILL)
+    thread.join(120)
+    assert not thread.is_alive() and failed and isinstance(failed[0], BrokenProcessPool)
+    with archive.db.session() as s:
+        run_row = s.scalars(select(FixityRun)).one()
+        assert run_row.finished_at is None  # the stopped run says so
+        assert s.scalars(select(FixityResult)).all() == []  # nothing half-recorded
+    monkeypatch.delenv("DANGAN_FAILPOINT")
+    again = fixity.audit(archive, cycle_days=0, workers=2)
+    assert again.ok and {i.aip_id for i in again.items} == set(ids)
