@@ -21,7 +21,7 @@ more than ``--baseline-items`` typical items the baselines read the files of tha
 items chosen at random (a full pass of each baseline over 100,000 items would take
 longer than the audit), and the full-BC pass audits ``--full-items`` of them.
 The audit uses ``--workers`` processes (default: one per core); peak memory is the
-largest resident set of this process and of any worker.
+largest resident set of this process and of any worker during the audits (VmHWM).
 """
 
 from __future__ import annotations
@@ -30,11 +30,13 @@ import argparse
 import hashlib
 import io
 import json
+import multiprocessing
 import os
 import random
 import resource
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -136,13 +138,50 @@ def _all_ids(archive: Archive) -> list[str]:
         return list(s.scalars(select(Item.aip_id).order_by(Item.aip_id)))
 
 
+def _vm_hwm_mb(pid: str | int) -> float:
+    """Peak resident memory of a process since it started or since ``_reset_peak``."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def _reset_peak() -> None:
+    try:
+        Path("/proc/self/clear_refs").write_text("5")  # Linux: restart VmHWM from now
+    except OSError:
+        pass
+
+
+PEAKS: dict[str, float] = {"caller": 0.0, "worker": 0.0}
+
+
 def _timed_audit(archive: Archive, **kw) -> tuple[fixity.AuditRun, float, float]:
-    """The run, its wall seconds and the CPU seconds of this process and its workers."""
+    """The run, its wall seconds, the CPU seconds of this process and its workers; the
+    peak memory of each (``PEAKS``; workers sampled every 0.2 s: ru_maxrss of a
+    spawned child would report this process's size at the fork)."""
     def cpu() -> float:
         me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
         return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+    stop = threading.Event()
+
+    def watch() -> None:
+        while not stop.wait(0.2):
+            for child in multiprocessing.active_children():
+                PEAKS["worker"] = max(PEAKS["worker"], _vm_hwm_mb(child.pid or 0))
+    watcher = threading.Thread(target=watch, daemon=True)
+    _reset_peak()
+    watcher.start()
     c0, start = cpu(), time.perf_counter()
-    run = fixity.audit(archive, actor="bench", keep_items=False, **kw)
+    try:
+        run = fixity.audit(archive, actor="bench", keep_items=False, **kw)
+    finally:
+        stop.set()
+        watcher.join()
+    PEAKS["caller"] = max(PEAKS["caller"], _vm_hwm_mb("self"))
     return run, time.perf_counter() - start, cpu() - c0
 
 
@@ -176,8 +215,7 @@ def _measure(archive: Archive, label: str, args: argparse.Namespace) -> dict[str
 
 
 def _peak_mb() -> dict[str, float]:
-    return {"self": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
-            "largest_worker": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024}
+    return {"self": PEAKS["caller"], "largest_worker": PEAKS["worker"]}
 
 
 def main() -> None:
