@@ -239,6 +239,36 @@ def read_back(session: Session, aip_id: str) -> dict[str, Any] | None:
     }
 
 
+def read_back_many(session: Session, aip_ids: list[str]) -> dict[str, dict[str, Any] | None]:
+    """``read_back`` of many items in four queries (a fixity batch); equal per item."""
+    session.flush()
+    rows = {r.aip_id: r for r in session.execute(
+        select(Item.aip_id, *catalogue_fields.read_back_columns(), Item.file_count)
+        .where(Item.aip_id.in_(aip_ids)))}
+    files: dict[str, list[dict[str, Any]]] = {}
+    for f in session.execute(select(ItemFile.aip_id, *catalogue_fields.document_read_back_columns())
+                             .where(ItemFile.aip_id.in_(aip_ids))
+                             .order_by(ItemFile.aip_id, ItemFile.seq)):
+        d = f._asdict()
+        files.setdefault(d.pop("aip_id"), []).append(d)
+    counts = {model: dict(session.execute(select(model.aip_id, func.count())
+                                          .where(model.aip_id.in_(aip_ids))
+                                          .group_by(model.aip_id)).all())
+              for model in (ItemEvent, Party)}
+    out: dict[str, dict[str, Any] | None] = {}
+    for aip_id in aip_ids:
+        row = rows.get(aip_id)
+        if row is None:
+            out[aip_id] = None
+            continue
+        values = row._asdict()
+        values.pop("aip_id")
+        out[aip_id] = {**values, "files": files.get(aip_id, []),
+                       "events": counts[ItemEvent].get(aip_id, 0),
+                       "parties": counts[Party].get(aip_id, 0)}
+    return out
+
+
 def record_of(item: Item) -> dict[str, Any]:
     """What ``read_back`` returns for ``item``, taken from the object not yet written."""
     return {

@@ -17,7 +17,7 @@ from dangan.packages.aip.bag import CASE_JSON, CASE_SIG, FILES_PREFIX, SUBMISSIO
 from dangan.packages.aip.fields import PARTY_KEYS
 from dangan.packages.aip.validate import AIPValidation
 from dangan.packages.aip.validate_parts import BagView
-from dangan.packages.checks.context import CheckContext, FileFacts
+from dangan.packages.checks.context import CheckContext, FileFacts, TrustedKey
 from dangan.packages.checks.engine import Stage
 from dangan.packages.problem import Problem
 
@@ -29,8 +29,13 @@ from .timeutil import iso, parse_iso
 
 def stored_context(archive: Archive, session: Session, item: Item, path: Path,
                    validation: AIPValidation, view: BagView | None, public_pem: bytes,
-                   stage: Stage = Stage.BC) -> CheckContext:
-    """A check context over a stored AIP, reusing its validation (content is read once)."""
+                   stage: Stage = Stage.BC,
+                   trusted_keys: list[TrustedKey] | None = None) -> CheckContext:
+    """A check context over a stored AIP, reusing its validation (content is read once).
+
+    ``trusted_keys``: the source system's keys when the caller read them already (a
+    fixity batch reads them once per system).
+    """
     case_bytes = view.read(CASE_JSON) if view is not None and CASE_JSON in view.files else None
     case, case_error = None, None
     if case_bytes is not None:
@@ -48,7 +53,8 @@ def stored_context(archive: Archive, session: Session, item: Item, path: Path,
         case=case if isinstance(case, dict) else None, case_error=case_error,
         signature_bytes=view.read(CASE_SIG) if view is not None and CASE_SIG in view.files else None,
         files=files, extra_entries=[],
-        trusted_keys=keys.trusted_keys_for(session, item.source_system),
+        trusted_keys=(trusted_keys if trusted_keys is not None
+                      else keys.trusted_keys_for(session, item.source_system)),
         filing_rules=archive.filing_config.rules(),
         allowed_media_types=frozenset(archive.settings.allowed_media_types),
         min_scan_dpi=archive.settings.min_scan_dpi, pdf_limits=archive.settings.pdf_limits,

@@ -4,7 +4,9 @@ Why: a write-once store still rots, and an insider can still edit or delete a fi
 it; a second copy in another place (``[store] replica`` — another folder by default, in
 production another disk or site) lets a fixity audit restore a damaged copy. A copy is
 published only after its own bytes were proven equal to what was filed: every file is
-copied and hashed (SHA-256 and SM3) in one read, then the copy is validated as an AIP
+copied and hashed (SHA-256 and SM3) in one read (a content file the filing already
+wrote for the replica from its own single read is moved in with its digests instead),
+then the copy is validated as an AIP
 against those digests and the archive key, and its manifest-set digest must equal the
 one recorded when the case was filed. The copy is staged beside the target and renamed
 into place in one step (``AIPStore.commit``), read-only like the primary.
@@ -84,11 +86,16 @@ class CopyCheck:
         return not self.problems
 
 
-def copy_tree_hashed(src: Path, dest: Path) -> dict[str, Digests]:
+Prepared = dict[str, tuple[Path, Digests]]  # bag path → a copy written at intake, its digests
+
+
+def copy_tree_hashed(src: Path, dest: Path, prepared: Prepared | None = None) -> dict[str, Digests]:
     """Copy every regular file under ``src`` to the new folder ``dest``; one read per file.
 
     Returns bag-relative path → digests of the bytes written. Links and special files
-    are not copied (an AIP has none; validation of the source reports them).
+    are not copied (an AIP has none; validation of the source reports them). A file in
+    ``prepared`` of the source's size is moved in instead: it was written at intake from
+    the same read (and the same digests) as the primary's copy, so it is not read again.
     """
     out: dict[str, Digests] = {}
     dest.mkdir(parents=True)
@@ -99,17 +106,30 @@ def copy_tree_hashed(src: Path, dest: Path) -> dict[str, Digests]:
                 (dest / rel_dir / name).mkdir()
         for name in sorted(filenames):
             path = Path(dirpath) / name
-            if not stat.S_ISREG(path.lstat().st_mode):
+            mode = path.lstat()
+            if not stat.S_ISREG(mode.st_mode):
                 continue
             rel = (rel_dir / name).as_posix()
-            out[rel] = copy_and_digest(path, dest / rel)
+            ready = (prepared or {}).get(rel)
+            if ready is not None and _same_size(ready, mode.st_size):
+                os.replace(ready[0], dest / rel)
+                out[rel] = ready[1]
+            else:
+                out[rel] = copy_and_digest(path, dest / rel)
     return out
 
 
+def _same_size(ready: tuple[Path, Digests], size: int) -> bool:
+    try:
+        return ready[0].lstat().st_size == ready[1].size == size
+    except OSError:
+        return False
+
+
 def copy_and_verify(src: Path, dest: Path, public_pem: bytes,
-                    expected_digest: str | None) -> CopyCheck:
+                    expected_digest: str | None, prepared: Prepared | None = None) -> CopyCheck:
     """Copy the AIP at ``src`` to ``dest`` and validate the copy from the bytes written."""
-    digests = copy_tree_hashed(src, dest)
+    digests = copy_tree_hashed(src, dest, prepared)
     payload = {p: d for p, d in digests.items() if p.startswith("data/")}
     validation, _ = inspect_aip(dest, public_pem, known_digests=payload)
     return CopyCheck(validation, digests, expected_digest)
@@ -124,11 +144,12 @@ def _filed_digest(archive: Archive, aip_id: str) -> str:
 
 
 def _publish(archive: Archive, src: Path, target: AIPStore, aip_id: str,
-             expected: str) -> tuple[Path, CopyCheck]:
+             expected: str, prepared: Prepared | None = None) -> tuple[Path, CopyCheck]:
     """Stage a verified copy of ``src`` in ``target`` and rename it into place."""
     staging = target.new_staging()
     try:
-        check = copy_and_verify(src, staging / aip_id, sealing_key(archive, aip_id), expected)
+        check = copy_and_verify(src, staging / aip_id, sealing_key(archive, aip_id), expected,
+                                prepared)
         if not check.ok:
             notes = "；".join(p["note"] for p in check.problems[:5])
             raise ReplicaError(f"AIP {aip_id} 的复制件未通过校验，未发布：{notes}", check.problems)
@@ -139,11 +160,15 @@ def _publish(archive: Archive, src: Path, target: AIPStore, aip_id: str,
         remove_tree(staging)
 
 
-def write_replica(archive: Archive, aip_id: str, *, actor: str = SYSTEM_ACTOR) -> Path:
+def write_replica(archive: Archive, aip_id: str, *, actor: str = SYSTEM_ACTOR,
+                  prepared: Prepared | None = None) -> Path:
     """Write the replica of a just-filed AIP (idempotent); log ``replica:write``.
 
     The copy is verified against the digest recorded at filing before it is published;
     an existing replica is left as it is (fixity audits check and repair it).
+    ``prepared``: content files the filing already wrote for the replica (intake, one
+    read for both copies), moved in rather than copied; the copy is validated the same
+    way, with the digests taken when those bytes were written.
     """
     target = replica_store(archive)
     if target.exists(aip_id):
@@ -152,7 +177,7 @@ def write_replica(archive: Archive, aip_id: str, *, actor: str = SYSTEM_ACTOR) -
     src = archive.store.path(aip_id)
     if not src.is_dir():
         raise StoreError(f"主存储中没有 AIP {aip_id}，无法写入副本：请运行 dangan fixity run")
-    final, check = _publish(archive, src, target, aip_id, expected)
+    final, check = _publish(archive, src, target, aip_id, expected, prepared)
     audit_log.record(
         archive.db, actor=actor, action="replica:write", object_id=aip_id,
         object_digest=check.validation.aip_digest,

@@ -55,7 +55,7 @@ def fixity_audit(home: str | None = None, sample: int | None = None, cycle_days:
     """One fixity audit run; returns its summary (the details are in the database and log)."""
     with _archive(home) as archive:
         run = fixity.audit(archive, sample=sample, cycle_days=cycle_days, content=content,
-                           actor="system:celery")
+                           actor="system:celery", keep_items=False)
     summary = run.to_dict()
     summary["items"] = [{"aip_id": i.aip_id, "outcome": i.outcome, "message": i.message}
                         for i in run.items if i.outcome != "ok"]

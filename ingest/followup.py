@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from dangan.archive.instance import Archive
 from dangan.archive.models import Followup
-from dangan.archive.replica import write_replica
+from dangan.archive.replica import Prepared, write_replica
 from dangan.archive.store import pid_alive
 from dangan.archive.timeutil import utcnow
 
@@ -75,10 +75,12 @@ def index_filed(archive: Archive, outcome: IngestOutcome, ocr: bool) -> None:
     outcome.extra.setdefault("followups_done", []).append(INDEX)
 
 
-def replicate_filed(archive: Archive, outcome: IngestOutcome, actor: str) -> None:
-    """Write the second copy; a failure leaves the case archived and the step pending."""
+def replicate_filed(archive: Archive, outcome: IngestOutcome, actor: str,
+                    prepared: Prepared | None = None) -> None:
+    """Write the second copy (``prepared``: content files intake already wrote for it);
+    a failure leaves the case archived and the step pending."""
     try:
-        write_replica(archive, outcome.aip_id or "", actor=actor)
+        write_replica(archive, outcome.aip_id or "", actor=actor, prepared=prepared)
     except Exception as exc:  # noqa: BLE001 - reported; the next drain retries it
         outcome.extra["replica_error"] = f"{type(exc).__name__}: {exc}"
         log.warning("archived %s but its replica failed (retried later): %s",

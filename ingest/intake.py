@@ -35,6 +35,9 @@ class ReceivedSubmission:
     files: dict[str, FileFacts]
     extra_entries: list[str]
     digests: dict[str, Digests] = field(default_factory=dict)
+    # Content files written a second time from the same read, for the replica
+    # (``receive(replica_dir=...)``): submission path → that copy.
+    replica_copies: dict[str, Path] = field(default_factory=dict)
 
     @property
     def case_sha256(self) -> str:
@@ -46,15 +49,22 @@ class ReceivedSubmission:
 
 
 def receive(
-    source: Path, staging: Path, limits: ZipLimits, case_limits: CaseLimits | None = None
+    source: Path, staging: Path, limits: ZipLimits, case_limits: CaseLimits | None = None,
+    replica_dir: Path | None = None,
 ) -> ReceivedSubmission:
-    """Stage ``source`` under ``staging/submission`` and describe it."""
+    """Stage ``source`` under ``staging/submission`` and describe it.
+
+    With ``replica_dir`` (a folder beside the replica store) each content file of a
+    directory submission is also written there from the same read, so that the replica
+    need not read and hash it again (``replica.write_replica(prepared=...)``).
+    """
     if not source.exists():
         raise UnusableSubmission(f"找不到提交包 {source}")
     dest = staging / "submission"
     dest.mkdir()
+    copies: dict[str, Path] = {}
     if source.is_dir():
-        digests = _copy_tree(source, dest, limits)
+        digests = _copy_tree(source, dest, limits, replica_dir, copies)
         root = dest
     elif source.is_file():
         try:
@@ -72,7 +82,9 @@ def receive(
     else:
         raise UnusableSubmission(f"{source} 既不是目录也不是文件")
     _refuse_colliding_names(digests)
-    return _describe(source.name, root, digests, case_limits or CaseLimits())
+    received = _describe(source.name, root, digests, case_limits or CaseLimits())
+    received.replica_copies = copies
+    return received
 
 
 def _refuse_colliding_names(digests: dict[str, Digests]) -> None:
@@ -99,7 +111,8 @@ def _submission_root(extracted: Path) -> Path:
     return extracted
 
 
-def _copy_tree(source: Path, dest: Path, limits: ZipLimits) -> dict[str, Digests]:
+def _copy_tree(source: Path, dest: Path, limits: ZipLimits, replica_dir: Path | None = None,
+               copies: dict[str, Path] | None = None) -> dict[str, Digests]:
     digests: dict[str, Digests] = {}
     total = 0
     count = 0
@@ -122,8 +135,14 @@ def _copy_tree(source: Path, dest: Path, limits: ZipLimits) -> dict[str, Digests
                 raise UnusableSubmission(f"提交包文件过多（超过 {limits.max_entries} 个）")
             if total > limits.max_total_bytes:
                 raise UnusableSubmission(f"提交包总大小超过上限 {limits.max_total_bytes} 字节")
+            tee = None
+            if replica_dir is not None and copies is not None and rel.startswith(f"{FILES_DIR}/"):
+                tee = replica_dir / rel
+                tee.parent.mkdir(parents=True, exist_ok=True)
             try:
-                digests[rel] = copy_and_digest(path, dest / rel)
+                digests[rel] = copy_and_digest(path, dest / rel, tee)
+                if tee is not None and copies is not None:
+                    copies[rel] = tee
             except OSError as exc:
                 raise UnusableSubmission(f"无法读取提交包中的文件 {rel}：{exc}") from exc
     return digests

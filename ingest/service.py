@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from dangan.archive import audit_log, catalogue, crosscheck, failpoints, tree_heads
+from dangan.archive import audit_log, catalogue, crosscheck, failpoints, replica, tree_heads
 from dangan.archive.actor import default_actor
 from dangan.archive.instance import Archive
 from dangan.archive.keys import trusted_keys_for
@@ -26,6 +26,7 @@ from dangan.archive.models import Rejection
 from dangan.archive.receipts import make_receipt
 from dangan.archive.store import remove_tree
 from dangan.archive.timeutil import iso, utcnow
+from dangan.packages.aip.model import payload_path
 from dangan.packages.case_limits import CaseLimits
 from dangan.packages.checks import CheckContext, CheckReport, Stage, run_checks
 from dangan.packages.formats.pdf import PdfLimits
@@ -90,11 +91,15 @@ def ingest(
     followup.drain(archive)
     index_ocr = (archive.settings.ocr_on_ingest if ocr is None else ocr) if index else None
     staging = archive.store.new_staging()
+    replica_staging = _replica_staging(archive)
     try:
-        sub = receive(Path(source), staging, _limits(archive), _case_limits(archive))
+        sub = receive(Path(source), staging, _limits(archive), _case_limits(archive),
+                      replica_dir=replica_staging)
         outcome = _file(archive, sub, staging, received_at, actor or default_actor(), index_ocr)
     finally:
         remove_tree(staging)
+        if replica_staging is not None:
+            remove_tree(replica_staging.parent)
     if outcome.status == "archived":
         if index_ocr is not None:
             followup.index_filed(archive, outcome, index_ocr)
@@ -126,6 +131,20 @@ def _context(archive: Archive, sub: ReceivedSubmission) -> CheckContext:
         pdf_limits=_pdf_limits(archive),
         archival_code_rule=archive.code_rule,
     )
+
+
+def _replica_staging(archive: Archive) -> Path | None:
+    """Where intake writes the replica's content files from its one read (beside the
+    replica store, so they are moved, not copied, into the replica); None when the
+    replica store cannot be written now: then the replica copies them later, as before."""
+    try:
+        return replica.replica_store(archive).new_staging() / "content"
+    except OSError:
+        return None
+
+
+def _prepared(sub: ReceivedSubmission) -> replica.Prepared:
+    return {payload_path(rel): (path, sub.digests[rel]) for rel, path in sub.replica_copies.items()}
 
 
 def _file(
@@ -162,7 +181,7 @@ def _register(filing: Filing) -> IngestOutcome:
     if outcome.status == "archived":
         failpoints.reach("committed")
         archive.store.acknowledge(aip_id)
-        followup.replicate_filed(archive, outcome, filing.actor)
+        followup.replicate_filed(archive, outcome, filing.actor, _prepared(filing.sub))
     return outcome
 
 

@@ -93,8 +93,11 @@ class _ParallelSM3:
         return self._hash.hexdigest()
 
 
-def digest_stream(chunks: Iterable[bytes], sink: BinaryIO | None = None) -> Digests:
-    """SHA-256 and SM3 of a stream of chunks, optionally copying them to ``sink``."""
+def digest_stream(chunks: Iterable[bytes], sink: BinaryIO | None = None,
+                  tee: BinaryIO | None = None) -> Digests:
+    """SHA-256 and SM3 of a stream of chunks, optionally copying them to ``sink`` and
+    ``tee``: each chunk is read once, hashed and written to both (SM3 in a second thread
+    for large inputs; hashlib releases the GIL on large buffers)."""
     sha = hashlib.sha256()
     sm3: Any = None
     size = 0
@@ -107,6 +110,8 @@ def digest_stream(chunks: Iterable[bytes], sink: BinaryIO | None = None) -> Dige
         sha.update(chunk)
         if sink is not None:
             sink.write(chunk)
+        if tee is not None:
+            tee.write(chunk)
     sm3_hex_value = (sm3 or new_sm3()).hexdigest()
     return Digests(size=size, sha256=sha.hexdigest(), sm3=sm3_hex_value)
 
@@ -121,10 +126,14 @@ def digest_file(path: Path | str) -> Digests:
         return digest_stream(_read_chunks(f))
 
 
-def copy_and_digest(src: Path | str, dst: Path | str) -> Digests:
-    """Copy ``src`` to a new file ``dst`` and return the digests of what was written.
+def copy_and_digest(src: Path | str, dst: Path | str, tee: Path | str | None = None) -> Digests:
+    """Copy ``src`` to a new file ``dst`` (and to a new file ``tee``, from the same
+    read) and return the digests of what was written.
 
     Not fsynced here: the caller makes the final home of the bytes durable once.
     """
     with open(src, "rb") as fin, open(dst, "xb") as fout:
-        return digest_stream(_read_chunks(fin), fout)
+        if tee is None:
+            return digest_stream(_read_chunks(fin), fout)
+        with open(tee, "xb") as ftee:
+            return digest_stream(_read_chunks(fin), fout, ftee)

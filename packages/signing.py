@@ -12,6 +12,7 @@ import base64
 import binascii
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -107,6 +108,13 @@ def public_key_pem(key: PrivateKey | PublicKey) -> bytes:
 
 
 def load_public_key(pem: bytes) -> PublicKey:
+    """The key of a PEM; remembered (keys are immutable, and an audit verifies thousands
+    of signatures with the same few keys)."""
+    return _public_key(bytes(pem))
+
+
+@lru_cache(maxsize=64)
+def _public_key(pem: bytes) -> PublicKey:
     try:
         key = serialization.load_pem_public_key(pem)
     except (ValueError, TypeError) as exc:

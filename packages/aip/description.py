@@ -285,14 +285,18 @@ def _text(el: etree._Element) -> str:
 
 def _parse(spec: F, el: etree._Element) -> Any:
     if spec.kind == "group":
+        first: dict[Any, etree._Element] = {}
+        for c in el:  # one pass over the children, not one search per field
+            first.setdefault(c.tag, c)
         out: dict[str, Any] = {}
         for child in spec.children:
-            found = el.find(_q(child.tag))
+            found = first.get(_q(child.tag))
             out[child.key] = None if found is None else _parse(child, found)
         return out
     if spec.kind == "list":
         assert spec.item is not None
-        return [_parse(spec.item, c) for c in el.findall(_q(spec.item.tag))]
+        tag = _q(spec.item.tag)
+        return [_parse(spec.item, c) for c in el if c.tag == tag]
     text = (el.text or "").strip() if spec.kind in ("int", "bool", "json") else None
     if spec.kind == "int":
         return int(text)  # type: ignore[arg-type]
@@ -328,7 +332,10 @@ def parse_xml(data: bytes) -> etree._Element:
 
 def parse_description(data: bytes) -> dict[str, Any]:
     """Read data/description.xml back into the dict it was written from."""
-    root = parse_xml(data)
+    return model_of(parse_xml(data))
+
+
+def model_of(root: etree._Element) -> dict[str, Any]:
     if root.tag != _q(ROOT_TAG):
         raise AIPInvalid(f"封装包描述根元素应为 {{{NS}}}{ROOT_TAG}，实为 {root.tag}")
     try:
@@ -345,7 +352,10 @@ def schema() -> etree.XMLSchema:
 
 def xsd_errors(data: bytes) -> list[dict[str, Any]]:
     """Every XSD violation of the description as {line, element, message}; [] if valid."""
-    root = parse_xml(data)
+    return xsd_errors_of(parse_xml(data))
+
+
+def xsd_errors_of(root: etree._Element) -> list[dict[str, Any]]:
     sch = schema()
     if sch.validate(root.getroottree()):
         return []

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..digests import digest_stream
-from ..errors import AIPInvalid
 from ..problem import Problem
 from .bag import (
     ALGORITHMS,
@@ -36,7 +35,7 @@ from .bag import (
     parse_bag_info,
     parse_manifest,
 )
-from .description import parse_description, xsd_errors
+from .description_reading import read_description
 
 
 @dataclass
@@ -206,20 +205,19 @@ def check_description(v: BagView) -> list[Problem]:
     if DESCRIPTION not in v.files:
         return []
     data = v.description_bytes = v.read(DESCRIPTION)
-    try:
-        errors = xsd_errors(data)
-    except AIPInvalid as exc:
+    reading = read_description(data)
+    if reading.malformed is not None:
         return [Problem("description.malformed", DESCRIPTION, expected="格式良好的 XML",
-                        note=exc.message)]
+                        note=reading.malformed)]
     out = [Problem("description.invalid", DESCRIPTION, expected="符合 aip-description.xsd",
                    found=e["message"], note=f"描述文件不符合 XSD（第 {e['line']} 行）：{e['message']}",
                    extra={"line": e["line"], "element": e["element"]})
-           for e in errors]
-    try:
-        v.description = parse_description(data)
-    except AIPInvalid as exc:
+           for e in reading.errors]
+    if reading.unreadable is not None:
         out.append(Problem("description.malformed", DESCRIPTION, expected="可读取的封装包描述",
-                           note=exc.message))
+                           note=reading.unreadable))
+    else:
+        v.description = reading.model
     return out
 
 
