@@ -29,7 +29,7 @@ from .account_core import (
 from .account_models import User
 from .db import Database
 from .secret_box import SecretBox, SecretBoxError, totp_context
-from .signin import _fail, _refuse_if_unusable, _signed_in
+from .signin import _fail, _refuse_if_unusable, _signed_in, usable_user
 from .timeutil import utcnow
 
 TOTP_ISSUER = "Dangan 档案"
@@ -71,11 +71,7 @@ def verify_second_factor(db: Database, user_id: int, code: str, *,
     """Second step of sign-in: the TOTP code of an enrolled user (a code is used once)."""
     now = utcnow()
     with db.filing_session() as s:
-        user = s.scalar(select(User).where(User.id == user_id)
-                        .options(selectinload(User.grants)))
-        if user is None:
-            raise AccountNotFound("用户不存在")
-        _refuse_if_unusable(user, now)
+        user = usable_user(s, user_id, now)
         if user.totp_secret is None or user.totp_confirmed_at is None:
             raise SecondFactorFailed("此账户尚未登记动态口令")
         step = _totp_step(_secret(db, user), code, user.totp_last_step,

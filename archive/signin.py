@@ -98,13 +98,18 @@ def complete_signin(db: Database, user_id: int) -> Principal:
     """Finish sign-in for a user whose roles need no second factor."""
     now = utcnow()
     with db.filing_session() as s:
-        user = s.scalar(select(User).where(User.id == user_id)
-                        .options(selectinload(User.grants)))
-        if user is None:
-            raise AccountNotFound("用户不存在")
-        _refuse_if_unusable(user, now)
+        user = usable_user(s, user_id, now)
         _signed_in(s, user, now)
         return _principal(user)
+
+
+def usable_user(s: Session, user_id: int, now: datetime) -> User:
+    """The user (with grants) a sign-in step continues for, refused if disabled or locked."""
+    user = s.scalar(select(User).where(User.id == user_id).options(selectinload(User.grants)))
+    if user is None:
+        raise AccountNotFound("用户不存在")
+    _refuse_if_unusable(user, now)
+    return user
 
 
 def _signed_in(s: Session, user: User, now: datetime) -> None:

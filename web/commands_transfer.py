@@ -7,49 +7,24 @@ Refusals by the rules exit 3; bad input exits 2 (via ``DanganGroup``).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
 import click
 
 from dangan.archive.actor import default_actor
-from dangan.archive.composition import create_archive
-from dangan.archive.instance import Archive
 from dangan.archive.keys import read_public_key
 from dangan.retention import transfer as transfer_service
 from dangan.retention import transfer_confirm, transfer_receive
-from dangan.retention.errors import RetentionRefused
 
-from .lifecycle import complete_interrupted
 from .render import emit_json
+from .retention_cli import open_for_retention, refusable
 
 T = TypeVar("T")
 
 
 def register(main: click.Group) -> None:
     main.add_command(transfer)
-
-
-def _open(ctx: click.Context) -> Archive:
-    """Open the archive and first complete interrupted destructions and confirmations."""
-    archive = create_archive(ctx.obj["home"])
-    complete_interrupted(archive)
-    return archive
-
-
-def _refusable(ctx: click.Context, fn: Callable[[], T]) -> T:
-    try:
-        return fn()
-    except RetentionRefused as exc:
-        if ctx.params.get("as_json"):
-            emit_json({"status": "refused", "error": exc.to_dict()})
-        else:
-            click.echo(f"拒绝 [{exc.code}]：{exc.message}", err=True)
-            for d in exc.details[:10]:
-                click.echo(f"  - {d}", err=True)
-        ctx.exit(3)
-        raise  # unreachable: ctx.exit raises
 
 
 def _print(v: transfer_service.TransferView, as_json: bool) -> None:
@@ -80,8 +55,8 @@ def transfer_create(ctx: click.Context, args: tuple[str, ...], appraisal_id: int
                     receiver: str, as_json: bool) -> None:
     """YJ 四性检测后制作签名的移交包（按鉴定编号或档号清单）。"""
     *refs, out = args
-    archive = _open(ctx)
-    v = _refusable(ctx, lambda: transfer_service.create(
+    archive = open_for_retention(ctx)
+    v = refusable(ctx, lambda: transfer_service.create(
         archive, out=Path(out), receiver=receiver, actor=default_actor(),
         appraisal_id=appraisal_id, refs=refs))
     _print(v, as_json)
@@ -100,9 +75,9 @@ def transfer_receive_cmd(ctx: click.Context, package: Path, sender_key: Path | N
                          sender_fingerprint: str | None, receipt_out: Path | None,
                          as_json: bool) -> None:
     """验证移交包、复检（YJ）、登记入本馆目录，并出具签名的接收回执。"""
-    archive = _open(ctx)
+    archive = open_for_retention(ctx)
     pem = read_public_key(sender_key) if sender_key else None
-    result = _refusable(ctx, lambda: transfer_receive.receive(
+    result = refusable(ctx, lambda: transfer_receive.receive(
         archive, package, actor=default_actor(), sender_key=pem,
         sender_fingerprint=sender_fingerprint))
     target = receipt_out or package.with_name(package.stem + ".receipt.json")
@@ -124,10 +99,10 @@ def transfer_receive_cmd(ctx: click.Context, package: Path, sender_key: Path | N
 def transfer_confirm_cmd(ctx: click.Context, receipt: Path, receiver_key: Path,
                          as_json: bool) -> None:
     """凭接收回执确认移交：核对签名与条目，移除本馆副本，留下移交记录（墓碑）。"""
-    archive = _open(ctx)
+    archive = open_for_retention(ctx)
     body = transfer_confirm.read_receipt(receipt)
     pem = read_public_key(receiver_key)
-    v = _refusable(ctx, lambda: transfer_confirm.confirm(archive, body, receiver_pem=pem,
+    v = refusable(ctx, lambda: transfer_confirm.confirm(archive, body, receiver_pem=pem,
                                                          actor=default_actor()))
     _print(v, as_json)
 
@@ -137,7 +112,7 @@ def transfer_confirm_cmd(ctx: click.Context, receipt: Path, receiver_key: Path,
 @click.pass_context
 def transfer_list(ctx: click.Context, as_json: bool) -> None:
     """列出本馆发出的移交。"""
-    with _open(ctx).db.session() as s:
+    with open_for_retention(ctx).db.session() as s:
         views = transfer_service.list_transfers(s)
     if as_json:
         emit_json([v.to_dict() for v in views])
@@ -154,6 +129,6 @@ def transfer_list(ctx: click.Context, as_json: bool) -> None:
 @click.pass_context
 def transfer_show(ctx: click.Context, transfer_id: str, as_json: bool) -> None:
     """显示一次移交。"""
-    with _open(ctx).db.session() as s:
+    with open_for_retention(ctx).db.session() as s:
         v = transfer_service.get(s, transfer_id)
     _print(v, as_json)

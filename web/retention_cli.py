@@ -25,7 +25,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def open_for_retention(ctx: click.Context) -> Archive:
-    """Open the archive and first complete any destruction an interrupted run left."""
+    """Open the archive and first complete what an interrupted run left (destructions,
+    their registers, transfer confirmations)."""
     archive = create_archive(ctx.obj["home"])
     complete_interrupted(archive)
     return archive
@@ -40,6 +41,8 @@ def refusable(ctx: click.Context, fn: Callable[[], T]) -> T:
             emit_json({"status": "refused", "error": exc.to_dict()})
         else:
             click.echo(f"拒绝 [{exc.code}]：{exc.message}", err=True)
+            for d in exc.details[:10]:
+                click.echo(f"  - {d}", err=True)
         ctx.exit(3)
         raise  # unreachable: ctx.exit raises
 

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
 import sys
-import time
 
 import pytest
 from sqlalchemy import select
@@ -17,6 +13,7 @@ from dangan.archive.store import remove_tree
 from dangan.archive.tombstones import Tombstone
 from dangan.search.extract import derived_text_path
 from dangan.search.feed import derived_dir, service_for
+from tests.killing import kill_at_failpoint
 
 DANGAN = [sys.executable, "-m", "dangan.web.cli"]
 PRINCIPAL = ("--kind", "principal", "--by", "局长赵某", "--document-no", "某社保〔2026〕12号",
@@ -227,20 +224,10 @@ def test_a_killed_destruction_is_completed_on_the_next_run(archive, file_case, c
     a, b = file_case("D10", 2015), file_case("D10", 2015)
     batch = _ready(cli, a.aip_id, b.aip_id)
     ready = tmp_path / "ready"
-    proc = subprocess.Popen(
+    kill_at_failpoint(
         [*DANGAN, "--home", str(archive.home), "retention", "destruction", "execute", batch,
          *SUPERVISORS, "--method", "彻底删除", "--as-of", "2026-06-01"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        env={**os.environ, "DANGAN_ACTOR": "archivist-wang", "DANGAN_FAILPOINT": point,
-             "DANGAN_FAILPOINT_READY": str(ready)})
-    deadline = time.monotonic() + 90
-    while not ready.exists():
-        if proc.poll() is not None:
-            raise AssertionError(proc.stderr.read().decode())
-        assert time.monotonic() < deadline, "never reached the failpoint"
-        time.sleep(0.05)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+        point, ready, actor="archivist-wang", timeout=90)
     code, shown = cli("retention", "destruction", "show", batch, "--json")  # opening resumes
     assert code == 0 and shown["state"] == "complete", shown
     code, out = cli("retention", "destruction", "execute", "--resume")

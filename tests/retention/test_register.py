@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import io
-import os
-import signal
-import subprocess
-import time
 
 import pytest
 from lxml import etree
 from pypdf import PdfReader
 
 from dangan.archive import audit_log
+from tests.killing import kill_at_failpoint
 from tests.retention.test_destruction import (
     DANGAN,
     SUPERVISORS,
@@ -65,20 +62,10 @@ def test_a_register_interrupted_while_filing_is_filed_once_on_the_next_run(
     a = file_case("D10", 2015)
     batch = _ready(cli, a.aip_id)
     ready = tmp_path / "ready"
-    proc = subprocess.Popen(
+    kill_at_failpoint(
         [*DANGAN, "--home", str(archive.home), "retention", "destruction", "execute", batch,
          *SUPERVISORS, "--method", "彻底删除", "--as-of", "2026-06-01"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        env={**os.environ, "DANGAN_ACTOR": "archivist-wang", "DANGAN_FAILPOINT": point,
-             "DANGAN_FAILPOINT_READY": str(ready)})
-    deadline = time.monotonic() + 120
-    while not ready.exists():
-        if proc.poll() is not None:
-            raise AssertionError(proc.stderr.read().decode())
-        assert time.monotonic() < deadline, "never reached the failpoint"
-        time.sleep(0.05)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+        point, ready, actor="archivist-wang", timeout=120)
     code, shown = cli("retention", "destruction", "show", batch, "--json")  # opening resumes
     assert code == 0 and shown["state"] == "complete" and shown["register"], shown
     with archive.db.session() as s:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import signal
 import socket
 import subprocess
 import time
@@ -12,6 +10,7 @@ import pytest
 
 from dangan.retention.models import DestructionBatch
 from tests.celery_worker import celery_worker, redis_up
+from tests.killing import kill_at_failpoint
 from tests.retention.test_destruction import (
     DANGAN,
     SUPERVISORS,
@@ -22,20 +21,10 @@ from tests.retention.test_destruction import (
 
 def _kill_during_destruction(archive, batch: str, tmp_path, point: str) -> None:
     ready = tmp_path / "ready"
-    proc = subprocess.Popen(
+    kill_at_failpoint(
         [*DANGAN, "--home", str(archive.home), "retention", "destruction", "execute", batch,
          *SUPERVISORS, "--method", "彻底删除", "--as-of", "2026-06-01"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        env={**os.environ, "DANGAN_ACTOR": "archivist-wang", "DANGAN_FAILPOINT": point,
-             "DANGAN_FAILPOINT_READY": str(ready)})
-    deadline = time.monotonic() + 120
-    while not ready.exists():
-        if proc.poll() is not None:
-            raise AssertionError(proc.stderr.read().decode())
-        assert time.monotonic() < deadline, "never reached the failpoint"
-        time.sleep(0.05)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+        point, ready, actor="archivist-wang", timeout=120)
     assert _state(archive, batch) == "executing"
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from dangan.archive import audit_log, crosscheck, replica
 from dangan.archive.models import Item
 from dangan.archive.tombstones import Tombstone
+from tests.killing import kill_at_failpoint
 from tests.retention.transfer_kit import RECEIVER_NAME, public_key_file, runner_for
 
 DANGAN = [sys.executable, "-m", "dangan.web.cli"]
@@ -32,20 +33,10 @@ def test_a_killed_confirmation_is_completed_on_the_next_run(archive, file_case, 
         str(public_key_file(archive, tmp_path / "s.pem")), "--json")
     assert code == 0, got
     ready = tmp_path / "ready"
-    proc = subprocess.Popen(
+    kill_at_failpoint(
         [*DANGAN, "--home", str(archive.home), "transfer", "confirm", got["receipt_path"],
          "--receiver-key", str(public_key_file(receiver, tmp_path / "r.pem"))],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        env={**os.environ, "DANGAN_ACTOR": "archivist-li", "DANGAN_FAILPOINT": point,
-             "DANGAN_FAILPOINT_READY": str(ready)})
-    deadline = time.monotonic() + 90
-    while not ready.exists():
-        if proc.poll() is not None:
-            raise AssertionError(proc.stderr.read().decode())
-        assert time.monotonic() < deadline, "never reached the failpoint"
-        time.sleep(0.05)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+        point, ready, actor="archivist-li", timeout=90)
     code, shown = cli("transfer", "list", "--json")  # opening resumes
     assert code == 0 and shown[0]["state"] == "confirmed", shown
     with archive.db.session() as s:
