@@ -25,6 +25,12 @@ class NotFound(ArchiveError):
     code = "archive.not_found"
 
 
+class CustodyTransferred(NotFound):
+    """The item left this archive by a confirmed transfer (移交): the receiver holds it."""
+
+    code = "archive.custody_transferred"
+
+
 class TrustStoreError(ArchiveError):
     code = "archive.trust_store"
 

@@ -33,7 +33,7 @@ from dangan.packages.archival_code import RETENTION_NAMES
 from dangan.packages.case_schema import STEP_NAMES
 
 from . import audit_log, catalogue, chain, tombstones, tree_heads
-from .errors import ArchiveError, ConflictError, StoreError
+from .errors import ArchiveError, ConflictError, CustodyTransferred, StoreError
 from .evidence_destroyed import build_destroyed_evidence
 from .instance import Archive
 from .models import Item, TrustedSystemKey
@@ -199,7 +199,14 @@ def build_evidence(archive: Archive, ref: str, dest: Path, *, actor: str = "syst
         try:
             item = catalogue.lookup(session, ref).item
         except catalogue.NotFound:
-            stones = [t for t in tombstones.find(session, ref) if t.kind == "destroyed"]
+            found = tombstones.find(session, ref)
+            stones = [t for t in found if t.kind == "destroyed"]
+            if not stones and found:
+                moved = found[-1]
+                raise CustodyTransferred(
+                    f"{moved.archival_code} 已于 {moved.removed_at:%Y-%m-%d} 移交（{moved.register_ref}"
+                    f"{tombstones.removal_note(moved)}）：保管权已转移，证据包请在接收方档案馆出具；"
+                    "本馆的移交记录可用 dangan verify 核验") from None
             if not stones:
                 raise
             stone = stones[-1]

@@ -110,6 +110,11 @@ def test_transfer_between_two_instances_end_to_end(archive, file_case, cli, rece
         assert step["evidence"]["facts"]["receipt_sha256"] == done["receipt_sha256"]
         code, text = cli("verify", item.archival_code)
         assert code == 0 and "已移交" in text and RECEIVER_NAME in text
+        # Custody moved: the sender names the receiver instead of writing a package.
+        moved = tmp_path / f"moved-{item.aip_id}.zip"
+        code, text = cli("evidence", item.archival_code, str(moved))
+        assert code != 0 and "移交" in text and RECEIVER_NAME in text and "接收方" in text
+        assert not moved.exists()
     with archive.db.session() as s:
         stones = list(s.scalars(select(Tombstone)))
         assert {t.aip_id for t in stones} == {a.aip_id, b.aip_id}
