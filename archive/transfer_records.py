@@ -44,6 +44,18 @@ def signer_pem(session: Session, aip_id: str, own_pem: bytes) -> bytes:
     return row.sender_public_pem.encode("ascii") if row is not None else own_pem
 
 
+def received_origin(session: Session, aip_id: str) -> dict[str, Any] | None:
+    """Where a received AIP came from (sender, transfer, original code), or None."""
+    row = session.get(ReceivedItem, aip_id)
+    if row is None:
+        return None
+    sender = row.sender or {}
+    return {"transfer_id": row.transfer_id, "original_archival_code": row.original_archival_code,
+            "sender_organization": sender.get("organization"),
+            "sender_fingerprint": sender.get("fingerprint"),
+            "received_at": row.received_at.isoformat(), "audit_index": row.audit_index}
+
+
 def code_rule(session: Session, aip_id: str, own: ArchivalCodeRule) -> ArchivalCodeRule:
     """The archival-code rule an AIP was coded under: the sender's for a received AIP
     (its 全宗号 and numbering), else ``own``."""

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from dangan.archive import catalogue, keys
+from dangan.archive import catalogue, keys, transfer_records
 from dangan.archive.actor import default_actor
 from dangan.archive.composition import create_archive
 from dangan.archive.errors import NotFound
@@ -163,6 +163,7 @@ def show(ctx: click.Context, ref: str, as_json: bool) -> None:
         found = catalogue.lookup(s, ref)
         data = catalogue.item_to_dict(found.item)
         data["matched_by"] = found.matched_by
+        data["received_by_transfer"] = transfer_records.received_origin(s, found.item.aip_id)
         data["versions"] = [
             {"version": v.version, "aip_id": v.aip_id, "status": v.status,
              "archived_at": v.archived_at.isoformat(), "correction_reason": v.correction_reason}
@@ -173,6 +174,11 @@ def show(ctx: click.Context, ref: str, as_json: bool) -> None:
         emit_json(data)
         return
     print_item(data)
+    if origin := data["received_by_transfer"]:
+        click.echo(f"移交接收：来自 {origin['sender_organization']}（密钥指纹 "
+                   f"{str(origin['sender_fingerprint'])[:16]}…），移交 {origin['transfer_id']}，"
+                   f"接收于 {local_time(origin['received_at'])}，原档号 "
+                   f"{origin['original_archival_code']}，本馆审计日志第 {origin['audit_index']} 条")
 
 
 @click.command()

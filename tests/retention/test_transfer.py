@@ -84,6 +84,13 @@ def test_transfer_between_two_instances_end_to_end(archive, file_case, cli, rece
     assert code == 0, fix
     code, found = rcli("search", a.case_id, "--json")
     assert code == 0 and a.aip_id in str(found)
+    code, shown = rcli("show", a.archival_code, "--json")
+    origin = shown["received_by_transfer"]
+    assert code == 0 and origin["transfer_id"] == sent["transfer_id"]
+    assert origin["original_archival_code"] == a.archival_code
+    assert origin["sender_fingerprint"] == signing.key_fingerprint(archive.public_pem)
+    code, text = rcli("show", a.archival_code)
+    assert code == 0 and "移交接收" in text and sent["transfer_id"] in text
 
     # The same package again: its first receipt, nothing filed twice.
     size = _audit_size(receiver)
