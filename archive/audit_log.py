@@ -65,6 +65,7 @@ ACTIONS: dict[str, str] = {
     "transfer:receive": "移交：接收",
     "transfer:confirm": "移交：凭接收回执确认",
     "transfer:complete": "移交完成",
+    "transfer:cancel": "移交撤销（未接收的移交包）",
     "key:create": "创建密钥",
     "trust:add": "登记信任密钥",
     "trust:revoke": "吊销信任密钥",

@@ -82,6 +82,9 @@ def confirm(archive: Archive, receipt: dict[str, Any], *, receiver_pem: bytes,
         if t is None:
             raise ReceiptMismatch(f"本馆没有移交 {tid}：回执不属于本馆发出的移交包",
                                   [{"transfer_id": tid}])
+        if t.state == "cancelled":
+            raise TransferClosed(f"移交 {tid} 已撤销：不能凭回执移交保管权；如接收单位确已接收，"
+                                 "请与其核对后重新办理移交", [{"transfer_id": tid}])
         if t.state != "sent" and t.receipt_sha256 != digest:
             raise TransferClosed(f"移交 {tid} 已凭另一份回执确认（{t.state}）")
         pk, again = t.id, t.state != "sent"

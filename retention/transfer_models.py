@@ -18,7 +18,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from dangan.archive.models import Base, UTCDateTime
 
 TRANSFER_STATES = {"sent": "已制作移交包，待接收回执", "confirming": "移交确认中",
-                   "confirmed": "已移交（保管权已转移）"}
+                   "confirmed": "已移交（保管权已转移）", "cancelled": "已撤销（未移交）"}
 
 
 class Transfer(Base):

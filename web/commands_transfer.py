@@ -15,7 +15,7 @@ import click
 from dangan.archive.actor import default_actor
 from dangan.archive.keys import read_public_key
 from dangan.retention import transfer as transfer_service
-from dangan.retention import transfer_confirm, transfer_receive
+from dangan.retention import transfer_cancel, transfer_confirm, transfer_receive
 
 from .render import emit_json
 from .retention_cli import open_for_retention, refusable
@@ -131,4 +131,18 @@ def transfer_show(ctx: click.Context, transfer_id: str, as_json: bool) -> None:
     """显示一次移交。"""
     with open_for_retention(ctx).db.session() as s:
         v = transfer_service.get(s, transfer_id)
+    _print(v, as_json)
+
+
+@transfer.command("cancel")
+@click.argument("transfer_id")
+@click.option("--reason", required=True, help="撤销原因（如接收单位退回或已销毁移交包）")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_context
+def transfer_cancel_cmd(ctx: click.Context, transfer_id: str, reason: str,
+                        as_json: bool) -> None:
+    """撤销尚未确认的移交：释放其档案，之后的接收回执不再被接受。"""
+    archive = open_for_retention(ctx)
+    v = refusable(ctx, lambda: transfer_cancel.cancel(
+        archive, transfer_id, reason=reason, actor=default_actor()))
     _print(v, as_json)
