@@ -32,7 +32,7 @@ from dangan.packages.aip import export_aip_zip
 from dangan.packages.archival_code import RETENTION_NAMES
 from dangan.packages.case_schema import STEP_NAMES
 
-from . import audit_log, catalogue, chain, tombstones, tree_heads
+from . import audit_log, catalogue, chain, tombstones, transfer_records, tree_heads
 from .errors import ArchiveError, ConflictError, CustodyTransferred, StoreError
 from .evidence_destroyed import build_destroyed_evidence
 from .instance import Archive
@@ -213,6 +213,8 @@ def build_evidence(archive: Archive, ref: str, dest: Path, *, actor: str = "syst
             session.expunge(stone)
             return build_destroyed_evidence(archive, stone, dest, actor=actor)
         verification = chain.verify_item(archive, session, item, archive.public_pem)
+        received = session.get(transfer_records.ReceivedItem, item.aip_id)
+        sender_pem = received.sender_public_pem.encode("ascii") if received is not None else None
     path = archive.store.path(item.aip_id)
     if not path.is_dir():
         raise StoreError(f"目录中登记的 AIP {item.aip_id} 在存储中不存在：请运行 dangan fixity run")
@@ -239,6 +241,7 @@ def build_evidence(archive: Archive, ref: str, dest: Path, *, actor: str = "syst
                 (ev.SOURCE_TRUST, snapshot),
                 (ev.SOURCE_TRUST_SIG, signing.sign(key.private_key, key.key_id, snapshot).to_json()),
                 *((t["file"], t["pem"].encode("ascii")) for t in facts["trust"]),
+                *([(ev.SENDER_KEY, sender_pem)] if sender_pem else []),
                 (ev.TREE_HEAD, json.dumps(facts["head"], **pretty).encode()),
                 (ev.INCLUSION, json.dumps(facts["inclusion"], **pretty).encode()),
                 (ev.CONSISTENCY, json.dumps(facts["consistency"], **pretty).encode()),
