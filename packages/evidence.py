@@ -179,6 +179,8 @@ def _inclusion_step(z: EvidenceZip, r: EvidenceReport, f: Facts) -> None:
     if problems:
         r.add("inclusion", False, "审计日志证据不成立：" + "；".join(problems), ev)
     elif transfer is not None:
+        # the source key must have been trusted HERE when this archive filed the case
+        f.filed_at = entry.get("time") if isinstance(entry.get("time"), str) else ""
         sender = transfer["sender"]
         r.add("inclusion", True, f"审计日志第 {index} 条（归档入库）包含在签名树头之中，AIP 摘要一致；"
               f"AIP 由移交方档案馆 {sender.get('organization')}（指纹 {named}）封装，"
@@ -195,7 +197,7 @@ def _source_step(z: EvidenceZip, r: EvidenceReport, f: Facts) -> None:
         if f.case_bytes is None:
             raise SignatureError("信息包中缺少 case.json")
         t, pem, snapshot = vouched_source_key(z.read, f.key, f.aip_id, f.source_system,
-                                              sig.key_id, f.received_at)
+                                              sig.key_id, f.received_at, f.filed_at)
         verify(pem, sig, f.case_bytes)
     except PackageError as exc:
         r.add("source_signature", False, f"case.json 的来源签名无法验证：{exc.message}", None)

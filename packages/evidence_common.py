@@ -114,6 +114,7 @@ class Facts:
     head: SignedTreeHead | None = None
     leaf: bytes | None = None
     received_at: str | None = None
+    filed_at: str | None = None  # a received case: when this archive filed it (aip:file)
     sealer_fingerprint: str | None = None  # set when the AIP was sealed by a sender archive
 
 
