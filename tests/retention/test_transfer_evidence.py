@@ -45,6 +45,7 @@ def test_evidence_of_received_case_verifies_with_receiver_key(archive, file_case
     case, sent, out, receiver_pem = _received_evidence(archive, file_case, cli, receiver,
                                                        tmp_path)
     assert members(out)[ev.SENDER_KEY] == archive.public_pem
+    assert signing.key_fingerprint(archive.public_pem) in members(out)[ev.REPORT].decode()
     code, report = _verify(out, receiver_pem)
     assert code == 0, [(s["step"], s["message"]) for s in report["steps"] if not s["ok"]]
     steps = {s["step"]: s for s in report["steps"]}
