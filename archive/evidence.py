@@ -32,7 +32,7 @@ from dangan.packages.aip import export_aip_zip
 from dangan.packages.archival_code import RETENTION_NAMES
 from dangan.packages.case_schema import STEP_NAMES
 
-from . import audit_log, catalogue, chain, tombstones, tree_heads
+from . import audit_log, catalogue, chain, tombstones, transfer_records, tree_heads
 from .errors import ArchiveError, ConflictError, CustodyTransferred, StoreError
 from .evidence_destroyed import build_destroyed_evidence
 from .instance import Archive
@@ -113,6 +113,9 @@ def render_report(item: Item, verification: chain.ItemVerification, facts: dict[
         "<h2>六、公钥</h2>",
         _rows(("用途", "标识", "指纹（DER 公钥的 SHA-256）", "登记 / 吊销"), [
             ("档案馆签名密钥", facts["archive_key_id"], facts["archive_fingerprint"], ""),
+            *([(f"移交方档案馆 {facts['sender'].get('organization')}（AIP 封装密钥）",
+                facts["sender"].get("key_id"), facts["sender"].get("fingerprint"),
+                f"移交 {facts['sender_transfer']} 接收")] if facts.get("sender") else []),
             *[(f"来源系统 {t['system']}", t["key_id"], t["fingerprint"],
                f"{t['added_at']} / {t['revoked_at'] or '未吊销'}") for t in facts["trust"]]]),
         "<h2>七、如何离线验证</h2><ol>"
@@ -213,11 +216,15 @@ def build_evidence(archive: Archive, ref: str, dest: Path, *, actor: str = "syst
             session.expunge(stone)
             return build_destroyed_evidence(archive, stone, dest, actor=actor)
         verification = chain.verify_item(archive, session, item, archive.public_pem)
+        received = session.get(transfer_records.ReceivedItem, item.aip_id)
+        sender_pem = received.sender_public_pem.encode("ascii") if received is not None else None
+        origin = (dict(received.sender or {}), received.transfer_id) if received else (None, None)
     path = archive.store.path(item.aip_id)
     if not path.is_dir():
         raise StoreError(f"目录中登记的 AIP {item.aip_id} 在存储中不存在：请运行 dangan fixity run")
     facts = _audit_facts(archive, item)
     key = archive.key
+    facts.update(sender=origin[0], sender_transfer=origin[1])
     facts.update(created_at=utcnow(), archive_key_id=key.key_id,
                  archive_fingerprint=signing.key_fingerprint(key.public_pem))
     hashes: dict[str, dict[str, Any]] = {}
@@ -239,6 +246,7 @@ def build_evidence(archive: Archive, ref: str, dest: Path, *, actor: str = "syst
                 (ev.SOURCE_TRUST, snapshot),
                 (ev.SOURCE_TRUST_SIG, signing.sign(key.private_key, key.key_id, snapshot).to_json()),
                 *((t["file"], t["pem"].encode("ascii")) for t in facts["trust"]),
+                *([(ev.SENDER_KEY, sender_pem)] if sender_pem else []),
                 (ev.TREE_HEAD, json.dumps(facts["head"], **pretty).encode()),
                 (ev.INCLUSION, json.dumps(facts["inclusion"], **pretty).encode()),
                 (ev.CONSISTENCY, json.dumps(facts["consistency"], **pretty).encode()),

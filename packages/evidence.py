@@ -49,6 +49,7 @@ from .evidence_common import (
     RECEIPT,
     RECEIPT_TYPE,
     REPORT,
+    SENDER_KEY,
     TIMESTAMP,
     TREE_HEAD,
     UNAUTHENTICATED,
@@ -84,16 +85,39 @@ __all__ = ["AIP_PREFIX", "ARCHIVE_KEY", "CONSISTENCY", "EVIDENCE_TYPE", "FAILED"
            "normalize_fingerprint", "verify_evidence"]
 
 
+def _sealing_key(z: EvidenceZip, f: Facts) -> bytes | None:
+    """The key the AIP is checked under: the archive's own, or for a case received by
+    transfer (移交) the sender archive's key shipped in the package.
+
+    Why sound: the sender key counts only if its fingerprint is the one named in the
+    receiving archive's ``aip:file`` entry (details.transfer.sender); ``_inclusion_step``
+    then proves that entry is in the log under the receiver's signed tree head. A swapped
+    "sender" key (with the AIP re-sealed under it) fails there or here.
+    """
+    if SENDER_KEY not in z.members:
+        return f.key
+    pem = z.read(SENDER_KEY)
+    f.sealer_fingerprint = key_fingerprint(pem)
+    return pem
+
+
+def _transfer_sender(entry: dict[str, Any]) -> dict[str, Any] | None:
+    details = entry.get("details") if isinstance(entry.get("details"), dict) else {}
+    t = details.get("transfer")
+    return t if isinstance(t, dict) and isinstance(t.get("sender"), dict) else None
+
+
 def _aip_step(z: EvidenceZip, r: EvidenceReport, f: Facts) -> None:
     names = [n for n in z.members if n.startswith(AIP_PREFIX) and n.endswith(".zip")]
-    if len(names) != 1 or f.key is None:
+    sealer = _sealing_key(z, f) if f.key is not None else None
+    if len(names) != 1 or f.key is None or sealer is None:
         r.add("aip", False, "证据包中应恰有一个 aip/*.zip，且需有档案馆公钥", {"found": names})
         return
     with tempfile.TemporaryDirectory(prefix="dangan-evidence-") as tmp:
         target = Path(tmp) / "aip.zip"
         with open(target, "wb") as out:
             z.sha256(names[0], out)
-        v = validate_aip(target, f.key)
+        v = validate_aip(target, sealer)
         if v.valid or v.description is not None:
             try:
                 with read_aip(target) as reader:
@@ -111,6 +135,10 @@ def _aip_step(z: EvidenceZip, r: EvidenceReport, f: Facts) -> None:
           "aip_digest": v.aip_digest, "key_source": v.key_source, "problems": v.problems}
     if not v.valid or v.key_source != "given":
         r.add("aip", False, "AIP 校验不通过：" + "；".join(p["note"] for p in v.problems[:10]), ev)
+    elif f.sealer_fingerprint is not None:
+        r.add("aip", True, f"AIP {v.archival_code} 结构、SHA-256 与 SM3 摘要、描述文件均有效，且由证据包所附的移交方"
+              f"档案馆密钥（指纹 {f.sealer_fingerprint[:16]}…）签名有效；该密钥须为本馆接收记录所载（见审计日志证明）",
+              {**ev, "sealer_fingerprint": f.sealer_fingerprint})
     else:
         r.add("aip", True, f"AIP {v.archival_code} 结构、SHA-256 与 SM3 摘要、描述文件与档案馆签名均有效", ev)
 
@@ -141,8 +169,23 @@ def _inclusion_step(z: EvidenceZip, r: EvidenceReport, f: Facts) -> None:
             problems.append(f"审计记录的{what}为 {found!r}，应为 {want!r}")
     ev = {"index": index, "leaf_hash": f.leaf.hex(), "entry": entry,
           "tree_size": f.head.head.size if f.head else None}
+    transfer = _transfer_sender(entry)
+    named = (transfer or {}).get("sender", {}).get("fingerprint")
+    if f.sealer_fingerprint is not None and named != f.sealer_fingerprint:
+        problems.append(f"证据包所附移交方密钥的指纹 {f.sealer_fingerprint} 不是本馆接收时登记的 {named!r}："
+                        "移交方密钥被替换")
+    elif f.sealer_fingerprint is None and transfer is not None:
+        problems.append("审计记录表明本件经移交接收，但证据包未附移交方档案馆公钥")
     if problems:
         r.add("inclusion", False, "审计日志证据不成立：" + "；".join(problems), ev)
+    elif transfer is not None:
+        # the source key must have been trusted HERE when this archive filed the case
+        f.filed_at = entry.get("time") if isinstance(entry.get("time"), str) else ""
+        sender = transfer["sender"]
+        r.add("inclusion", True, f"审计日志第 {index} 条（归档入库）包含在签名树头之中，AIP 摘要一致；"
+              f"AIP 由移交方档案馆 {sender.get('organization')}（指纹 {named}）封装，"
+              f"于 {str(entry.get('time') or '')[:10]} 经移交 {transfer.get('transfer_id')} 接收",
+              {**ev, "transfer": transfer})
     else:
         r.add("inclusion", True, f"审计日志第 {index} 条（归档入库）包含在签名树头之中，且记录的 AIP 摘要与证据包中的"
               "AIP 一致", ev)
@@ -154,7 +197,7 @@ def _source_step(z: EvidenceZip, r: EvidenceReport, f: Facts) -> None:
         if f.case_bytes is None:
             raise SignatureError("信息包中缺少 case.json")
         t, pem, snapshot = vouched_source_key(z.read, f.key, f.aip_id, f.source_system,
-                                              sig.key_id, f.received_at)
+                                              sig.key_id, f.received_at, f.filed_at)
         verify(pem, sig, f.case_bytes)
     except PackageError as exc:
         r.add("source_signature", False, f"case.json 的来源签名无法验证：{exc.message}", None)

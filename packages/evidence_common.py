@@ -29,6 +29,7 @@ RECEIPT_TYPE = "dangan/receipt/1"
 MANIFEST = "manifest.json"
 MANIFEST_SIG = "manifest.sig.json"
 ARCHIVE_KEY = "keys/archive-public-key.pem"
+SENDER_KEY = "keys/sender-archive-public-key.pem"  # a received AIP's sealer (移交方)
 TREE_HEAD = "audit/tree-head.json"
 TIMESTAMP = "audit/tree-head.tsr"  # the TSA's RFC 3161 TimeStampResp over the head, if any
 INCLUSION = "audit/inclusion-proof.json"
@@ -113,6 +114,8 @@ class Facts:
     head: SignedTreeHead | None = None
     leaf: bytes | None = None
     received_at: str | None = None
+    filed_at: str | None = None  # a received case: when this archive filed it (aip:file)
+    sealer_fingerprint: str | None = None  # set when the AIP was sealed by a sender archive
 
 
 def read_json(data: bytes | None, what: str) -> Any:

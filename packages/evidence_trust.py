@@ -79,10 +79,16 @@ def _trust_snapshot(read: Callable[[str], bytes | None], archive_key: bytes | No
 
 def vouched_source_key(read: Callable[[str], bytes | None], archive_key: bytes | None,
                        aip_id: str | None, system: str | None, key_id: str,
-                       received_at: str | None) -> tuple[dict[str, Any], bytes, dict[str, Any]]:
+                       received_at: str | None, registered_by: str | None = None,
+                       ) -> tuple[dict[str, Any], bytes, dict[str, Any]]:
     """The source key ``(system, key_id)`` as the archive's signed snapshot lists it, valid
     at ``received_at``: (its snapshot entry, its PEM, the snapshot). Raises
-    ``SignatureError`` naming why the key is not vouched for."""
+    ``SignatureError`` naming why the key is not vouched for.
+
+    ``registered_by``: for a case received by transfer (移交), when this archive filed it
+    (its logged ``aip:file`` time). The key then had to be in this archive's trust store
+    by that time (imported from the sender), and not revoked before ``received_at`` (when
+    the sender received the case); a transfer-time revocation is allowed."""
     snapshot = _trust_snapshot(read, archive_key, aip_id)
     keys = snapshot.get("keys") if isinstance(snapshot.get("keys"), list) else []
     match = [t for t in keys if isinstance(t, dict) and t.get("key_id") == key_id
@@ -99,9 +105,10 @@ def vouched_source_key(read: Callable[[str], bytes | None], archive_key: bytes |
     received, added, revoked = _when(received_at), _when(t.get("added_at")), _when(t.get("revoked_at"))
     if received is None or added is None:
         raise SignatureError("无法确定接收时间或密钥登记时间，无法判断签名时密钥是否有效")
-    if added > received:
+    by, by_text = (_when(registered_by), registered_by) if registered_by else (received, received_at)
+    if by is None or added > by:
         raise SignatureError(f"密钥 {key_id} 登记于 {t.get('added_at')}，晚于本件接收时间 "
-                             f"{received_at}：接收时不在信任库中")
+                             f"{by_text}：接收时不在信任库中")
     if revoked is not None and revoked <= received:
         raise SignatureError(f"密钥 {key_id} 已于 {t.get('revoked_at')} 吊销（{t.get('revoked_reason')}），"
                              f"早于本件接收时间 {received_at}")

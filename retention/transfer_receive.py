@@ -240,7 +240,10 @@ def _file(archive: Archive, pkg: OpenedPackage, c: _Checked, actor: str) -> int:
                 "case_id": r["case_id"], "case_sha256": c.case_sha256, "sha256": r["aip_sha256"],
                 "received_at": iso(now), "archive": {"fonds": archive.settings.fonds,
                                                      "organization": archive.settings.organization},
-                "transfer": {"transfer_id": pkg.manifest["transfer_id"], "sender": sender}},
+                "transfer": {"transfer_id": pkg.manifest["transfer_id"], "sender": sender},
+                # as ingest does: the receipt carries its own proof, so evidence checks it
+                "audit": tree_heads.receipt_evidence(
+                    s, entry.index, tree_heads.sign_head(s, archive, anchor=False))},
                 archive.key)
             s.add(_item(archive, c, receipt))
             s.add(ReceivedItem(aip_id=r["aip_id"], transfer_id=pkg.manifest["transfer_id"],
