@@ -13,8 +13,8 @@ Whoosh as before.
 
 With the plain BM25F (or weight) scorer the postings and lengths are kept as numpy arrays
 and each term's BM25F is computed for all admitted items at once, operation for operation
-as ``whoosh.scoring.bm25`` (about 10x less CPU than one Python call per item); other
-scorers take the per-item path.
+as ``whoosh.scoring.bm25`` (no Python call per item: ``参保 year:2021`` at 100,000
+items went from 29 to 21 ms CPU per request); other scorers take the per-item path.
 """
 
 from __future__ import annotations
