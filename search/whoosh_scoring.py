@@ -170,8 +170,9 @@ def _np_postings(reader, fieldname: str, btext: bytes) -> _Postings:
 
 def _np_lengths(sub, fieldname: str) -> np.ndarray:
     reader = sub.reader()
-    return _cached(reader, (fieldname, "np-lengths"), lambda: np.asarray(
-        _lengths(sub, fieldname), dtype=np.float64))
+    n = reader.doc_count_all()
+    return _cached(reader, (fieldname, "np-lengths"), lambda: np.fromiter(
+        (sub.doc_field_length(d, fieldname, 1) for d in range(n)), np.float64, n))
 
 
 _Scored = tuple[np.ndarray, np.ndarray]  # (sorted document numbers, their scores)
