@@ -37,7 +37,7 @@ from .errors import ArchiveError, ConflictError, CustodyTransferred, StoreError
 from .evidence_destroyed import build_destroyed_evidence
 from .instance import Archive
 from .models import Item, TrustedSystemKey
-from .timeutil import iso, local, utcnow
+from .timeutil import iso, iso_precise, local, utcnow
 
 CHAIN_STEP_NAMES = V.CHAIN_STEPS
 _CSS = ("body{font-family:'Noto Sans CJK SC','Microsoft YaHei',sans-serif;margin:2em;color:#222}"
@@ -137,8 +137,8 @@ def _trust(session: Any, system: str) -> list[dict[str, Any]]:
     rows = session.scalars(select(TrustedSystemKey).where(TrustedSystemKey.system == system)
                            .order_by(TrustedSystemKey.key_id))
     return [{"system": r.system, "key_id": r.key_id, "algorithm": r.algorithm,
-             "fingerprint": r.fingerprint, "added_at": iso(r.added_at),
-             "revoked_at": iso(r.revoked_at) if r.revoked_at else None,
+             "fingerprint": r.fingerprint, "added_at": iso_precise(r.added_at),
+             "revoked_at": iso_precise(r.revoked_at) if r.revoked_at else None,
              "revoked_reason": r.revoked_reason, "file": _key_file(r.key_id),
              "pem": r.public_key_pem} for r in rows]
 

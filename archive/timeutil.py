@@ -24,5 +24,11 @@ def iso(value: datetime) -> str:
     return value.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
+def iso_precise(value: datetime) -> str:
+    """``iso`` to the microsecond: for instants that are compared with each other (a key's
+    revocation and a case's receipt can fall within one second)."""
+    return value.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
 def local(value: datetime) -> str:
     return value.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S")

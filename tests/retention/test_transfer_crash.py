@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
 import sys
-import time
 
 import pytest
 from sqlalchemy import select
@@ -59,21 +55,10 @@ def test_a_killed_receive_is_completed_by_receiving_again(archive, file_case, cl
                RECEIVER_NAME)[0] == 0
     sender_pem = public_key_file(archive, tmp_path / "s.pem")
     ready = tmp_path / "ready"
-    proc = subprocess.Popen(
+    kill_at_failpoint(
         [*DANGAN, "--home", str(receiver.home), "transfer", "receive", str(pkg),
          "--sender-key", str(sender_pem)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        env={**os.environ, "DANGAN_ACTOR": "archivist-li",
-             "DANGAN_FAILPOINT": "transfer.receive.after_item",
-             "DANGAN_FAILPOINT_READY": str(ready)})
-    deadline = time.monotonic() + 90
-    while not ready.exists():
-        if proc.poll() is not None:
-            raise AssertionError(proc.stderr.read().decode())
-        assert time.monotonic() < deadline, "never reached the failpoint"
-        time.sleep(0.05)
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+        "transfer.receive.after_item", ready, actor="archivist-li", timeout=90)
     with receiver.db.session() as s:
         assert len(list(s.scalars(select(Item)))) == 1  # one filed, no receipt yet
     code, got = runner_for(receiver.home)("transfer", "receive", str(pkg), "--sender-key",
