@@ -37,22 +37,28 @@ def _cached(reader, key: tuple, load):  # noqa: ANN001, ANN202
     return cache.postings(seg, key[0], key[1:], load)
 
 
+def _read_postings(reader, fieldname: str, btext: bytes) -> tuple[array, array]:  # noqa: ANN001
+    """A term's document numbers and weights in one segment, block by block (deleted items
+    included: the candidates handed in are live)."""
+    m = reader.postings(fieldname, btext)
+    if isinstance(m, FilterMatcher):  # the deletion filter
+        m = m.child
+    ids, weights = array("I"), array("f")
+    while m.is_active():
+        if m._ids is None:
+            m._read_ids()
+        if m._weights is None:
+            m._read_weights()
+        ids.extend(m._ids[m._i:])
+        weights.extend(m._weights[m._i:])
+        m._next_block()
+    return ids, weights
+
+
 def _weights(reader, fieldname: str, btext: bytes) -> dict[int, float]:
     """Document number → weight of a term in one segment (deleted items included)."""
     def load() -> dict[int, float]:
-        m = reader.postings(fieldname, btext)
-        if isinstance(m, FilterMatcher):  # the deletion filter: candidates are live
-            m = m.child
-        ids, weights = array("I"), array("f")
-        while m.is_active():
-            if m._ids is None:
-                m._read_ids()
-            if m._weights is None:
-                m._read_weights()
-            ids.extend(m._ids[m._i:])
-            weights.extend(m._weights[m._i:])
-            m._next_block()
-        return dict(zip(ids, weights, strict=True))
+        return dict(zip(*_read_postings(reader, fieldname, btext), strict=True))
 
     return _cached(reader, (fieldname, "weights", btext), load)
 
@@ -150,18 +156,7 @@ class _Postings:
 
 def _np_postings(reader, fieldname: str, btext: bytes) -> _Postings:
     def load() -> _Postings:
-        m = reader.postings(fieldname, btext)
-        if isinstance(m, FilterMatcher):
-            m = m.child
-        ids, weights = array("I"), array("f")
-        while m.is_active():
-            if m._ids is None:
-                m._read_ids()
-            if m._weights is None:
-                m._read_weights()
-            ids.extend(m._ids[m._i:])
-            weights.extend(m._weights[m._i:])
-            m._next_block()
+        ids, weights = _read_postings(reader, fieldname, btext)
         return _Postings(np.frombuffer(ids, dtype=np.uint32).astype(np.int64),
                          np.frombuffer(weights, dtype=np.float32).astype(np.float64))
 
