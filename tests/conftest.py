@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import random
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -71,26 +72,36 @@ PG_ADMIN = os.environ.get("DANGAN_TEST_POSTGRES_ADMIN",
                           "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
-@pytest.fixture
-def pg_archive(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Archive]:
-    """An archive whose catalogue is a fresh PostgreSQL database (skipped without a server)."""
+@contextmanager
+def fresh_pg_database(tmp_path: Path, prefix: str = "dangan_test") -> Iterator[str]:
+    """The SQLAlchemy URL of a new, empty PostgreSQL database, dropped afterwards (the test
+    is skipped without a server)."""
     psycopg = pytest.importorskip("psycopg")
     try:
         admin = psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=3)
     except psycopg.OperationalError:
         pytest.skip("PostgreSQL is not reachable on 127.0.0.1:5432")
-    name = f"dangan_test_{os.getpid()}_{abs(hash(tmp_path)) % 10**8}"
+    name = f"{prefix}_{os.getpid()}_{abs(hash(tmp_path)) % 10**8}"
     admin.execute(f"DROP DATABASE IF EXISTS {name}")
     admin.execute(f"CREATE DATABASE {name}")
     host = PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
-    monkeypatch.setenv("DANGAN_DATABASE_URL", f"{host}/{name}")
-    a = Archive.init(tmp_path / "home", fonds="Z109", organization="测试市社会保险事业管理中心")
     try:
-        yield a
+        yield f"{host}/{name}"
     finally:
-        a.close()
         admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
         admin.close()
+
+
+@pytest.fixture
+def pg_archive(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Archive]:
+    """An archive whose catalogue is a fresh PostgreSQL database (skipped without a server)."""
+    with fresh_pg_database(tmp_path) as url:
+        monkeypatch.setenv("DANGAN_DATABASE_URL", url)
+        a = Archive.init(tmp_path / "home", fonds="Z109", organization="测试市社会保险事业管理中心")
+        try:
+            yield a
+        finally:
+            a.close()
 
 
 @pytest.fixture

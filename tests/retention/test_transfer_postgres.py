@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,7 +14,7 @@ from dangan.archive.instance import Archive
 from dangan.archive.models import Item
 from dangan.retention import transfer, transfer_confirm, transfer_receive
 from dangan.retention.transfer_errors import PackageTampered
-from tests.conftest import PG_ADMIN
+from tests.conftest import fresh_pg_database
 from tests.retention.conftest import add_staff
 
 pytestmark = pytest.mark.postgres
@@ -25,25 +24,15 @@ pytestmark = pytest.mark.postgres
 def pg_receiver(archive: Archive, tmp_path: Path,
                 monkeypatch: pytest.MonkeyPatch) -> Iterator[Archive]:
     """The comprehensive archive on a fresh PostgreSQL database; the sender stays on SQLite."""
-    psycopg = pytest.importorskip("psycopg")
-    try:
-        admin = psycopg.connect(PG_ADMIN, autocommit=True, connect_timeout=3)
-    except psycopg.OperationalError:
-        pytest.skip("PostgreSQL is not reachable on 127.0.0.1:5432")
-    name = f"dangan_test_yj_{os.getpid()}_{abs(hash(tmp_path)) % 10**8}"
-    admin.execute(f"DROP DATABASE IF EXISTS {name}")
-    admin.execute(f"CREATE DATABASE {name}")
-    host = PG_ADMIN.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://")
-    monkeypatch.setenv("DANGAN_DATABASE_URL", f"{host}/{name}")
-    a = Archive.init(tmp_path / "pg-receiver", fonds="Z001", organization="测试市档案馆")
-    monkeypatch.delenv("DANGAN_DATABASE_URL")
-    add_staff(a)
-    try:
-        yield a
-    finally:
-        a.close()
-        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-        admin.close()
+    with fresh_pg_database(tmp_path, "dangan_test_yj") as url:
+        monkeypatch.setenv("DANGAN_DATABASE_URL", url)
+        a = Archive.init(tmp_path / "pg-receiver", fonds="Z001", organization="测试市档案馆")
+        monkeypatch.delenv("DANGAN_DATABASE_URL")
+        add_staff(a)
+        try:
+            yield a
+        finally:
+            a.close()
 
 
 def test_receive_on_postgresql(archive, staff, file_case, pg_receiver, tmp_path):
