@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import html
 import json
-import os
 import re
 import tempfile
 import zipfile
@@ -35,6 +34,7 @@ from dangan.packages.case_schema import STEP_NAMES
 from . import audit_log, catalogue, chain, tombstones, transfer_records, tree_heads
 from .errors import ArchiveError, ConflictError, CustodyTransferred, StoreError
 from .evidence_destroyed import build_destroyed_evidence
+from .evidence_zip import publish, sign_manifest, write_member
 from .instance import Archive
 from .models import Item, TrustedSystemKey
 from .timeutil import iso, iso_precise, local, utcnow
@@ -45,14 +45,6 @@ _CSS = ("body{font-family:'Noto Sans CJK SC','Microsoft YaHei',sans-serif;margin
         "td,th{border:1px solid #bbb;padding:.3em .5em;text-align:left;vertical-align:top}"
         "th{background:#f0f0f0}.ok{color:#060}.bad{color:#b00;font-weight:bold}"
         "code{font-size:.85em;word-break:break-all}")
-
-
-def _write(zf: zipfile.ZipFile, name: str, data: bytes, hashes: dict[str, dict[str, Any]]) -> None:
-    info = zipfile.ZipInfo(name, (2000, 1, 1, 0, 0, 0))
-    info.external_attr = 0o100644 << 16
-    info.compress_type = zipfile.ZIP_DEFLATED
-    zf.writestr(info, data)
-    hashes[name] = {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
 
 
 def _key_file(key_id: str) -> str:
@@ -254,17 +246,13 @@ def build_evidence(archive: Archive, ref: str, dest: Path, *, actor: str = "syst
                 (ev.REPORT, render_report(item, verification, facts).encode()),
                 *([(ev.TIMESTAMP, facts["tsa_token"])] if facts["tsa_token"] else []),
             ):
-                _write(zf, fname, data, hashes)
+                write_member(zf, fname, data, hashes)
             manifest = {"type": ev.EVIDENCE_TYPE, "aip_id": item.aip_id,
                         "archival_code": item.archival_code, "case_id": item.case_id,
                         "source_system": item.source_system, "created_at": iso(facts["created_at"]),
                         "archive_key_id": key.key_id, "files": hashes}
-            raw = ev.canonical_json(manifest)
-            _write(zf, ev.MANIFEST, raw, {})
-            _write(zf, ev.MANIFEST_SIG, signing.sign(key.private_key, key.key_id, raw).to_json(), {})
-    with open(tmp, "rb") as f:
-        os.fsync(f.fileno())
-    os.replace(tmp, dest)
+            raw = sign_manifest(zf, manifest, key)
+    publish(tmp, dest)
     audit_log.record(archive.db, actor=actor, action="aip:export", object_id=item.aip_id,
                      object_digest=hashlib.sha256(raw).hexdigest(),
                      details={"kind": "evidence", "archival_code": item.archival_code,

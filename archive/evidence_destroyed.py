@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import html
 import json
-import os
 import tempfile
 import zipfile
 from pathlib import Path
@@ -21,22 +20,14 @@ from typing import Any
 
 from dangan.packages import evidence as ev
 from dangan.packages import evidence_destroyed as evd
-from dangan.packages import signing
 from dangan.packages.aip import export_aip_zip
 
 from . import audit_log, tree_heads
 from .errors import ArchiveError, ConflictError, StoreError
+from .evidence_zip import publish, sign_manifest, write_member
 from .instance import Archive
 from .timeutil import iso, utcnow
 from .tombstones import Tombstone, register_of
-
-
-def _write(zf: zipfile.ZipFile, name: str, data: bytes, hashes: dict[str, dict[str, Any]]) -> None:
-    info = zipfile.ZipInfo(name, (2000, 1, 1, 0, 0, 0))
-    info.external_attr = 0o100644 << 16
-    info.compress_type = zipfile.ZIP_DEFLATED
-    zf.writestr(info, data)
-    hashes[name] = {"sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
 
 
 def _one(entries: list[audit_log.AuditEntry], what: str) -> int:
@@ -151,17 +142,13 @@ def build_destroyed_evidence(archive: Archive, stone: Tombstone, dest: Path, *,
                 (ev.REPORT, _report(doc, register, proofs).encode()),
                 *([(ev.TIMESTAMP, stored.tsa_token)] if stored.tsa_token else []),
             ):
-                _write(zf, fname, data, hashes)
+                write_member(zf, fname, data, hashes)
             manifest = {"type": evd.DESTROYED_TYPE, "aip_id": stone.aip_id,
                         "archival_code": stone.archival_code, "register_ref": stone.register_ref,
                         "created_at": iso(utcnow()), "archive_key_id": key.key_id,
                         "files": hashes}
-            raw = ev.canonical_json(manifest)
-            _write(zf, ev.MANIFEST, raw, {})
-            _write(zf, ev.MANIFEST_SIG, signing.sign(key.private_key, key.key_id, raw).to_json(), {})
-    with open(tmp, "rb") as f:
-        os.fsync(f.fileno())
-    os.replace(tmp, dest)
+            raw = sign_manifest(zf, manifest, key)
+    publish(tmp, dest)
     audit_log.record(archive.db, actor=actor, action="aip:export", object_id=stone.aip_id,
                      object_digest=hashlib.sha256(raw).hexdigest(),
                      details={"kind": "evidence_destroyed", "archival_code": stone.archival_code,
