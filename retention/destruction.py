@@ -21,7 +21,6 @@ because ``retention`` does not import ``ingest``.
 from __future__ import annotations
 
 import hashlib
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
@@ -32,12 +31,9 @@ from sqlalchemy.orm import Session
 from dangan.archive import audit_log, failpoints, tombstones
 from dangan.archive.instance import Archive
 from dangan.archive.models import Followup, Item, ItemEvent, ItemFile, Party
-from dangan.archive.replica import replica_store
-from dangan.archive.store import remove_tree
 from dangan.archive.timeutil import iso, utcnow
 from dangan.archive.tombstones import Tombstone
-from dangan.search.extract import derived_text_path
-from dangan.search.feed import derived_dir, mark_ocr_pending, service_for
+from dangan.search.feed import service_for
 
 from . import register, roles
 from .appraisal import _problems, _refuse, today
@@ -52,10 +48,10 @@ from .errors import (
     SupervisorsRefused,
 )
 from .models import APPROVAL_KINDS, Appraisal, DestructionBatch, DestructionItem
+from .removal import remove_copies
 
 MIN_SUPERVISORS = 2
 CHUNK = 500  # items per tombstone transaction and per index commit
-REMOVERS = 8  # threads removing AIP trees (file-system bound)
 APPROVAL_TAGS = {"principal": "destruction:approve", "filing": "destruction:file"}
 SYSTEM_ACTOR = "system:destruction"
 
@@ -217,24 +213,6 @@ def execute(archive: Archive, batch_id: int, *, supervisors: list[str], method: 
         return get(s, batch_id)
 
 
-def _remove_copies(archive: Archive, aip_ids: list[str], search: Any) -> None:
-    """Every copy outside the catalogue; each removal is a no-op when already done.
-
-    Per chunk and per kind of copy (store, then replica, then derived text and the index),
-    so a run killed in between leaves whole kinds done or not; the tree removals run on a
-    few threads (they wait on the file system, not the CPU) and the index entries go in
-    one commit (``remove_many``)."""
-    replicas, derived = replica_store(archive), derived_dir(archive)
-    with ThreadPoolExecutor(max_workers=REMOVERS) as pool:
-        list(pool.map(remove_tree, [archive.store.path(i) for i in aip_ids]))
-        failpoints.reach("destroy.after_store")
-        list(pool.map(remove_tree, [replicas.path(i) for i in aip_ids]))
-        failpoints.reach("destroy.after_replica")
-        list(pool.map(lambda i: derived_text_path(derived, i).unlink(missing_ok=True), aip_ids))
-        list(pool.map(lambda i: mark_ocr_pending(archive, i, False), aip_ids))
-    search.remove_many(aip_ids)
-
-
 def _shared_facts(batch: DestructionBatch, a: Appraisal) -> dict[str, Any]:
     """The facts every tombstone of the batch carries (computed once per chunk)."""
     return {
@@ -289,7 +267,7 @@ def _run(archive: Archive, batch_id: int) -> DestructionView:
                 .order_by(DestructionItem.id).limit(CHUNK)))
         if not todo:
             break
-        _remove_copies(archive, todo, search)
+        remove_copies(archive, todo, search, failpoint="destroy")
         with archive.db.filing_session() as s:
             batch = s.get(DestructionBatch, batch_id)
             assert batch is not None

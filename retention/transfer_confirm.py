@@ -22,18 +22,16 @@ from sqlalchemy.orm import Session
 from dangan.archive import audit_log, failpoints
 from dangan.archive.instance import Archive
 from dangan.archive.models import Followup, Item, ItemEvent, ItemFile, Party
-from dangan.archive.replica import replica_store
-from dangan.archive.store import remove_tree
 from dangan.archive.timeutil import iso, utcnow
 from dangan.archive.tombstones import Tombstone
 from dangan.packages import signing
 from dangan.packages.errors import KeyError_, SignatureError
-from dangan.search.extract import derived_text_path
-from dangan.search.feed import derived_dir, service_for
+from dangan.search.feed import service_for
 
 from . import roles
 from .errors import ItemHeld
 from .holds import held_among
+from .removal import remove_copies
 from .transfer import TransferView, view_of
 from .transfer_errors import ReceiptMismatch, ReceiptSignature, TransferClosed, TransferInputError
 from .transfer_models import Transfer, TransferItem
@@ -118,14 +116,6 @@ def confirm(archive: Archive, receipt: dict[str, Any], *, receiver_pem: bytes,
     return _run(archive, pk)
 
 
-def _remove_copies(archive: Archive, aip_id: str, search: Any) -> None:
-    remove_tree(archive.store.path(aip_id))
-    failpoints.reach("transfer.after_store")
-    remove_tree(replica_store(archive).path(aip_id))
-    search.remove(aip_id)
-    derived_text_path(derived_dir(archive), aip_id).unlink(missing_ok=True)
-
-
 def _bury(s: Session, t: Transfer, item: Item) -> None:
     """Tombstone + ``aip:transfer`` + catalogue deletion, in the caller's transaction."""
     receipt = t.receipt or {}
@@ -164,8 +154,7 @@ def _run(archive: Archive, pk: int) -> TransferView:
                 .order_by(TransferItem.id).limit(CHUNK)))
         if not todo:
             break
-        for aip_id in todo:
-            _remove_copies(archive, aip_id, search)
+        remove_copies(archive, todo, search, failpoint="transfer")
         with archive.db.filing_session() as s:
             t = s.get(Transfer, pk)
             assert t is not None
