@@ -2,7 +2,8 @@
 
 Rerun: ``.venv/bin/python bench/fixity.py [--cases 60] [--items 100000] [--large-mb 64]
 [--large-files 8] [--workers N]`` (``BENCH_TMP=/some/disk`` puts the instances elsewhere
-than the system temp folder; 100,000 items need about 6 GB there and 1 GB of memory).
+than the system temp folder; 100,000 items need about 6 GB there and 1 GB of memory;
+``--store DIR`` keeps the stores in DIR for later runs, ``--build-only`` only builds them).
 
 Two stores, each a fresh instance (SQLite, local folders, primary + replica):
 - typical: demo cases (about 5 files each: PDFs, scans, XML, OFD): ``--cases`` filed
@@ -34,6 +35,7 @@ import multiprocessing
 import os
 import random
 import resource
+import shutil
 import sys
 import tempfile
 import threading
@@ -218,6 +220,52 @@ def _peak_mb() -> dict[str, float]:
     return {"self": PEAKS["caller"], "largest_worker": PEAKS["worker"]}
 
 
+def _build(root: Path, args: argparse.Namespace) -> tuple[Archive, Archive]:
+    """The two stores: ``--cases`` filed for real then cloned to ``--items``; large scans."""
+    typical_archive, key = _new_archive(root / "typical")
+    subs = generate_batch(root / "subs", args.cases, seed=21, signing_key=key, key_id=KEY_ID,
+                          source_system=SYSTEM, config=typical_archive.filing_config)
+    with fixity_bulk.capturing() as templates:
+        for s in subs:
+            ingest(typical_archive, s, ocr=False)
+    replica.backfill(typical_archive)
+    if args.items > args.cases:
+        start = time.perf_counter()
+        made = fixity_bulk.clone(typical_archive, list(templates.values()),
+                                 args.items - args.cases, key, KEY_ID)
+        print(f"cloned {made} items in {time.perf_counter() - start:.0f} s", file=sys.stderr)
+    large_archive, lkey = _new_archive(root / "large")
+    for n in range(args.large_files):
+        ingest(large_archive, _large_case(root, n, large_archive, lkey, args.large_mb), ocr=False)
+    replica.backfill(large_archive)
+    return typical_archive, large_archive
+
+
+def _stores(root: Path, args: argparse.Namespace) -> tuple[Archive, Archive]:
+    """Stores kept in ``--store`` between runs (built there first when missing or made with
+    other sizes): a 100,000-item store takes ~25 min to build, which is not what is measured.
+    Audits only append to a kept store (result rows, log entries), so reruns stay valid."""
+    shape = {"cases": args.cases, "items": args.items, "large_mb": args.large_mb,
+             "large_files": args.large_files}
+    ready = root / "bench-fixity.json"
+    if ready.exists() and json.loads(ready.read_text("utf-8")) == shape:
+        print(f"reusing the stores kept in {root}", file=sys.stderr)
+        return Archive.open(root / "typical" / "home"), Archive.open(root / "large" / "home")
+    if root.exists():
+        shutil.rmtree(root)
+    root.mkdir(parents=True)
+    built = _build(root, args)
+    shutil.rmtree(root / "subs", ignore_errors=True)
+    ready.write_text(json.dumps(shape), "utf-8")
+    return built
+
+
+def _measure_both(typical_archive: Archive, large_archive: Archive,
+                  args: argparse.Namespace) -> tuple[dict[str, float], dict[str, float]]:
+    fixity.audit(large_archive, sample=1, content=False)  # one-time costs (XSD, imports)
+    return _measure(typical_archive, "typical", args), _measure(large_archive, "large", args)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=60, help="typical cases filed for real")
@@ -229,32 +277,27 @@ def main() -> None:
                         help="audit processes (default: one per core for large audits)")
     parser.add_argument("--baseline-items", type=int, default=2000)
     parser.add_argument("--full-items", type=int, default=1000)
+    parser.add_argument("--store", metavar="DIR",
+                        help="keep the stores in DIR and reuse them in later runs of the same sizes")
+    parser.add_argument("--build-only", action="store_true",
+                        help="with --store: build the stores, measure nothing")
     args = parser.parse_args()
     print(f"rerun: .venv/bin/python bench/fixity.py --cases {args.cases} --items {args.items} "
           f"--large-mb {args.large_mb} --large-files {args.large_files}"
-          + (f" --workers {args.workers}" if args.workers is not None else ""), file=sys.stderr)
-    with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_TMP"), ignore_cleanup_errors=True) as tmp:
-        root = Path(tmp)
-        typical_archive, key = _new_archive(root / "typical")
-        subs = generate_batch(root / "subs", args.cases, seed=21, signing_key=key, key_id=KEY_ID,
-                              source_system=SYSTEM, config=typical_archive.filing_config)
-        with fixity_bulk.capturing() as templates:
-            for s in subs:
-                ingest(typical_archive, s, ocr=False)
-        replica.backfill(typical_archive)
-        if args.items > args.cases:
-            start = time.perf_counter()
-            made = fixity_bulk.clone(typical_archive, list(templates.values()),
-                                     args.items - args.cases, key, KEY_ID)
-            print(f"cloned {made} items in {time.perf_counter() - start:.0f} s", file=sys.stderr)
-        large_archive, lkey = _new_archive(root / "large")
-        for n in range(args.large_files):
-            ingest(large_archive, _large_case(root, n, large_archive, lkey, args.large_mb), ocr=False)
-        replica.backfill(large_archive)
-        fixity.audit(large_archive, sample=1, content=False)  # one-time costs (XSD, imports)
-        typical = _measure(typical_archive, "typical", args)
-        large = _measure(large_archive, "large", args)
-        peak = _peak_mb()
+          + (f" --workers {args.workers}" if args.workers is not None else "")
+          + (f" --store {args.store}" if args.store else ""), file=sys.stderr)
+    if args.store:
+        root = Path(args.store).expanduser().resolve()
+        typical_archive, large_archive = _stores(root, args)
+        if args.build_only:
+            return
+        typical, large = _measure_both(typical_archive, large_archive, args)
+    else:
+        with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_TMP"),
+                                         ignore_cleanup_errors=True) as tmp:
+            typical_archive, large_archive = _build(Path(tmp), args)
+            typical, large = _measure_both(typical_archive, large_archive, args)
+    peak = _peak_mb()
 
     header = ("store", "items", "MB hashed", "fixity MB/s", "full BC MB/s", "SHA-256 MB/s",
               "SM3 MB/s", "SHA+SM3 seq MB/s", "fixity/SHA-256", "fixity/seq")
