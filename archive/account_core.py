@@ -11,13 +11,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from . import audit_log
 from .account_models import User
+from .api_models import ApiToken
 from .errors import ArchiveError
 from .permissions import permissions_of
+from .timeutil import utcnow
 
 
 class AccountError(ArchiveError):
@@ -151,3 +153,29 @@ def _load(session: Session, login: str) -> User:
 def _audit(session: Session, actor: str, action: str, login: str, **details: Any) -> None:
     audit_log.append(session, actor=actor, action=action, object_id=f"user:{login}",
                      object_digest=None, details=details)
+
+
+def revoke_personal_tokens(session: Session, login: str, actor: str, reason: str) -> int:
+    """Revoke every live personal API token of ``login``; returns how many.
+
+    Why here: a password reset (and, on request, the user's own change) must end the
+    tokens in the same transaction as the new password, so no token outlives the
+    credential it was issued under. Each revocation is an ``api:token`` entry, as when
+    an administrator revokes one token.
+    """
+    rows = list(session.scalars(select(ApiToken).where(
+        ApiToken.login == login, ApiToken.revoked_at.is_(None)).order_by(ApiToken.id)))
+    now = utcnow()
+    for row in rows:
+        row.revoked_at = now
+        audit_log.append(session, actor=actor, action="api:token",
+                         object_id=f"api-token:{row.id}", object_digest=None,
+                         details={"op": "revoke", "system": None, "login": login,
+                                  "reason": reason})
+    return len(rows)
+
+
+def live_personal_tokens(session: Session, login: str) -> int:
+    """How many personal API tokens of ``login`` still work (shown before a change)."""
+    return session.scalar(select(func.count()).select_from(ApiToken).where(
+        ApiToken.login == login, ApiToken.revoked_at.is_(None))) or 0

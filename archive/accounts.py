@@ -16,6 +16,7 @@ are re-exported here.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -42,6 +43,8 @@ from .account_core import (  # noqa: F401  (re-exported: the accounts API)
     _view,
     active_roles,
     credential_epoch,
+    live_personal_tokens,
+    revoke_personal_tokens,
 )
 from .account_models import RoleGrant, User
 from .db import Database
@@ -151,15 +154,44 @@ def unlock_user(db: Database, login: str, *, by: Principal | None,
                      locked=False, locked_until=None, failed_attempts=0)
 
 
+@dataclass(frozen=True)
+class PasswordReset:
+    """What an administrator's reset did: the password to hand over, and what it ended."""
+
+    user: UserView
+    password: str
+    tokens_revoked: int  # personal API tokens of the user, revoked with the reset
+
+
 def reset_password(db: Database, login: str, *, by: Principal | None,
                    password: str | None = None,
-                   console_actor: str = "console") -> tuple[UserView, str]:
+                   console_actor: str = "console") -> PasswordReset:
+    """Reset a password that may be compromised: the new one must be changed at the next
+    sign-in, every session of the account ends (its credential epoch changes) and every
+    personal API token is revoked, in one transaction; ``user:password`` (``event:
+    reset``) records how many tokens were revoked."""
+    _require(by, "user.manage", "管理用户")
     password = password if password is not None else generate_password()
     check_password_strength(password)
-    view = _set_flag(db, login, by=by, console_actor=console_actor, action="user:password",
-                     password_hash=hash_password(password), password_changed_at=utcnow(),
-                     must_change_password=True)  # someone else knows it: changed at sign-in
-    return view, password
+    new_hash = hash_password(password)  # argon2 outside the serialised audit-log window
+    actor = _actor(by, console_actor)
+    with db.filing_session() as s:
+        user = _load(s, login)
+        if by is not None and by.id == user.id:
+            raise PermissionDenied("不能对自己的账户执行此操作")
+        user.password_hash, user.password_changed_at = new_hash, utcnow()
+        user.must_change_password = True  # someone else knows it: changed at sign-in
+        revoked = revoke_personal_tokens(s, login, actor, "password-reset")
+        _audit(s, actor, "user:password", login, event="reset", sessions="ended",
+               api_tokens_revoked=revoked)
+        return PasswordReset(_view(user), password, revoked)
+
+
+def personal_token_count(db: Database, login: str) -> int:
+    """How many personal API tokens of ``login`` work now (the password page offers to
+    revoke them)."""
+    with db.session() as s:
+        return live_personal_tokens(s, login)
 
 
 # --- roles -----------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import select
 
 from . import accounts, audit_log
+from .account_core import revoke_personal_tokens
 from .account_models import User
 from .api_models import ApiJob, ApiToken
 from .db import Database
@@ -82,6 +83,15 @@ def revoke_token(db: Database, token_id: int, *, actor: str) -> None:
             audit_log.append(s, actor=actor, action="api:token", object_id=f"api-token:{row.id}",
                          object_digest=None,
                          details={"op": "revoke", "system": row.system, "login": row.login})
+
+
+def revoke_user_tokens(db: Database, login: str, *, actor: str) -> int:
+    """Revoke every live personal token of ``login`` (a leaked token, a departing user);
+    returns how many. The same as a password reset does to them."""
+    with db.filing_session() as s:
+        if s.scalar(select(User.id).where(User.login == login)) is None:
+            raise TokenNotFound(f"没有登录名为 {login} 的用户")
+        return revoke_personal_tokens(s, login, actor, "console")
 
 
 def list_tokens(db: Database) -> list[dict[str, Any]]:

@@ -29,7 +29,13 @@ from .account_core import (
 from .account_models import User
 from .db import Database
 from .secret_box import SecretBox, SecretBoxError, totp_context
-from .signin import _fail, _refuse_if_unusable, _signed_in, usable_user
+from .signin import (
+    _fail,
+    _refuse_if_unusable,
+    _signed_in,
+    refuse_if_password_changed,
+    usable_user,
+)
 from .timeutil import utcnow
 
 TOTP_ISSUER = "Dangan 档案"
@@ -67,11 +73,13 @@ def _totp_step(secret: str, code: str, last_step: int | None, at: float) -> int 
 
 
 def verify_second_factor(db: Database, user_id: int, code: str, *,
-                         lock_minutes: float | None = None, at: float | None = None) -> Principal:
-    """Second step of sign-in: the TOTP code of an enrolled user (a code is used once)."""
+                         lock_minutes: float | None = None, at: float | None = None,
+                         epoch: str | None = None) -> Principal:
+    """Second step of sign-in: the TOTP code of an enrolled user (a code is used once).
+    ``epoch``: the credential epoch the password step saw; refused if it changed since."""
     now = utcnow()
     with db.filing_session() as s:
-        user = usable_user(s, user_id, now)
+        user = usable_user(s, user_id, now, epoch)
         if user.totp_secret is None or user.totp_confirmed_at is None:
             raise SecondFactorFailed("此账户尚未登记动态口令")
         step = _totp_step(_secret(db, user), code, user.totp_last_step,
@@ -108,7 +116,7 @@ def begin_totp_enrolment(db: Database, user_id: int) -> str:
 
 
 def confirm_totp_enrolment(db: Database, user_id: int, code: str, *,
-                           at: float | None = None) -> Principal:
+                           at: float | None = None, epoch: str | None = None) -> Principal:
     """The user proves the authenticator works by entering its current code; signs them in."""
     now = utcnow()
     with db.filing_session() as s:
@@ -117,6 +125,7 @@ def confirm_totp_enrolment(db: Database, user_id: int, code: str, *,
         if user is None or user.totp_secret is None:
             raise SecondFactorFailed("请先扫描二维码登记动态口令")
         _refuse_if_unusable(user, now)
+        refuse_if_password_changed(user, epoch)
         step = _totp_step(_secret(db, user), code, user.totp_last_step,
                           time.time() if at is None else at)
         if step is None:

@@ -25,6 +25,8 @@ from .account_core import (
     SignInFailed,
     _audit,
     _principal,
+    credential_epoch,
+    revoke_personal_tokens,
 )
 from .account_models import User
 from .db import Database
@@ -103,13 +105,22 @@ def complete_signin(db: Database, user_id: int) -> Principal:
         return _principal(user)
 
 
-def usable_user(s: Session, user_id: int, now: datetime) -> User:
-    """The user (with grants) a sign-in step continues for, refused if disabled or locked."""
+def usable_user(s: Session, user_id: int, now: datetime, epoch: str | None = None) -> User:
+    """The user (with grants) a sign-in step continues for, refused if disabled or locked,
+    or if its password changed since the first step checked it (``epoch``)."""
     user = s.scalar(select(User).where(User.id == user_id).options(selectinload(User.grants)))
     if user is None:
         raise AccountNotFound("用户不存在")
     _refuse_if_unusable(user, now)
+    refuse_if_password_changed(user, epoch)
     return user
+
+
+def refuse_if_password_changed(user: User, epoch: str | None) -> None:
+    """A sign-in begun with a password that has since been reset or changed may not be
+    finished with the second factor: the old password no longer opens the account."""
+    if epoch is not None and credential_epoch(user.password_changed_at) != epoch:
+        raise SignInFailed("口令已被更改或重置：请用新口令重新登录")
 
 
 def _signed_in(s: Session, user: User, now: datetime) -> None:
@@ -119,12 +130,15 @@ def _signed_in(s: Session, user: User, now: datetime) -> None:
 
 
 def change_password(db: Database, user_id: int, current: str, new: str, repeated: str, *,
-                    lock_minutes: float | None = None) -> Principal:
+                    lock_minutes: float | None = None, revoke_tokens: bool = False) -> Principal:
     """The signed-in user changes their own password: the current one proves it is them
     (a wrong one counts towards lock-out), the new one is typed twice and meets the policy.
 
     The password's change time is the sessions' credential epoch: every other session of
-    the account ends at its next request (``Principal.credential_epoch``).
+    the account ends at its next request (``Principal.credential_epoch``). Personal API
+    tokens are revoked only with ``revoke_tokens``: they are issued at the server console,
+    never with the password, so a routine change need not break the systems using them;
+    whoever suspects a token leaked ends them here (an administrator's reset always does).
     """
     if new != repeated:
         raise InvalidInput("两次输入的新口令不一致")
@@ -154,7 +168,10 @@ def change_password(db: Database, user_id: int, current: str, new: str, repeated
             user.password_changed_at = utcnow()
             user.must_change_password = False
             user.failed_attempts = 0
-            _audit(s, f"user:{login}", "user:password", login, event="changed")
+            revoked = revoke_personal_tokens(s, login, f"user:{login}", "password-change") \
+                if revoke_tokens else 0
+            _audit(s, f"user:{login}", "user:password", login, event="changed",
+                   sessions="others-ended", api_tokens_revoked=revoked)
         principal = _principal(user)
     if not ok:
         raise SignInFailed("当前口令不正确")

@@ -67,9 +67,17 @@ def token_list(ctx: click.Context, as_json: bool) -> None:
 
 
 @token.command("revoke")
-@click.argument("token_id", type=int)
+@click.argument("token_id", type=int, required=False)
+@click.option("--user", "login", default=None, help="撤销该用户的全部个人令牌")
 @click.pass_context
-def token_revoke(ctx: click.Context, token_id: int) -> None:
-    """撤销令牌 TOKEN_ID（dangan api token list 中的编号）。"""
-    api_tokens.revoke_token(open_archive(ctx).db, token_id, actor=cli_actor())
+def token_revoke(ctx: click.Context, token_id: int | None, login: str | None) -> None:
+    """撤销令牌 TOKEN_ID（dangan api token list 中的编号），或 --user 用户的全部个人令牌。"""
+    if (token_id is None) == (login is None):
+        raise click.UsageError("请给出令牌编号 TOKEN_ID，或 --user 登录名（二者选一）")
+    archive = open_archive(ctx)
+    if login is not None:
+        count = api_tokens.revoke_user_tokens(archive.db, login, actor=cli_actor())
+        click.echo(f"已撤销用户 {login} 的个人令牌 {count} 个")
+        return
+    api_tokens.revoke_token(archive.db, token_id, actor=cli_actor())
     click.echo(f"已撤销令牌 #{token_id}")

@@ -115,11 +115,15 @@ def user_unlock(ctx: click.Context, login: str) -> None:
 @click.argument("login")
 @click.pass_context
 def user_password(ctx: click.Context, login: str) -> None:
-    """重置 LOGIN 的口令：显示一个临时口令，用户下次登录时须先修改。"""
+    """重置 LOGIN 的口令（账户可能泄露时）：显示临时口令，用户下次登录时须先修改；
+    其全部登录立即失效，个人 API 令牌全部撤销。"""
     archive = open_archive(ctx)
-    _, password = accounts.reset_password(archive.db, login, by=None, console_actor=cli_actor())
-    click.echo(f"已重置 {login} 的口令，临时口令：{password}")
+    done = accounts.reset_password(archive.db, login, by=None, console_actor=cli_actor())
+    click.echo(f"已重置 {login} 的口令，临时口令：{done.password}")
     click.echo("请当面交给本人；其下次登录时须先设置新口令，此前的登录已全部失效")
+    click.echo(f"已撤销其个人 API 令牌 {done.tokens_revoked} 个"
+               + ("（如仍需要，请用 dangan api token add --user 重新签发）"
+                  if done.tokens_revoked else ""))
 
 
 @user.command("totp")

@@ -62,4 +62,4 @@ def test_console_password_reset_forces_a_change_and_ends_sessions(archive):
     code, out = run(archive.home, "audit", "entries", "--json")
     events = [(e["actor"].split(":")[0], e["details"].get("event")) for e in json.loads(out)
               if e["action"] == "user:password"]
-    assert events == [("os", None), ("user", "changed")]
+    assert events == [("os", "reset"), ("user", "changed")]

@@ -61,14 +61,15 @@ def unlock(login: str) -> Any:
 @bp.route("/users/<login>/password", methods=["POST"])
 @requires("user.manage")
 def reset_password(login: str) -> Any:
-    """A new random password to hand over; the user must change it at next sign-in."""
+    """A new random password to hand over; the user must change it at next sign-in, and
+    their sessions and personal API tokens end now."""
     try:
-        view, password = accounts.reset_password(archive().db, login, by=principal())
+        done = accounts.reset_password(archive().db, login, by=principal())
     except accounts.AccountError as exc:
         return _fail(exc)
     return render_template("users.html", users=accounts.list_users(archive().db, by=principal()),
                            grantable=[r for r in ROLES if r in BUSINESS_ROLES],
-                           created=(view.login, password), reset=True)
+                           created=(done.user.login, done.password), reset=done)
 
 
 @bp.route("/users/<login>/disable", methods=["POST"])

@@ -79,7 +79,9 @@ def login() -> Any:
     except accounts.AccountError as exc:
         return _refused(exc, "login.html", next=target)
     session.clear()
-    session["pending"] = {"uid": p.id, "at": time.time(), "next": target}
+    # the password's epoch: a reset or change before the second step ends this sign-in
+    session["pending"] = {"uid": p.id, "at": time.time(), "next": target,
+                          "epoch": p.credential_epoch}
     return redirect(url_for("auth.totp" if p.totp_enrolled else "auth.enrol"))
 
 
@@ -95,7 +97,8 @@ def totp() -> Any:
     try:
         p = second_factor.verify_second_factor(archive().db, pending["uid"],
                                           request.form.get("code", ""),
-                                          lock_minutes=current_app.config["DANGAN_LOCK_MINUTES"])
+                                          lock_minutes=current_app.config["DANGAN_LOCK_MINUTES"],
+                                          epoch=pending.get("epoch"))
     except accounts.AccountError as exc:
         return _refused(exc, "totp.html")
     return _finish(p, pending.get("next"))
@@ -113,7 +116,8 @@ def enrol() -> Any:
         return render_template("enrol.html", secret=_secret_of(uri))
     try:
         p = second_factor.confirm_totp_enrolment(archive().db, pending["uid"],
-                                            request.form.get("code", ""))
+                                            request.form.get("code", ""),
+                                            epoch=pending.get("epoch"))
     except accounts.AccountError as exc:
         return _refused(exc, "enrol.html", secret=_secret_of(uri))
     return _finish(p, pending.get("next"))
@@ -142,23 +146,29 @@ def _secret_of(uri: str) -> str:
 @bp.route("/password", methods=["GET", "POST"])
 @requires(*PERMISSIONS)
 def password() -> Any:
-    """Self-service password change: current password, new one twice; other sessions end."""
+    """Self-service password change: current password, new one twice; other sessions end,
+    and the user's personal API tokens too when they tick the box."""
     target = request.values.get("next")
+    p = principal()
+    tokens = accounts.personal_token_count(archive().db, p.login)
     if request.method == "GET":
-        return render_template("password.html", next=target)
+        return render_template("password.html", next=target, tokens=tokens)
+    revoke = request.form.get("revoke_tokens") == "yes"
     try:
-        p = accounts.change_password(archive().db, principal().id,
+        p = accounts.change_password(archive().db, p.id,
                                      request.form.get("current", ""),
                                      request.form.get("new", ""), request.form.get("repeat", ""),
-                                     lock_minutes=current_app.config["DANGAN_LOCK_MINUTES"])
+                                     lock_minutes=current_app.config["DANGAN_LOCK_MINUTES"],
+                                     revoke_tokens=revoke)
     except accounts.AccountError as exc:
         status = 400 if isinstance(exc, accounts.InvalidInput) else 403 \
             if isinstance(exc, accounts.AccountLocked | accounts.AccountDisabled) else 401
-        return render_template("password.html", next=target, error=exc.message,
+        return render_template("password.html", next=target, tokens=tokens, error=exc.message,
                                error_code=exc.code), status
     session["epoch"] = p.credential_epoch  # this session stays; every other one ends
     login_user(WebUser(p))
-    flash("口令已更改；该账户在其他地方的登录已失效")
+    flash("口令已更改；该账户在其他地方的登录已失效"
+          + ("；您的个人 API 令牌已全部撤销" if revoke and tokens else ""))
     return redirect(safe_next(target, _home()))
 
 
