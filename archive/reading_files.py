@@ -81,7 +81,9 @@ def case_under_request(archive: Archive, by: Principal, ref: str) -> ItemAccess:
     for a clerk), when an approved, current request of theirs covers it; NotFound else.
 
     The view is an ``aip:access`` entry (``mode: case``) naming the request. Items the
-    reader may see anyway keep the plain path (``reading_room.case_record``).
+    reader may see anyway keep the plain path (``reading_room.case_record``). The versions
+    listed are those the reader may open: a request for the case covers every version of
+    it (a correction keeps the case), one for a single AIP that AIP only.
     """
     with archive.db.session() as s:
         try:
@@ -92,10 +94,15 @@ def case_under_request(archive: Archive, by: Principal, ref: str) -> ItemAccess:
         if acc is None or acc.request_id is None:
             raise NotFound(_NOT_FOUND)
         acc.record["matched_by"] = found.matched_by
-        acc.record["versions"] = [
-            {"version": v.version, "aip_id": v.aip_id, "status": v.status,
-             "archived_at": v.archived_at.isoformat(), "correction_reason": v.correction_reason}
-            for v in found.versions if v.aip_id == found.item.aip_id]
+        acc.record["versions"] = []
+        for v in found.versions:
+            shown = acc if v.aip_id == found.item.aip_id else _access(s, v, by)
+            if shown is None:
+                continue
+            acc.record["versions"].append(
+                {"version": v.version, "aip_id": v.aip_id, "status": v.status,
+                 "archived_at": v.archived_at.isoformat(),
+                 "correction_reason": v.correction_reason, "request": shown.request_id})
     audit_log.record(archive.db, actor=by.actor, action="aip:access",
                      object_id=acc.record["aip_id"], object_digest=acc.record["sha256"],
                      details={"mode": "case", "request": acc.request_id})

@@ -120,7 +120,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.jinja_env.globals.update(
         ROLES=ROLES, PERMISSIONS=PERMISSIONS, FACET_NAMES=FACETS, STEP_NAMES=V.STEPS,
         RETENTION_NAMES=RETENTION_NAMES, CLASSIFICATION_NAMES=CLASSIFICATION_NAMES,
-        ID_TYPE_NAMES=ID_TYPE_NAMES, value_name=value_name,
+        ID_TYPE_NAMES=ID_TYPE_NAMES, RECORD_STATUS_NAMES=V.RECORD_STATUSES, value_name=value_name,
         DANGAN_ORGANIZATION=archive.settings.organization)
     return app
 
