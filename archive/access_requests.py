@@ -21,7 +21,7 @@ from .access_models import AccessRequest
 from .accounts import PermissionDenied, Principal
 from .db import Database
 from .errors import ArchiveError, NotFound
-from .models import Item
+from .models import Item, Party
 from .timeutil import utcnow
 
 SCOPES = {"item": "单件档案", "case": "整个办件（各版本）", "person": "一人一档（该证件号码的全部档案）"}
@@ -163,3 +163,33 @@ def list_requests(db: Database, by: Principal) -> list[RequestView]:
         if not by.can("access.approve"):
             q = q.where(AccessRequest.requester == by.login)
         return [_view(r) for r in s.scalars(q)]
+
+
+@dataclass(frozen=True)
+class Landing:
+    """Where an approved request takes its requester: a case page (``party`` None) or the
+    person page of party ``party`` of case ``ref`` (links never carry an ID number)."""
+
+    ref: str
+    party: int | None
+
+
+def landing(db: Database, by: Principal, request_id: int) -> Landing:
+    """The page that shows what ``by``'s own approved, current request covers.
+
+    Why: a restricted case is not found by search, so without this a reader whose request
+    for a case or for a person's file was approved had no way to reach it.
+    """
+    with db.session() as s:
+        req = s.get(AccessRequest, request_id)
+        if req is None or req.requester != by.login or not _view(req).current:
+            raise NotFound("找不到该查阅申请，或它尚未批准、已过期")
+        if req.scope != "person":
+            return Landing(req.target, None)  # an AIP id, or SYSTEM/CASE_ID of the case
+        item = s.scalar(select(Item).join(Party, Party.aip_id == Item.aip_id)
+                        .where(Party.id_number == req.target)
+                        .order_by(Item.completed_at.desc(), Item.version.desc()).limit(1))
+        if item is None:
+            raise NotFound("该证件号码名下没有档案")
+        return Landing(item.aip_id,
+                       next(i for i, p in enumerate(item.parties) if p.id_number == req.target))

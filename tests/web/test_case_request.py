@@ -61,3 +61,42 @@ def test_restricted_case_page_under_an_approved_request_only(room, monkeypatch):
     views = [e for e in log_entries(archive, "aip:access")
              if e.actor == "user:clerk1" and e.details["mode"] == "case"]
     assert len(views) == count + 1  # the API read under the request, nothing after expiry
+
+
+def test_an_approved_request_leads_its_requester_to_what_it_covers(room, monkeypatch):  # noqa: F811
+    """A restricted case is not found by search: the requests page is the way in, for a
+    request for the case and for a person's file alike — and only for its requester,
+    only while it is current."""
+    restricted, number = room["second"], room["person"]["id_number"]
+    clerk = client_for(room, "clerk1")
+    case_req = approved_request(room, clerk, "case", restricted)
+    assert f'href="/access/{case_req}/open"' in clerk.get("/access/").get_data(as_text=True)
+    r = clerk.get(f"/access/{case_req}/open")
+    assert r.status_code == 302 and number not in r.headers["Location"]
+    html = clerk.get(r.headers["Location"]).get_data(as_text=True)
+    assert f"查阅申请 #{case_req}" in html and restricted in html
+    person_req = approved_request(room, clerk, "person", number)
+    assert f'href="/access/{person_req}/open"' in clerk.get("/access/").get_data(as_text=True)
+    r = clerk.get(f"/access/{person_req}/open")
+    assert r.status_code == 302 and number not in r.headers["Location"]  # no ID in a URL
+    html = clerk.get(r.headers["Location"]).get_data(as_text=True)
+    assert 'class="count">2<' in html and restricted in html and number in html
+    # someone else's request, a pending one, an unknown id: nothing
+    room["web"].add_user("clerk2", "clerk")
+    other = client_for(room, "clerk2")
+    assert other.get(f"/access/{case_req}/open").status_code == 404
+    pending = other.post("/access/", data={
+        "scope": "case", "target": restricted, "on_behalf_of": "x", "purpose": "y",
+        "days": "1", "csrf_token": csrf(other.get("/access/").get_data(as_text=True))})
+    assert pending.status_code == 302
+    pending_id = int(log_entries(room["web"].archive, "access:request")[-1]
+                     .object_id.split(":")[1])
+    assert other.get(f"/access/{pending_id}/open").status_code == 404
+    assert f'href="/access/{pending_id}/open"' not in other.get("/access/").get_data(as_text=True)
+    assert clerk.get("/access/999999/open").status_code == 404
+    # expired: no link, and the old one leads nowhere
+    later = access_requests.utcnow() + timedelta(days=3, minutes=1)
+    monkeypatch.setattr(access_requests, "utcnow", lambda: later)
+    page = clerk.get("/access/").get_data(as_text=True)
+    assert f'href="/access/{case_req}/open"' not in page and "已过期" in page
+    assert clerk.get(f"/access/{case_req}/open").status_code == 404

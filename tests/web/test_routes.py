@@ -92,6 +92,9 @@ def test_each_role_gets_exactly_its_routes(app, web, role):
             r = client.get(url)
             if allowed and rule.endpoint == "api.job":  # nobody's job: not found, as JSON
                 assert r.get_json()["error"]["code"] == "api.job_not_found", (role, url)
+            elif allowed and rule.endpoint == "requests.open_request":  # nobody's request
+                assert r.status_code == 404 and 'data-code="archive.not_found"' in \
+                    r.get_data(as_text=True), (role, url)
             elif allowed and url.startswith("/api/") and r.status_code == 403:
                 # the permission is there, the item's personal data needs a request first
                 assert r.get_json()["error"]["code"] == "access.request_required", (role, url)

@@ -42,3 +42,13 @@ def decide(req_id: int) -> Any:
                                note=request.form.get("note", ""))
     flash(f"查阅申请 #{r.id} {access_requests.STATUSES[r.status]}")
     return redirect(url_for("requests.index"))
+
+
+@bp.route("/<int:req_id>/open")
+@requires("record.read")
+def open_request(req_id: int) -> Any:
+    """What one's own approved, current request covers: the case, or the person's file."""
+    to = access_requests.landing(archive().db, principal(), req_id)
+    if to.party is None:
+        return redirect(url_for("case.show", ref=to.ref))
+    return redirect(url_for("reading.person", ref=to.ref, index=to.party))
