@@ -44,8 +44,8 @@ class TrailingSM3:
     filing and no file stays open.
     """
 
-    def __init__(self, budget: int = DEFAULT_BUDGET) -> None:
-        self._budget = budget
+    def __init__(self, budget: int | None = None) -> None:
+        self._budget = DEFAULT_BUDGET if budget is None else budget
         self._held = 0  # bytes handed over in memory and not yet hashed
         self._lock = threading.Lock()
         self._queue: queue.SimpleQueue[tuple[Any, ...] | None] = queue.SimpleQueue()
@@ -93,6 +93,8 @@ class TrailingSM3:
         self._join()
         if self._error is not None:
             raise SM3Failed(f"无法计算 SM3 摘要：{self._error}") from self._error
+        if self._cancelled:
+            raise SM3Failed("SM3 计算已停止，摘要不完整")
         return dict(self._results)
 
     def cancel(self) -> None:
@@ -179,7 +181,9 @@ class Measured:
     sm3: str | None
 
     def complete(self, trailing_results: dict[str, str], key: str) -> Digests:
-        sm3 = self.sm3 if self.sm3 is not None else trailing_results[key]
+        sm3 = self.sm3 if self.sm3 is not None else trailing_results.get(key)
+        if sm3 is None:
+            raise SM3Failed(f"{key} 的 SM3 摘要未计算完成")
         return Digests(self.size, self.sha256, sm3)
 
 
