@@ -119,6 +119,11 @@ class PendingSubmission:
     replica_copies: dict[str, Path]
     trailing: TrailingSM3
 
+    @property
+    def trailing_bytes(self) -> int:
+        """Bytes whose SM3 the worker computes behind the copy (0: every digest known)."""
+        return sum(m.size for m in self.measured.values() if m.sm3 is None)
+
     def content_paths(self) -> dict[str, Path]:
         """The staged content files (``files/…``): what the checks will decode."""
         return {rel: self.root / rel for rel in sorted(self.measured)

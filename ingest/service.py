@@ -98,7 +98,7 @@ def ingest(
     try:
         with receiving(Path(source), staging, _limits(archive), _case_limits(archive),
                        replica_dir=replica_staging) as pending:
-            if pending.trailing.pending:
+            if pending.trailing_bytes >= OVERLAP_MIN_BYTES:
                 flusher = _flush_behind(archive)
             memo = _ahead(archive, pending)
             sub = pending.complete()
@@ -115,6 +115,10 @@ def ingest(
             followup.index_filed(archive, outcome, index_ocr)
         followup.finish(archive, outcome)
     return outcome
+
+
+# Below this much SM3 left to compute, overlapping buys less than an extra flush costs.
+OVERLAP_MIN_BYTES = 16 << 20
 
 
 def _flush_behind(archive: Archive) -> threading.Thread:
@@ -137,10 +141,11 @@ def _ahead(archive: Archive, pending: PendingSubmission) -> dict[str, Any]:
     """While a large file's SM3 is still hashing (on the other core), decode the staged
     files for the checks; the checks themselves run once every digest is known.
 
-    Nothing pending (a typical case of small files): nothing is done ahead.
+    Little or nothing pending (a typical case of small files): nothing is done ahead, the
+    checks decode as they always did.
     """
     memo: dict[str, Any] = {}
-    if pending.trailing.pending:
+    if pending.trailing_bytes >= OVERLAP_MIN_BYTES:
         failpoints.reach("overlap")
         decode_ahead(memo, pending.content_paths(), pdf_limits=_pdf_limits(archive))
     return memo

@@ -34,6 +34,7 @@ from tests.killing import kill_at_failpoint
 pytestmark = pytest.mark.skipif(not OPENSSL_SM3, reason="trailing SM3 needs OpenSSL SM3")
 
 DANGAN = [sys.executable, "-m", "dangan.web.cli"]
+OVERLAP_MIN_BYTES = service.OVERLAP_MIN_BYTES  # as a separate process has it
 
 
 def _scan_pdf(path: Path, pages: int = 2) -> None:
@@ -53,12 +54,12 @@ def _scan_pdf(path: Path, pages: int = 2) -> None:
 def large_case(make_case, sender_key):
     """A signed case whose PDF is several chunks long, so its SM3 trails the copy."""
 
-    def make(**change: Any) -> tuple[Path, str]:
+    def make(pages: int = 2, **change: Any) -> tuple[Path, str]:
         root = make_case()
         case = json.loads((root / "case.json").read_text("utf-8"))
         entry = next(f for f in case["files"] if f["media_type"] == "application/pdf")
         target = root / "files" / entry["path"]
-        _scan_pdf(target)
+        _scan_pdf(target, pages)
         d = digest_file(target)
         assert d.size > 3 * CHUNK
 
@@ -76,8 +77,10 @@ def large_case(make_case, sender_key):
 
 @pytest.fixture(autouse=True)
 def _read_back(monkeypatch):
-    """A 1 MiB memory budget: most chunks are read back from the staged copy."""
+    """A 1 MiB memory budget: most chunks are read back from the staged copy; and the
+    overlap for a file of a few MB (in this process)."""
     monkeypatch.setattr(sm3_trailing, "DEFAULT_BUDGET", CHUNK)
+    monkeypatch.setattr(service, "OVERLAP_MIN_BYTES", CHUNK)
 
 
 def _workers() -> list[threading.Thread]:
@@ -188,7 +191,8 @@ def test_a_step_raising_while_sm3_still_runs_joins_it_and_removes_staging(
 
 def test_a_process_killed_in_the_overlap_leaves_nothing_taken_for_filed(
         archive, large_case, tmp_path):
-    root, _rel = large_case()
+    root, rel = large_case(pages=6)  # over OVERLAP_MIN_BYTES: the killed process overlaps
+    assert (root / "files" / rel).stat().st_size >= OVERLAP_MIN_BYTES
     kill_at_failpoint([*DANGAN, "--home", str(archive.home), "ingest", str(root), "--json"],
                       "overlap", tmp_path / "ready")
     with archive.db.session() as s:
