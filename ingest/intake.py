@@ -2,7 +2,9 @@
 
 The submission (a directory or a .zip) is copied, never read in place, so the bytes
 that are checked are the bytes that are archived (no change between check and use).
-Each file is read once: the copy computes its size, SHA-256 and SM3.
+Each file is read once: the copy computes its size, SHA-256 and SM3 (a large file's SM3
+trailing the copy in a worker thread, so that the filing can decode the staged files
+while SM3 is still hashing: ``receiving``).
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ import json
 import os
 import re
 import stat
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,9 +22,10 @@ from typing import Any
 from dangan.packages.case_limits import CaseLimits, case_limit_problem
 from dangan.packages.case_schema import colliding_names
 from dangan.packages.checks.context import CASE_JSON, CASE_SIG, FILES_DIR, FileFacts
-from dangan.packages.digests import Digests, copy_and_digest, digest_file, sha256_hex
+from dangan.packages.digests import Digests, digest_file, sha256_hex
 from dangan.packages.errors import NameClash, UnsafeContainer
 from dangan.packages.safezip import ZipLimits, extract_zip
+from dangan.packages.sm3_trailing import Measured, SM3Failed, TrailingSM3, copy_measuring
 
 from .errors import CaseTextInvalid, CaseTooLarge, NameCollision, UnusableSubmission
 
@@ -52,42 +57,92 @@ def receive(
     source: Path, staging: Path, limits: ZipLimits, case_limits: CaseLimits | None = None,
     replica_dir: Path | None = None,
 ) -> ReceivedSubmission:
-    """Stage ``source`` under ``staging/submission`` and describe it.
+    """Stage ``source`` under ``staging/submission`` and describe it, every digest known.
 
     With ``replica_dir`` (a folder beside the replica store) each content file of a
     directory submission is also written there from the same read, so that the replica
     need not read and hash it again (``replica.write_replica(prepared=...)``).
+    """
+    with receiving(source, staging, limits, case_limits, replica_dir) as pending:
+        return pending.complete()
+
+
+@contextmanager
+def receiving(
+    source: Path, staging: Path, limits: ZipLimits, case_limits: CaseLimits | None = None,
+    replica_dir: Path | None = None,
+) -> Iterator[PendingSubmission]:
+    """Stage ``source`` as ``receive`` does, but yield as soon as its bytes are written.
+
+    The SM3 of the large files may still be hashing (``TrailingSM3``); the caller does
+    what needs no SM3 meanwhile (decode the staged files) and calls ``complete``. However
+    the block is left, the worker is stopped and joined before the staging is touched.
     """
     if not source.exists():
         raise UnusableSubmission(f"找不到提交包 {source}")
     dest = staging / "submission"
     dest.mkdir()
     copies: dict[str, Path] = {}
-    if source.is_dir():
-        digests = _copy_tree(source, dest, limits, replica_dir, copies)
-        root = dest
-    elif source.is_file():
+    with TrailingSM3() as trailing:
+        if source.is_dir():
+            measured = _copy_tree(source, dest, limits, trailing, replica_dir, copies)
+            root = dest
+        elif source.is_file():
+            try:
+                extract_zip(source, dest, limits)
+            except NameClash as exc:
+                raise NameCollision(f"提交包 {source.name}：{exc.message}", exc.details) from exc
+            except UnsafeContainer as exc:
+                raise UnusableSubmission(f"提交包 {source.name} 不能安全打开：{exc.message}") from exc
+            root = _submission_root(dest)
+            measured = {}
+            for p in sorted(root.rglob("*")):
+                if p.is_file():
+                    d = digest_file(p)
+                    measured[p.relative_to(root).as_posix()] = Measured(d.size, d.sha256, d.sm3)
+        else:
+            raise UnusableSubmission(f"{source} 既不是目录也不是文件")
+        _refuse_colliding_names(measured)
+        case_bytes, case = _read_case_at(source.name, root, case_limits or CaseLimits())
+        yield PendingSubmission(source.name, root, case_bytes, case, measured, copies, trailing)
+
+
+@dataclass
+class PendingSubmission:
+    """A staged submission whose bytes are written and SHA-256 known, SM3 maybe pending."""
+
+    name: str
+    root: Path
+    case_bytes: bytes
+    case: dict[str, Any]
+    measured: dict[str, Measured]
+    replica_copies: dict[str, Path]
+    trailing: TrailingSM3
+
+    @property
+    def trailing_bytes(self) -> int:
+        """Bytes whose SM3 the worker computes behind the copy (0: every digest known)."""
+        return sum(m.size for m in self.measured.values() if m.sm3 is None)
+
+    def content_paths(self) -> dict[str, Path]:
+        """The staged content files (``files/…``): what the checks will decode."""
+        return {rel: self.root / rel for rel in sorted(self.measured)
+                if rel.startswith(f"{FILES_DIR}/")}
+
+    def complete(self) -> ReceivedSubmission:
+        """Wait for SM3 and describe the submission; ``UnusableSubmission`` when a copy
+        could not be hashed (as when it could not be read)."""
         try:
-            extract_zip(source, dest, limits)
-        except NameClash as exc:
-            raise NameCollision(f"提交包 {source.name}：{exc.message}", exc.details) from exc
-        except UnsafeContainer as exc:
-            raise UnusableSubmission(f"提交包 {source.name} 不能安全打开：{exc.message}") from exc
-        root = _submission_root(dest)
-        digests = {
-            p.relative_to(root).as_posix(): digest_file(p)
-            for p in sorted(root.rglob("*"))
-            if p.is_file()
-        }
-    else:
-        raise UnusableSubmission(f"{source} 既不是目录也不是文件")
-    _refuse_colliding_names(digests)
-    received = _describe(source.name, root, digests, case_limits or CaseLimits())
-    received.replica_copies = copies
-    return received
+            sm3 = self.trailing.results()
+        except SM3Failed as exc:
+            raise UnusableSubmission(f"无法读取提交包中的文件：{exc.message}") from exc
+        digests = {rel: m.complete(sm3, rel) for rel, m in self.measured.items()}
+        received = _describe(self.name, self.root, digests, self.case_bytes, self.case)
+        received.replica_copies = self.replica_copies
+        return received
 
 
-def _refuse_colliding_names(digests: dict[str, Digests]) -> None:
+def _refuse_colliding_names(digests: Mapping[str, object]) -> None:
     """Two names one file system would take for one file (``café`` composed and decomposed,
     ``A.pdf`` and ``a.pdf``) cannot both be archived: on an NTFS share or a normalising
     file system one would overwrite the other."""
@@ -111,9 +166,10 @@ def _submission_root(extracted: Path) -> Path:
     return extracted
 
 
-def _copy_tree(source: Path, dest: Path, limits: ZipLimits, replica_dir: Path | None = None,
-               copies: dict[str, Path] | None = None) -> dict[str, Digests]:
-    digests: dict[str, Digests] = {}
+def _copy_tree(source: Path, dest: Path, limits: ZipLimits, trailing: TrailingSM3,
+               replica_dir: Path | None = None,
+               copies: dict[str, Path] | None = None) -> dict[str, Measured]:
+    digests: dict[str, Measured] = {}
     total = 0
     count = 0
     for dirpath, dirnames, filenames in os.walk(source, followlinks=False):
@@ -140,7 +196,7 @@ def _copy_tree(source: Path, dest: Path, limits: ZipLimits, replica_dir: Path | 
                 tee = replica_dir / rel
                 tee.parent.mkdir(parents=True, exist_ok=True)
             try:
-                digests[rel] = copy_and_digest(path, dest / rel, tee)
+                digests[rel] = copy_measuring(path, dest / rel, tee, trailing, rel)
                 if tee is not None and copies is not None:
                     copies[rel] = tee
             except OSError as exc:
@@ -226,16 +282,18 @@ def _bad_text(value: Any, where: str) -> tuple[str, str] | None:
     return None
 
 
-def _describe(
-    name: str, root: Path, digests: dict[str, Digests], limits: CaseLimits
-) -> ReceivedSubmission:
+def _read_case_at(name: str, root: Path, limits: CaseLimits) -> tuple[bytes, dict[str, Any]]:
     case_path = root / CASE_JSON
     if not case_path.is_file():
         raise UnusableSubmission(
             f"{name} 不是办件提交包：根目录下没有 {CASE_JSON}（应包含 case.json、case.json.sig、files/）"
         )
-    case_bytes, case = read_case(case_path, limits)
-    sig_path = root / CASE_SIG
+    return read_case(case_path, limits)
+
+
+def _describe(
+    name: str, root: Path, digests: dict[str, Digests], case_bytes: bytes, case: dict[str, Any]
+) -> ReceivedSubmission:
     files: dict[str, FileFacts] = {}
     extra: list[str] = []
     for rel, d in sorted(digests.items()):
@@ -250,7 +308,7 @@ def _describe(
         root=root,
         case_bytes=case_bytes,
         case=case,
-        signature_bytes=_read_signature(sig_path),
+        signature_bytes=_read_signature(root / CASE_SIG),
         files=files,
         extra_entries=extra,
         digests=digests,

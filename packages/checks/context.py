@@ -12,7 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, Protocol, TypeVar
 
 from ..case_schema import FILES_DIR as FILES_DIR  # re-exported: the submission layout
 from ..case_schema import submission_path
@@ -69,6 +69,23 @@ class FileFacts:
     size: int
     sha256: str
     sm3: str
+
+
+class Staged(Protocol):
+    """Where a file lies: all that the memoised decoders (``items_content``) read of it."""
+
+    @property
+    def rel_path(self) -> str: ...
+
+    @property
+    def abs_path(self) -> Path: ...
+
+
+class StagedFile(NamedTuple):
+    """A staged file before its digests are all known (``decode_ahead``)."""
+
+    rel_path: str
+    abs_path: Path
 
 
 @dataclass(frozen=True)

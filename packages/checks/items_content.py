@@ -20,7 +20,7 @@ from ..formats.ofd_container import ContainerInfo, check_container
 from ..formats.pdf import PdfInfo, inspect_pdf
 from ..formats.xmlsafe import XmlInfo, inspect_xml
 from ..problem import Problem, as_dicts
-from .context import CheckContext, FileFacts
+from .context import CheckContext, FileFacts, Staged
 from .engine import Nature, Result, Stage, Verdict, check
 
 IMAGE_TYPES = frozenset({fid.JPEG, fid.TIFF, fid.PNG})
@@ -38,28 +38,28 @@ ALIASES = {
 
 # --- memoised per-file facts (shared with items_security) ---------------------------
 
-def fmt_of(ctx: CheckContext, ff: FileFacts) -> FormatId:
+def fmt_of(ctx: CheckContext, ff: Staged) -> FormatId:
     return ctx.memoized(f"format:{ff.rel_path}", lambda: identify(ff.abs_path))
 
 
-def pdf_of(ctx: CheckContext, ff: FileFacts) -> PdfInfo:
+def pdf_of(ctx: CheckContext, ff: Staged) -> PdfInfo:
     return ctx.memoized(f"pdf:{ff.rel_path}", lambda: inspect_pdf(ff.abs_path, with_text=False,
                                                                  limits=ctx.pdf_limits))
 
 
-def ofd_of(ctx: CheckContext, ff: FileFacts) -> OfdInfo:
+def ofd_of(ctx: CheckContext, ff: Staged) -> OfdInfo:
     return ctx.memoized(f"ofd:{ff.rel_path}", lambda: read_ofd(ff.abs_path))
 
 
-def ofd_zip_of(ctx: CheckContext, ff: FileFacts) -> ContainerInfo:
+def ofd_zip_of(ctx: CheckContext, ff: Staged) -> ContainerInfo:
     return ctx.memoized(f"ofdzip:{ff.rel_path}", lambda: check_container(ff.abs_path))
 
 
-def image_of(ctx: CheckContext, ff: FileFacts) -> ImageInfo:
+def image_of(ctx: CheckContext, ff: Staged) -> ImageInfo:
     return ctx.memoized(f"image:{ff.rel_path}", lambda: inspect_image(ff.abs_path))
 
 
-def xml_of(ctx: CheckContext, ff: FileFacts) -> XmlInfo:
+def xml_of(ctx: CheckContext, ff: Staged) -> XmlInfo:
     return ctx.memoized(f"xml:{ff.rel_path}", lambda: inspect_xml(ff.abs_path))
 
 

@@ -12,7 +12,7 @@ from ..formats import identify as fid
 from ..formats.pdf_objects import ACTIVE_NAMES, EXTERNAL, HIGH_RISK
 from ..formats.virus import ScanResult, VirusScanner, default_scanner
 from ..problem import Problem, as_dicts
-from .context import CheckContext, FileFacts
+from .context import CheckContext, FileFacts, Staged
 from .engine import Nature, Result, Stage, Verdict, check
 from .items_content import evidence, fmt_of, ofd_of, pdf_of, per_file, xml_of
 
@@ -21,7 +21,7 @@ def scanner_of(ctx: CheckContext) -> VirusScanner:
     return ctx.virus_scanner or ctx.memoized("virus:scanner", default_scanner)
 
 
-def _scan(ctx: CheckContext, scanner: VirusScanner, ff: FileFacts) -> ScanResult:
+def _scan(ctx: CheckContext, scanner: VirusScanner, ff: Staged) -> ScanResult:
     return ctx.memoized(f"scan:{ff.rel_path}", lambda: scanner.scan(ff.abs_path))
 
 
