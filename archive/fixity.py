@@ -28,7 +28,7 @@ from typing import Any
 from sqlalchemy import func, insert, or_, select
 from sqlalchemy.orm import Session
 
-from . import audit_log, crosscheck, replica
+from . import audit_log, crosscheck, failpoints, fixity_lock, replica
 from .errors import NotFound
 from .fixity_item import (
     BOTH_DAMAGED,
@@ -40,6 +40,7 @@ from .fixity_item import (
     decide,
     examine_batch,
 )
+from .fixity_lock import AuditRunning
 from .fixity_measure import MEASURE_BATCH
 from .fixity_models import FixityResult, FixityRun
 from .fixity_pool import default_workers, examined
@@ -48,6 +49,7 @@ from .models import Item
 from .timeutil import iso, utcnow
 
 __all__ = ["BOTH_DAMAGED", "GOOD_OUTCOMES", "OUTCOME_NAMES", "STATUS_NAMES", "AuditRun",
+           "AuditRunning",
            "CopyAudit", "ItemAudit", "audit", "audit_item", "choose", "crosscheck_audits",
            "report"]
 
@@ -187,22 +189,43 @@ def audit(archive: Archive, *, sample: int | None = None, cycle_days: int = 365,
     examining batches (default: one per core from ``fixity_pool.WORKERS_FROM`` items on,
     else none). ``keep_items=False`` keeps only the items not ok (problems, repairs) in
     ``AuditRun.items`` (an audit of millions of items; every result is in the database
-    and the log anyway).
+    and the log anyway). Raises ``fixity_lock.AuditRunning`` at once while another
+    audit of this archive runs.
     """
     mode = "explicit" if aip_ids is not None else "sample" if sample is not None else "cycle"
-    started = utcnow()
-    with archive.db.session() as session:
-        ids = list(aip_ids) if aip_ids is not None else choose(
-            session, sample=sample, cycle_days=cycle_days, now=started)
-        unknown = sorted(set(ids) - set(session.scalars(select(Item.aip_id).where(
-            Item.aip_id.in_(ids))))) if aip_ids is not None else []
+    with fixity_lock.exclusive(archive, actor) as lock:
+        started = utcnow()
+        with archive.db.session() as session:  # reads only: no write lock taken here
+            ids = list(aip_ids) if aip_ids is not None else choose(
+                session, sample=sample, cycle_days=cycle_days, now=started)
+            unknown = sorted(set(ids) - set(session.scalars(select(Item.aip_id).where(
+                Item.aip_id.in_(ids))))) if aip_ids is not None else []
         if unknown:
             raise NotFound(f"目录中没有 AIP {'、'.join(unknown[:5])}", [{"aip_id": u} for u in unknown])
-        row = FixityRun(started_at=started, mode=mode, actor=actor, items=len(ids), ok=0,
-                        repaired=0, failed=0, bytes_hashed=0)
-        session.add(row)
-        session.flush()
-        run = AuditRun(row.id, mode, started)
+        # Writes go through the filing window (BEGIN IMMEDIATE on SQLite): a deferred
+        # transaction that read first could not take the write lock once another process
+        # had committed meanwhile ("database is locked", not retried by the busy timeout).
+        with archive.db.filing_session() as session:
+            row = FixityRun(started_at=started, mode=mode, actor=actor, items=len(ids), ok=0,
+                            repaired=0, failed=0, bytes_hashed=0)
+            session.add(row)
+            session.flush()
+            run = AuditRun(row.id, mode, started)
+        lock.name_run(run.run_id)
+        _examine_and_record(archive, run, ids, content=content, actor=actor, workers=workers,
+                            keep_items=keep_items)
+        run.finished_at = utcnow()
+        counts = run.counts()
+        with archive.db.filing_session() as session:
+            row = session.get(FixityRun, run.run_id)
+            row.finished_at, row.bytes_hashed = run.finished_at, run.bytes_hashed
+            row.ok, row.repaired = counts["ok"], counts["repaired"]
+            row.failed = run.audited - counts["ok"] - counts["repaired"]
+    return run
+
+
+def _examine_and_record(archive: Archive, run: AuditRun, ids: list[str], *, content: bool,
+                        actor: str, workers: int | None, keep_items: bool) -> None:
     batches = [ids[i:i + MEASURE_BATCH] for i in range(0, len(ids), MEASURE_BATCH)]
     done: list[ItemAudit] = []
     for audits in examined(archive, batches, content=content,
@@ -214,16 +237,8 @@ def audit(archive: Archive, *, sample: int | None = None, cycle_days: int = 365,
             _finish(archive, run, done, actor, keep_items)
             done = []
     _finish(archive, run, done, actor, keep_items)
-    if mode == "cycle":  # a full cycle also proves nothing is filed that is not catalogued
+    if run.mode == "cycle":  # a full cycle also proves nothing is filed that is not catalogued
         _finish(archive, run, crosscheck_audits(archive), actor, keep_items)
-    run.finished_at = utcnow()
-    counts = run.counts()
-    with archive.db.session() as session:
-        row = session.get(FixityRun, run.run_id)
-        row.finished_at, row.bytes_hashed = run.finished_at, run.bytes_hashed
-        row.ok, row.repaired = counts["ok"], counts["repaired"]
-        row.failed = run.audited - counts["ok"] - counts["repaired"]
-    return run
 
 
 def _finish(archive: Archive, run: AuditRun, audits: list[ItemAudit], actor: str,
@@ -231,6 +246,8 @@ def _finish(archive: Archive, run: AuditRun, audits: list[ItemAudit], actor: str
     _record(archive, run.run_id, audits, actor)
     for item_audit in audits:
         run.add(item_audit, keep)
+    if audits:
+        failpoints.reach("fixity_recorded")
 
 
 def report(archive: Archive, *, cycle_days: int = 365, runs: int = 10,

@@ -8,8 +8,6 @@ per pass (multi-buffer SM3) while SHA-256 runs beside it, one read per file.
 from __future__ import annotations
 
 import os
-import stat
-from pathlib import Path
 
 from dangan.packages.digests import Digests
 from dangan.packages.sm3_multi import digest_files
@@ -29,12 +27,11 @@ def measure(archive: Archive, aip_ids: list[str]) -> dict[str, Measured]:
     read by its own inspection, which reports what is wrong.
     """
     where: list[tuple[str, str, str]] = []
-    paths: list[Path] = []
+    paths: list[str] = []
     for aip_id in aip_ids:
         for name, store in replica.stores(archive).items():
-            root = store.path(aip_id)
-            for path in _payload_files(root):
-                where.append((aip_id, name, path.relative_to(root).as_posix()))
+            for rel, path in _payload_files(str(store.path(aip_id))):
+                where.append((aip_id, name, rel))
                 paths.append(path)
     try:
         digests = digest_files(paths)
@@ -46,9 +43,23 @@ def measure(archive: Archive, aip_ids: list[str]) -> dict[str, Measured]:
     return out
 
 
-def _payload_files(root: Path) -> list[Path]:
-    data = root / "data"
-    if data.is_symlink() or not data.is_dir():
+def _payload_files(root: str) -> list[tuple[str, str]]:
+    """(path relative to the AIP, full path) of each regular file under ``data/``, sorted;
+    symlinks and special files are left to the inspection, which reports them. Strings
+    and ``scandir`` entries: a walk with ``Path`` objects and an ``lstat`` per file cost
+    more than the hashing of a typical item's small files."""
+    data = os.path.join(root, "data")
+    if os.path.islink(data) or not os.path.isdir(data):
         return []
-    return sorted(Path(d) / n for d, _dirs, names in os.walk(data) for n in names
-                  if stat.S_ISREG((Path(d) / n).lstat().st_mode))
+    out: list[tuple[str, str]] = []
+    _walk(data, "data/", out)
+    return sorted(out)
+
+
+def _walk(directory: str, prefix: str, out: list[tuple[str, str]]) -> None:
+    with os.scandir(directory) as entries:
+        for e in entries:
+            if e.is_dir(follow_symlinks=False):
+                _walk(e.path, f"{prefix}{e.name}/", out)
+            elif e.is_file(follow_symlinks=False):
+                out.append((f"{prefix}{e.name}", e.path))

@@ -54,8 +54,12 @@ def fixity_audit(home: str | None = None, sample: int | None = None, cycle_days:
                  content: bool = True) -> dict[str, Any]:
     """One fixity audit run; returns its summary (the details are in the database and log)."""
     with _archive(home) as archive:
-        run = fixity.audit(archive, sample=sample, cycle_days=cycle_days, content=content,
-                           actor="system:celery", keep_items=False)
+        try:
+            run = fixity.audit(archive, sample=sample, cycle_days=cycle_days, content=content,
+                               actor="system:celery", keep_items=False)
+        except fixity.AuditRunning as exc:  # e.g. the nightly sample during the weekly cycle
+            return {"status": "skipped", "code": exc.code, "message": exc.message,
+                    "running": exc.details}
     summary = run.to_dict()
     summary["items"] = [{"aip_id": i.aip_id, "outcome": i.outcome, "message": i.message}
                         for i in run.items if i.outcome != "ok"]

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -128,8 +129,11 @@ def parse_manifest(data: bytes, name: str) -> ManifestParse:
     return ManifestParse(entries, problems)
 
 
+_HEX64 = re.compile("[0-9a-fA-F]{64}")  # ASCII only: str.isdigit would admit other digits
+
+
 def _is_hex64(s: str) -> bool:
-    return len(s) == 64 and all(c in "0123456789abcdefABCDEF" for c in s)
+    return _HEX64.fullmatch(s) is not None
 
 
 def _safe_path(path: str) -> bool:

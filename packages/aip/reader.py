@@ -57,7 +57,8 @@ class DirSource:
                     self.special.append(rel)
 
     def read(self, rel: str) -> bytes:
-        return (self.root / rel).read_bytes()
+        with open(os.path.join(self.label, rel), "rb") as f:
+            return f.read()
 
     def chunks(self, rel: str) -> Iterator[bytes]:
         with open(self.root / rel, "rb") as f:
