@@ -170,7 +170,7 @@ def test_an_external_entity_or_billion_laughs_in_the_lists_does_no_harm(archive,
     secret.write_text("top secret")
     laughs = ('<?xml version="1.0"?><!DOCTYPE l [<!ENTITY a "aaaaaaaaaa">'
               + "".join(f'<!ENTITY {c} "{("&" + p + ";") * 10}">'
-                        for p, c in zip("abcdefgh", "bcdefghi")) + "]><l>&i;</l>")
+                        for p, c in zip("abcdefgh", "bcdefghi", strict=True)) + "]><l>&i;</l>")
     xxe = (f'<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file://{secret}">]>'
            "<r>&x;</r>")
     manifest, files = _members(sent["pkg"])
