@@ -4,6 +4,7 @@ system's back, and a register whose XML pulls its content from outside the packa
 from __future__ import annotations
 
 import re
+import shutil
 
 from sqlalchemy import delete, select
 
@@ -78,3 +79,24 @@ def test_a_register_xml_with_entities_does_not_vouch(archive, destroyed, cli, mo
     code, report = _verify(cli, pkg, key)
     assert hidden  # the row was there, behind the entity
     assert code == 3 and "register" in report["failed_steps"], report
+
+
+def test_removing_a_tree_another_run_is_removing_too_is_no_error(tmp_path, monkeypatch):
+    """Two runs resuming one destruction or transfer remove the same AIP folders at once:
+    the one that finds them gone midway goes on instead of crashing."""
+    from dangan.archive import store
+
+    tree = tmp_path / "aips" / "ab" / "abc"
+    (tree / "data").mkdir(parents=True)
+    (tree / "data" / "a.pdf").write_bytes(b"%PDF")
+    (tree / "bag-info.txt").write_text("x")
+    real_walk = store.os.walk
+
+    def walk_then_other_run_removes(path):
+        yield from real_walk(path)
+        real_rmtree(tree)  # the other process, between our walk and our rmtree
+
+    real_rmtree = shutil.rmtree
+    monkeypatch.setattr(store.os, "walk", walk_then_other_run_removes)
+    store.remove_tree(tree)
+    assert not tree.exists()

@@ -8,6 +8,7 @@ only the checks behind it can refuse the package.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import stat
@@ -83,8 +84,7 @@ def test_path_traversal_symlinks_and_duplicate_names_are_refused(sent, receiver,
     _refused_receive(sent, receiver, link, "transfer.package_tampered")
 
     dup = _rewrite(sent["pkg"], tmp_path / "dup.zip")
-    first = sent["view"]["items"][0]["aip_id"] if "items" in sent["view"] else None
-    name = f"aips/{first or sent['items'][0].aip_id}.zip"
+    name = f"aips/{sent['items'][0].aip_id}.zip"
     with zipfile.ZipFile(dup, "a") as z:
         z.writestr(name, b"second copy, other bytes")
     _refused_receive(sent, receiver, dup, "transfer.package_tampered")
@@ -154,7 +154,6 @@ def test_an_aip_altered_and_the_manifest_re_signed_fails_the_aip_seal(archive, s
     files[member] = out.read_bytes()
     for item in manifest["items"]:
         if item["aip_id"] == a.aip_id:
-            import hashlib
             item["aip_sha256"] = hashlib.sha256(files[member]).hexdigest()
     bad = _resigned(archive, sent["pkg"], tmp_path / "altered.zip", manifest=manifest,
                     files=files)
@@ -231,3 +230,38 @@ def test_two_processes_receiving_the_same_package_file_it_once(sent, receiver, t
         assert len(audit_log.find_entries(s, action="aip:file")) == 2
         assert len(audit_log.find_entries(s, action="transfer:receive")) == 1
     assert not any(receiver.store.staging_root.iterdir())
+
+
+def test_confirm_twice_and_cancel_racing_in_three_processes_move_custody_once(
+        archive, cli, sent, receiver, tmp_path):
+    """Two operators confirm the same receipt while a third cancels: either the cancel
+    wins and custody stays, or one confirmation moves it exactly once."""
+    code, got = _receive(sent, sent["pkg"])
+    assert code == 0, got
+    tid = sent["view"]["transfer_id"]
+    env = {**os.environ, "DANGAN_ACTOR": "archivist-li"}
+    base = [sys.executable, "-m", "dangan.web.cli", "--home", str(archive.home), "transfer"]
+    cmds = [[*base, "confirm", got["receipt_path"], "--receiver-key",
+             str(sent["receiver_pem"]), "--json"]] * 2 + [
+        [*base, "cancel", tid, "--reason", "并发撤销", "--json"]]
+    procs = [subprocess.Popen(c, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+             for c in cmds]
+    results = [(p.wait(timeout=180), p.stdout.read(), p.stderr.read()) for p in procs]
+    assert all(rc in (0, 3) for rc, _, _ in results), [  # no crash
+        (rc, out[-300:], err[-1500:]) for rc, out, err in results]
+    for rc, out, _ in results:
+        if rc == 3:
+            assert json.loads(out)["error"]["code"] == "transfer.closed", out
+    cancelled = results[2][0] == 0
+    with archive.db.session() as s:
+        confirms = audit_log.find_entries(s, action="transfer:confirm")
+        for item in sent["items"]:
+            moved = audit_log.find_entries(s, object_id=item.aip_id, action="aip:transfer")
+            assert len(moved) == (0 if cancelled else 1)
+            assert archive.store.exists(item.aip_id) == cancelled
+        assert len(confirms) == (0 if cancelled else 1)
+        assert len(audit_log.find_entries(s, action="transfer:complete")) == len(confirms)
+    confirmed = [rc for rc, _, _ in results[:2]].count(0)
+    # cancelled: both confirmations refused; else at least one (the same receipt again
+    # may report the finished transfer)
+    assert confirmed == 0 if cancelled else confirmed >= 1
