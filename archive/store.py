@@ -16,6 +16,7 @@ import stat
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 from .errors import StoreError
 
@@ -77,12 +78,22 @@ def seal_tree(root: Path) -> None:
 
 
 def remove_tree(path: Path) -> None:
-    """Delete a tree even when it was made read-only."""
+    """Delete a tree even when it was made read-only. A tree (or part of it) that another
+    process removes meanwhile — two runs resuming one destruction or transfer — is not
+    an error: what is gone is what was asked for."""
     if not path.exists():
         return
     for dirpath, _dirnames, _filenames in os.walk(path):
-        os.chmod(dirpath, stat.S_IRWXU)
-    shutil.rmtree(path)
+        try:
+            os.chmod(dirpath, stat.S_IRWXU)
+        except FileNotFoundError:
+            continue
+
+    def _gone_already(func: Any, p: str, exc: Any) -> None:
+        if not issubclass(exc[0], FileNotFoundError):
+            raise exc[1]
+
+    shutil.rmtree(path, onerror=_gone_already)
 
 
 class AIPStore:

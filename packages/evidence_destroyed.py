@@ -27,6 +27,7 @@ from typing import Any
 from lxml import etree
 
 from .aip import read_aip, validate_aip
+from .aip.description import hardened_parser
 from .canonical import canonical_json
 from .errors import PackageError
 from .evidence_common import EvidenceReport, EvidenceZip, Facts, read_json
@@ -202,7 +203,8 @@ def _register_step(z: EvidenceZip, r: EvidenceReport, f: Facts, st: _State) -> N
     problems = [p["note"] for p in v.problems[:5]] if not v.valid or v.key_source != "given" else []
     listed = None
     try:
-        root = etree.fromstring(xml) if xml else None
+        # the register comes from the package under verification: no DTD, no entities
+        root = etree.fromstring(xml, hardened_parser()) if xml else None
         if root is not None and root.get("ref") == s["register_ref"]:
             listed = next((i for i in root.iter(f"{{{REGISTER_NS}}}item")
                            if i.get("aipId") == s["aip_id"]), None)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -226,6 +227,35 @@ def _sender_pem(manifest: dict[str, Any], sender_key: bytes | None,
                         "不接收来源不明的移交包")
 
 
+_ITEM_TEXT = ("aip_id", "archival_code", "aip_sha256", "source_system", "case_id")
+_AIP_ID = re.compile(r"[0-9A-Za-z][0-9A-Za-z_-]{0,127}")
+
+
+def _check_items(manifest: dict[str, Any]) -> None:
+    """The signed item list is still input: a sender's bug or a dishonest insider holding
+    its key must get a refusal naming the fault, not a crash or a half-filed package."""
+    items = manifest.get("items")
+    if not isinstance(items, list) or not items:
+        raise PackageTampered("移交包清单中没有档案条目（items）")
+    seen: dict[tuple[str, ...], int] = {}
+    for n, i in enumerate(items, start=1):
+        bad = [k for k in _ITEM_TEXT if not isinstance(i, dict) or not isinstance(i.get(k), str)
+               or not i[k]]
+        if bad or not isinstance(i.get("version"), int) or isinstance(i.get("version"), bool):
+            raise PackageTampered(f"移交包清单第 {n} 条缺少或写错了字段："
+                                  + "、".join(bad or ["version"]), [{"item": n}])
+        if not _AIP_ID.fullmatch(i["aip_id"]):
+            raise PackageTampered(f"移交包清单第 {n} 条的 AIP 标识不合法：{i['aip_id']!r}",
+                                  [{"item": n}])
+        for key in (("aip", i["aip_id"]), ("code", i["archival_code"], str(i["version"])),
+                    ("case", i["source_system"], i["case_id"], str(i["version"]))):
+            if key in seen:
+                raise PackageTampered(
+                    f"移交包清单第 {seen[key]} 条与第 {n} 条是同一件档案（{i['archival_code']}，"
+                    f"AIP {i['aip_id']}）：重复列出", [{"item": seen[key]}, {"item": n}])
+            seen[key] = n
+
+
 def open_package(path: Path, workdir: Path, *, sender_key: bytes | None,
                  fingerprint: str | None) -> OpenedPackage:
     """Extract safely, verify the manifest signature by the sender, then every file."""
@@ -269,7 +299,8 @@ def open_package(path: Path, workdir: Path, *, sender_key: bytes | None,
     if bad:
         raise PackageTampered(f"移交包中 {len(bad)} 个文件与签名清单的摘要不符："
                               + "、".join(b["path"] for b in bad), bad)
-    item_paths = {aip_member(i["aip_id"]) for i in manifest.get("items") or []}
+    _check_items(manifest)
+    item_paths = {aip_member(i["aip_id"]) for i in manifest["items"]}
     if not item_paths <= set(listed):
         raise PackageIncomplete("清单列出的档案在移交包中没有信息包")
     return OpenedPackage(workdir, manifest, hashlib.sha256(body).hexdigest(), pem)

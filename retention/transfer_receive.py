@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
 
 from dangan.archive import audit_log, crosscheck, failpoints, keys, replica, tree_heads
 from dangan.archive.catalogue_fields import columns_of_description, document_columns
@@ -168,25 +169,36 @@ def _register_source_keys(archive: Archive, pkg: OpenedPackage, actor: str) -> N
                              details={"reason": REVOKE_REASON, "via_transfer": tid})
 
 
-def _refuse_clashes(archive: Archive, checked: list[_Checked]) -> None:
+def _refuse_clashes(archive: Archive, checked: list[_Checked], tid: str) -> None:
     """An AIP id, archival code or case version already here for other bytes: refuse."""
     with archive.db.session() as s:
         for c in checked:
-            r = c.row
-            rows = list(s.scalars(select(Item).where(or_(
-                Item.aip_id == r["aip_id"],
-                (Item.archival_code == r["archival_code"]) & (Item.version == r["version"]),
-                (Item.source_system == r["source_system"]) & (Item.case_id == r["case_id"])
-                & (Item.case_sha256 == c.case_sha256)))))
-            same = [i for i in rows if i.aip_id == r["aip_id"] and i.aip_sha256 == r["aip_sha256"]
-                    and s.get(ReceivedItem, i.aip_id) is not None]
-            if same and len(rows) == 1:
-                c.skip = True
-            elif rows:
-                raise CodeClash(f"本馆目录中已有档号 {rows[0].archival_code}（AIP {rows[0].aip_id}），"
-                                f"与移交的 {r['archival_code']} 冲突，不能接收",
-                                [{"aip_id": i.aip_id, "archival_code": i.archival_code}
-                                 for i in rows])
+            c.skip = _already_filed(s, c, tid)
+
+
+def _already_filed(s: Session, c: _Checked, tid: str) -> bool:
+    """True when an interrupted run of this same transfer filed this AIP; a clash (other
+    bytes, or the same AIP received under another transfer) is refused."""
+    r = c.row
+    rows = list(s.scalars(select(Item).where(or_(
+        Item.aip_id == r["aip_id"],
+        (Item.archival_code == r["archival_code"]) & (Item.version == r["version"]),
+        (Item.source_system == r["source_system"]) & (Item.case_id == r["case_id"])
+        & (Item.case_sha256 == c.case_sha256)))))
+    if not rows:
+        return False
+    got = s.get(ReceivedItem, r["aip_id"])
+    if (len(rows) == 1 and rows[0].aip_id == r["aip_id"]
+            and rows[0].aip_sha256 == r["aip_sha256"] and got is not None):
+        if got.transfer_id == tid:
+            return True
+        raise CodeClash(f"{r['archival_code']}（AIP {r['aip_id']}）已于 {iso(got.received_at)} "
+                        f"随移交 {got.transfer_id} 接收入库，不能在移交 {tid} 中再次接收",
+                        [{"aip_id": r["aip_id"], "archival_code": r["archival_code"],
+                          "received_in": got.transfer_id}])
+    raise CodeClash(f"本馆目录中已有档号 {rows[0].archival_code}（AIP {rows[0].aip_id}），"
+                    f"与移交的 {r['archival_code']} 冲突，不能接收",
+                    [{"aip_id": i.aip_id, "archival_code": i.archival_code} for i in rows])
 
 
 def _item(archive: Archive, c: _Checked, receipt: dict[str, Any]) -> Item:
@@ -216,12 +228,18 @@ def _item(archive: Archive, c: _Checked, receipt: dict[str, Any]) -> Item:
     return item
 
 
-def _file(archive: Archive, pkg: OpenedPackage, c: _Checked, actor: str) -> int:
-    """Store the AIP as received and catalogue it in one filing window; the log index."""
+def _file(archive: Archive, pkg: OpenedPackage, c: _Checked, actor: str) -> int | None:
+    """Store the AIP as received and catalogue it in one filing window; the log index,
+    or None when another run of this transfer has filed it meanwhile."""
     r, sender = c.row, _sender(pkg)
-    archive.store.commit(c.path, r["aip_id"])
+    stored = False
     try:
         with archive.db.filing_session() as s:
+            # checked again inside the window: another process may be receiving it too
+            if _already_filed(s, c, pkg.manifest["transfer_id"]):
+                return None
+            archive.store.commit(c.path, r["aip_id"])
+            stored = True
             now = utcnow()
             entry = audit_log.append(
                 s, actor=actor, action="aip:file", object_id=r["aip_id"],
@@ -252,7 +270,8 @@ def _file(archive: Archive, pkg: OpenedPackage, c: _Checked, actor: str) -> int:
                                sender_public_pem=pkg.sender_pem.decode("ascii"),
                                received_at=now, audit_index=entry.index))
     except BaseException:
-        archive.store.abandon(r["aip_id"])
+        if stored:
+            archive.store.abandon(r["aip_id"])
         raise
     archive.store.acknowledge(r["aip_id"])
     failpoints.reach("transfer.receive.after_item")
@@ -303,22 +322,27 @@ def receive(archive: Archive, package: Path, *, actor: str, sender_key: bytes | 
                                         "再次发来的内容不同：拒绝", [{"transfer_id": tid}])
                 return ReceiveResult(prior.receipt, [], True)
         checked = [_check_aip(archive, pkg, row, work) for row in pkg.manifest["items"]]
-        _refuse_clashes(archive, checked)
+        _refuse_clashes(archive, checked, tid)
         _trust_conflicts(archive, pkg)
         _register_source_keys(archive, pkg, actor)
         indexes = {c.row["aip_id"]: (None if c.skip else _file(archive, pkg, c, actor))
                    for c in checked}
         filed = [a for a, i in indexes.items() if i is not None]
         _follow_up(archive, filed)
-        return ReceiveResult(_conclude(archive, pkg, actor), filed)
+        receipt, first = _conclude(archive, pkg, actor)
+        return ReceiveResult(receipt, filed, already_received=not first)
     finally:
         remove_tree(work)
 
 
-def _conclude(archive: Archive, pkg: OpenedPackage, actor: str) -> dict[str, Any]:
-    """The ``transfer:receive`` entry, a signed tree head, the receipt, in one window."""
+def _conclude(archive: Archive, pkg: OpenedPackage, actor: str) -> tuple[dict[str, Any], bool]:
+    """The ``transfer:receive`` entry, a signed tree head, the receipt, in one window;
+    False with the first receipt when a concurrent run of this package concluded first."""
     tid = pkg.manifest["transfer_id"]
     with archive.db.filing_session() as s:
+        prior = s.get(TransferIn, tid)
+        if prior is not None and prior.manifest_sha256 == pkg.manifest_sha256:
+            return prior.receipt, False
         rows = {r.aip_id: r for r in s.scalars(select(ReceivedItem)
                                                .where(ReceivedItem.transfer_id == tid))}
         items = [{"aip_id": i["aip_id"], "archival_code": i["archival_code"],
@@ -342,4 +366,4 @@ def _conclude(archive: Archive, pkg: OpenedPackage, actor: str) -> dict[str, Any
         s.add(TransferIn(transfer_id=tid, manifest_sha256=pkg.manifest_sha256,
                          sender=_sender(pkg), receipt=receipt, received_by=actor,
                          received_at=now, audit_index=entry.index))
-        return receipt
+        return receipt, True
