@@ -49,52 +49,44 @@ def test_digests_equal_one_pass_hashes_whatever_the_memory_budget(tmp_path, budg
     assert not _workers()
 
 
-def test_the_digest_is_of_the_copy_as_archived_when_read_back(tmp_path):
+@pytest.fixture
+def read_back_gate(monkeypatch):
+    """Hold the worker's read-back of the copy until the test opens the gate."""
+    gate = threading.Event()
+    real = sm3_trailing._pread_exactly
+
+    def gated(fd: int, length: int, offset: int, path: str) -> bytes:
+        gate.wait(10)
+        return real(fd, length, offset, path)
+
+    monkeypatch.setattr(sm3_trailing, "_pread_exactly", gated)
+    return gate
+
+
+def test_the_digest_is_of_the_copy_as_archived_when_read_back(tmp_path, read_back_gate):
     """A copy changed after it was written (same length) gets the SM3 of what it now holds:
     the SM3 describes the archived bytes, so a declared SM3 no longer matches."""
     data = os.urandom(4 * CHUNK)
     (tmp_path / "src").write_bytes(data)
     trailing = TrailingSM3(0)
-    gate = threading.Event()
-    real = sm3_trailing._pread_exactly
-
-    def slow_pread(fd: int, length: int, offset: int, path: str) -> bytes:
-        gate.wait(10)
-        return real(fd, length, offset, path)
-
-    sm3_trailing._pread_exactly = slow_pread
-    try:
-        m = copy_measuring(tmp_path / "src", tmp_path / "dst", None, trailing, "f")
-        with open(tmp_path / "dst", "r+b") as f:
-            f.seek(CHUNK)
-            f.write(b"\0" * 10)
-        gate.set()
-        got = trailing.results()["f"]
-    finally:
-        sm3_trailing._pread_exactly = real
+    m = copy_measuring(tmp_path / "src", tmp_path / "dst", None, trailing, "f")
+    with open(tmp_path / "dst", "r+b") as f:
+        f.seek(CHUNK)
+        f.write(b"\0" * 10)
+    read_back_gate.set()
+    got = trailing.results()["f"]
     assert m.sha256 == hashlib.sha256(data).hexdigest()
     assert got == _sm3((tmp_path / "dst").read_bytes()) != _sm3(data)
 
 
-def test_a_copy_cut_short_behind_the_worker_fails_instead_of_hashing_less(tmp_path):
+def test_a_copy_cut_short_behind_the_worker_fails_instead_of_hashing_less(tmp_path, read_back_gate):
     (tmp_path / "src").write_bytes(os.urandom(3 * CHUNK))
-    gate = threading.Event()
-    real = sm3_trailing._pread_exactly
-
-    def late(fd: int, length: int, offset: int, path: str) -> bytes:
-        gate.wait(10)
-        return real(fd, length, offset, path)
-
-    sm3_trailing._pread_exactly = late
-    try:
-        trailing = TrailingSM3(0)
-        copy_measuring(tmp_path / "src", tmp_path / "dst", None, trailing, "f")
-        os.truncate(tmp_path / "dst", CHUNK + 5)
-        gate.set()
-        with pytest.raises(SM3Failed) as info:
-            trailing.results()
-    finally:
-        sm3_trailing._pread_exactly = real
+    trailing = TrailingSM3(0)
+    copy_measuring(tmp_path / "src", tmp_path / "dst", None, trailing, "f")
+    os.truncate(tmp_path / "dst", CHUNK + 5)
+    read_back_gate.set()
+    with pytest.raises(SM3Failed) as info:
+        trailing.results()
     assert info.value.code == "package.sm3_failed"
     assert not _workers()
 
