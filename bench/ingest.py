@@ -30,13 +30,11 @@ import argparse
 import hashlib
 import io
 import json
-import multiprocessing
 import os
 import random
 import sys
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +45,7 @@ from reportlab.pdfgen import canvas
 
 from dangan.archive import keys
 from dangan.archive.instance import Archive
-from dangan.ingest import batch, sealing, service
+from dangan.ingest import service
 from dangan.ingest.batch import ingest_many
 from dangan.ingest.demo.generator import generate_batch, generate_submission
 from dangan.ingest.service import ingest
@@ -127,66 +125,6 @@ def _replace_with_large_scan(sub: Path, key: signing.PrivateKey, megabytes: int)
     (sub / "case.json.sig").write_bytes(
         signing.sign(key, KEY_ID, (sub / "case.json").read_bytes()).to_json()
     )
-
-
-def _no_draft(_filing: object) -> None:
-    return None  # every AIP is then sealed inside the filing window
-
-
-def _init_worker(home: str, draft: bool) -> None:
-    batch._init(home)
-    if not draft:
-        sealing.seal_draft = _no_draft
-
-
-def _typical_once(root: Path, cases: int, seed: int, draft: bool) -> tuple[float, float]:
-    """Cases/s of the typical workload, filed serially and then by two workers."""
-    real = sealing.seal_draft
-    archive, key = _new_archive(root / "serial")
-    subs = generate_batch(root / "subs", cases, seed=seed, signing_key=key, key_id=KEY_ID,
-                          source_system=SYSTEM, config=archive.filing_config)
-    if not draft:
-        sealing.seal_draft = _no_draft
-    try:
-        start = time.perf_counter()
-        statuses = [ingest(archive, s, index=False).status for s in subs]
-        serial = len(subs) / (time.perf_counter() - start)
-    finally:
-        sealing.seal_draft = real
-    assert statuses.count("archived") == len(subs), statuses
-    parallel_archive, pkey = _new_archive(root / "parallel")
-    psubs = generate_batch(root / "psubs", cases, seed=seed + 1, signing_key=pkey,
-                           key_id=KEY_ID, source_system=SYSTEM,
-                           config=parallel_archive.filing_config)
-    todo = [(str(p), None, False) for p in psubs]
-    ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(2, mp_context=ctx, initializer=_init_worker,
-                             initargs=(str(parallel_archive.home), draft)) as pool:
-        pool.submit(time.sleep, 0).result()  # workers started before the clock
-        start = time.perf_counter()
-        results = list(pool.map(batch._one, todo, chunksize=4))
-        parallel = len(psubs) / (time.perf_counter() - start)
-    assert all(r.outcome and r.outcome.status == "archived" for r in results)
-    return serial, parallel
-
-
-def draft_ab(rounds: int, cases: int) -> None:
-    """Typical filing with and without draft sealing, alternating, in one run."""
-    figures: dict[bool, list[tuple[float, float]]] = {True: [], False: []}
-    with tempfile.TemporaryDirectory(dir=os.environ.get("BENCH_TMP")) as tmp:
-        for r in range(rounds):
-            for draft in ((True, False) if r % 2 == 0 else (False, True)):
-                got = _typical_once(Path(tmp) / f"{r}-{draft}", cases, 11 + r, draft)
-                figures[draft].append(got)
-                print(f"round {r + 1} draft={'on' if draft else 'off'}: serial "
-                      f"{got[0]:.1f} cases/s, 2 workers {got[1]:.1f} cases/s", flush=True)
-    for draft in (True, False):
-        serial = sorted(s for s, _ in figures[draft])
-        parallel = sorted(p for _, p in figures[draft])
-        print(f"draft {'on ' if draft else 'off'}: serial median {serial[len(serial) // 2]:.1f} "
-              f"(min {serial[0]:.1f}, max {serial[-1]:.1f}) cases/s; 2 workers median "
-              f"{parallel[len(parallel) // 2]:.1f} (min {parallel[0]:.1f}, "
-              f"max {parallel[-1]:.1f}) cases/s")
 
 
 def _sm3_rate(paths: list[Path]) -> float:
@@ -315,6 +253,8 @@ def main() -> None:
     if args.draft_ab:
         print(f"rerun: .venv/bin/python bench/ingest.py --cases {args.cases} "
               f"--draft-ab {args.draft_ab}", file=sys.stderr)
+        from ingest_draft import draft_ab  # imports this module: load it only when asked
+
         draft_ab(args.draft_ab, args.cases)
         return
     print("rerun: .venv/bin/python bench/ingest.py "
