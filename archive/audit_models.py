@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Integer, LargeBinary, String, Text
+from sqlalchemy import BigInteger, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .models import Base, UTCDateTime
@@ -22,12 +22,15 @@ class AuditEntryRow(Base):
     """One log entry; ``idx`` is its 0-based Merkle leaf index (gap-free)."""
 
     __tablename__ = "audit_entries"
+    # (object_id, action): "the filing entry of these AIPs" must not be planned through
+    # the index on action alone (every filing entry of the archive, per batch).
+    __table_args__ = (Index("ix_audit_entries_object_action", "object_id", "action"),)
 
     idx: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     time: Mapped[str] = mapped_column(String(32))  # UTC ISO 8601 with microseconds and Z
     actor: Mapped[str] = mapped_column(String(128))
     action: Mapped[str] = mapped_column(String(32), index=True)
-    object_id: Mapped[str] = mapped_column(Text, index=True)
+    object_id: Mapped[str] = mapped_column(Text)
     object_digest: Mapped[str | None] = mapped_column(String(128), nullable=True)
     details: Mapped[str] = mapped_column(Text)  # canonical JSON text, exactly as hashed
     leaf_hash: Mapped[str] = mapped_column(String(64))  # hex of H(0x00 || leaf bytes)

@@ -17,6 +17,7 @@ from dangan.packages.aip.bag import CASE_JSON, CASE_SIG, FILES_PREFIX, SUBMISSIO
 from dangan.packages.aip.fields import PARTY_KEYS
 from dangan.packages.aip.validate import AIPValidation
 from dangan.packages.aip.validate_parts import BagView
+from dangan.packages.archival_code import ArchivalCodeRule
 from dangan.packages.checks.context import CheckContext, FileFacts, TrustedKey
 from dangan.packages.checks.engine import Stage
 from dangan.packages.problem import Problem
@@ -30,11 +31,12 @@ from .timeutil import iso, parse_iso
 def stored_context(archive: Archive, session: Session, item: Item, path: Path,
                    validation: AIPValidation, view: BagView | None, public_pem: bytes,
                    stage: Stage = Stage.BC,
-                   trusted_keys: list[TrustedKey] | None = None) -> CheckContext:
+                   trusted_keys: list[TrustedKey] | None = None,
+                   code_rule: ArchivalCodeRule | None = None) -> CheckContext:
     """A check context over a stored AIP, reusing its validation (content is read once).
 
-    ``trusted_keys``: the source system's keys when the caller read them already (a
-    fixity batch reads them once per system).
+    ``trusted_keys``, ``code_rule``: the source system's keys and the AIP's archival-code
+    rule when the caller read them already (a fixity batch reads them once per batch).
     """
     case_bytes = view.read(CASE_JSON) if view is not None and CASE_JSON in view.files else None
     case, case_error = None, None
@@ -59,7 +61,8 @@ def stored_context(archive: Archive, session: Session, item: Item, path: Path,
         allowed_media_types=frozenset(archive.settings.allowed_media_types),
         min_scan_dpi=archive.settings.min_scan_dpi, pdf_limits=archive.settings.pdf_limits,
         archival_code=item.archival_code,
-        archival_code_rule=transfer_records.code_rule(session, item.aip_id, archive.code_rule),
+        archival_code_rule=(code_rule if code_rule is not None
+                            else transfer_records.code_rule(session, item.aip_id, archive.code_rule)),
         aip_root=path, archive_public_key_pem=public_pem,
         aip_inspection=(validation, view),
     )

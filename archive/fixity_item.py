@@ -12,7 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session, selectinload
 
 from dangan.packages import vocabulary as V
@@ -20,6 +20,7 @@ from dangan.packages.aip import inspect_aip
 from dangan.packages.aip.bag import CASE_JSON
 from dangan.packages.aip.validate import AIPValidation
 from dangan.packages.aip.validate_parts import BagView
+from dangan.packages.archival_code import ArchivalCodeRule
 from dangan.packages.checks import (
     CheckContext,
     CheckRegistry,
@@ -39,7 +40,7 @@ from .fixity_measure import Measured, measure
 from .instance import Archive
 from .models import Item
 from .replica import COPY_NAMES, ReplicaError
-from .transfer_records import signer_pem
+from .transfer_records import ReceivedItem, code_rule_of, received_rows, signer_pem_of
 
 Inspection = tuple[AIPValidation, BagView | None]
 BOTH_DAMAGED = "两个副本均损坏，无法自动修复"
@@ -109,6 +110,16 @@ class BatchFacts:
     references: dict[str, str | None]
     records: dict[str, dict[str, Any] | None]
     trusted: dict[str, list[TrustedKey]]
+    received: dict[str, ReceivedItem] = field(default_factory=dict)
+
+
+def filing_entries(aip_ids: list[str]) -> Select[tuple[str, str | None]]:
+    """The ``aip:file`` entries of these AIPs, oldest first. Answered through the index on
+    (object_id, action): planned through ``action`` alone it read every filing entry
+    of the archive for each batch (tested by its query plan)."""
+    return (select(AuditEntryRow.object_id, AuditEntryRow.object_digest)
+            .where(AuditEntryRow.object_id.in_(aip_ids), AuditEntryRow.action == "aip:file")
+            .order_by(AuditEntryRow.idx))
 
 
 def load_facts(session: Session, aip_ids: list[str]) -> BatchFacts:
@@ -116,17 +127,15 @@ def load_facts(session: Session, aip_ids: list[str]) -> BatchFacts:
         select(Item).where(Item.aip_id.in_(aip_ids))
         .options(selectinload(Item.parties), selectinload(Item.files), selectinload(Item.events)))}
     logged: dict[str, str | None] = {}
-    for object_id, digest in session.execute(
-            select(AuditEntryRow.object_id, AuditEntryRow.object_digest)
-            .where(AuditEntryRow.object_id.in_(aip_ids), AuditEntryRow.action == "aip:file")
-            .order_by(AuditEntryRow.idx)):
+    for object_id, digest in session.execute(filing_entries(aip_ids)):
         logged.setdefault(object_id, digest)  # the first filing entry, as chain.reference_digest
     return BatchFacts(
         items=items,
         references={a: logged[a] if a in logged else i.aip_sha256 for a, i in items.items()},
         records=catalogue.read_back_many(session, list(items)),
         trusted={s: keys.trusted_keys_for(session, s)
-                 for s in sorted({i.source_system for i in items.values()})})
+                 for s in sorted({i.source_system for i in items.values()})},
+        received=received_rows(session, aip_ids))
 
 
 def _inspect_copies(archive: Archive, aip_id: str, pem: bytes,
@@ -158,7 +167,7 @@ def _identical(a: Inspection, b: Inspection) -> bool:
 
 def _examine(archive: Archive, session: Session, item: Item, name: str, expected: str | None,
              pem: bytes, inspection: Inspection | None, trusted: list[TrustedKey] | None,
-             twin: tuple[Inspection, CheckReport] | None = None,
+             rule: ArchivalCodeRule, twin: tuple[Inspection, CheckReport] | None = None,
              ) -> tuple[CopyAudit, CheckContext | None, CheckReport | None]:
     """One copy: validation, the BC package checks, the reference digest. ``twin``: an
     earlier copy of this pass and its package-check report, reused when this copy's
@@ -174,7 +183,7 @@ def _examine(archive: Archive, session: Session, item: Item, name: str, expected
         report = twin[1]
     else:
         ctx = chain.stored_context(archive, session, item, path, validation, view, pem,
-                                   trusted_keys=trusted)
+                                   trusted_keys=trusted, code_rule=rule)
         report = run_checks(ctx, Stage.BC, group="package", registry=archive.checks)
     problems = list(validation.problems)
     if validation.aip_digest != expected:
@@ -216,7 +225,9 @@ def examine(archive: Archive, session: Session, facts: BatchFacts, aip_id: str, 
     item = facts.items.get(aip_id)
     if item is None:
         raise NotFound(f"目录中没有 AIP {aip_id}")
-    pem = signer_pem(session, aip_id, archive.key.public_pem)  # a received AIP: the sender's
+    received = facts.received.get(aip_id)
+    pem = signer_pem_of(received, archive.key.public_pem)  # a received AIP: the sender's
+    rule = code_rule_of(received, archive.code_rule)
     expected = facts.references[aip_id]
     copies: dict[str, CopyAudit] = {}
     good: CheckContext | None = None
@@ -224,7 +235,7 @@ def examine(archive: Archive, session: Session, facts: BatchFacts, aip_id: str, 
     for name, inspection in _inspect_copies(archive, aip_id, pem, measured).items():
         copies[name], ctx, report = _examine(archive, session, item, name, expected, pem,
                                              inspection, facts.trusted.get(item.source_system),
-                                             twin)
+                                             rule, twin)
         if ctx is not None and copies[name].status == "ok" and good is None:
             good = ctx
             if inspection is not None and report is not None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, BigInteger, String, Text
+from sqlalchemy import JSON, BigInteger, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from dangan.packages.archival_code import ArchivalCodeRule
@@ -40,8 +40,18 @@ class ReceivedItem(Base):
 
 def signer_pem(session: Session, aip_id: str, own_pem: bytes) -> bytes:
     """The key that sealed ``aip_id``: the sender's for a received AIP, else ``own_pem``."""
-    row = session.get(ReceivedItem, aip_id)
+    return signer_pem_of(session.get(ReceivedItem, aip_id), own_pem)
+
+
+def signer_pem_of(row: ReceivedItem | None, own_pem: bytes) -> bytes:
+    """``signer_pem`` from the AIP's receipt row, read already (None: filed here)."""
     return row.sender_public_pem.encode("ascii") if row is not None else own_pem
+
+
+def received_rows(session: Session, aip_ids: list[str]) -> dict[str, ReceivedItem]:
+    """The receipt rows of those of ``aip_ids`` that were received, in one query."""
+    return {r.aip_id: r for r in session.scalars(
+        select(ReceivedItem).where(ReceivedItem.aip_id.in_(aip_ids)))}
 
 
 def received_origin(session: Session, aip_id: str) -> dict[str, Any] | None:
@@ -59,7 +69,11 @@ def received_origin(session: Session, aip_id: str) -> dict[str, Any] | None:
 def code_rule(session: Session, aip_id: str, own: ArchivalCodeRule) -> ArchivalCodeRule:
     """The archival-code rule an AIP was coded under: the sender's for a received AIP
     (its 全宗号 and numbering), else ``own``."""
-    row = session.get(ReceivedItem, aip_id) if aip_id else None
+    return code_rule_of(session.get(ReceivedItem, aip_id) if aip_id else None, own)
+
+
+def code_rule_of(row: ReceivedItem | None, own: ArchivalCodeRule) -> ArchivalCodeRule:
+    """``code_rule`` from the AIP's receipt row, read already (None: filed here)."""
     rule = (row.sender or {}).get("code_rule") if row is not None else None
     return ArchivalCodeRule(**rule) if isinstance(rule, dict) else own
 
