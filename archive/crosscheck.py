@@ -109,7 +109,8 @@ def _details(text: str) -> dict[str, Any]:
     return d if isinstance(d, dict) else {}
 
 
-def _agrees(fc: FiledCase, entry: AuditEntryRow | None) -> bool:
+def _agrees(fc: Any, entry: Any) -> bool:
+    """``fc``: a filed-case row; ``entry``: its audit entry (objects or rows of columns)."""
     if entry is None or entry.action != FILE_ACTION or entry.object_id != fc.aip_id:
         return False
     d = _details(entry.details)
@@ -166,11 +167,19 @@ def _catalogued(session: Session) -> dict[str, str]:
 
 
 def _log_side(session: Session, items: dict[str, str], problems: list[Problem]) -> Filings:
-    """Log ↔ index ↔ catalogue; returns the AIPs the log says were filed."""
-    index = {r.audit_index: r for r in session.scalars(select(FiledCase))}
+    """Log ↔ index ↔ catalogue; returns the AIPs the log says were filed.
+
+    Rows of columns, the log's streamed: ORM objects of every filing entry and index row
+    would stay in the session's identity map (hundreds of MB at 100,000 items)."""
+    index = {r.audit_index: r for r in session.execute(select(
+        FiledCase.audit_index, FiledCase.aip_id, FiledCase.source_system, FiledCase.case_id,
+        FiledCase.case_sha256))}
     filed: Filings = {}
-    for entry in session.scalars(select(AuditEntryRow).where(AuditEntryRow.action == FILE_ACTION)
-                                 .order_by(AuditEntryRow.idx)):
+    for entry in session.execute(
+            select(AuditEntryRow.idx, AuditEntryRow.action, AuditEntryRow.object_id,
+                   AuditEntryRow.details)
+            .where(AuditEntryRow.action == FILE_ACTION)
+            .order_by(AuditEntryRow.idx)).yield_per(2000):
         code = _details(entry.details).get("archival_code")
         filed.setdefault(entry.object_id, (entry.idx, code))
         row = index.pop(entry.idx, None)
