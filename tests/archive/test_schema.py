@@ -14,9 +14,11 @@ import importlib
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import select
 from sqlalchemy.dialects import sqlite
 
 from dangan.archive import audit_log
+from dangan.archive.audit_models import AuditEntryRow
 from dangan.archive.fixity_item import filing_entries
 from dangan.archive.instance import Archive
 from dangan.archive.models import Base
@@ -73,3 +75,10 @@ def test_a_fixity_batch_finds_its_filing_entries_by_aip_id_not_by_action(
 def test_no_fixity_batch_query_scans_the_audit_log(archive: Archive, aip_ids: list[str]) -> None:
     plan = _plan(archive, filing_entries(aip_ids))
     assert "SCAN audit_entries" not in plan and "(action=?)" not in plan, plan
+
+
+def test_one_items_filing_entry_is_found_by_its_id(archive: Archive) -> None:
+    """``chain.reference_digest`` (verify, the case page) asks for one AIP's filing entry."""
+    plan = _plan(archive, select(AuditEntryRow).order_by(AuditEntryRow.idx).where(
+        AuditEntryRow.object_id == "one", AuditEntryRow.action == "aip:file"))
+    assert "ix_audit_entries_object_action (object_id=? AND action=?)" in plan, plan
