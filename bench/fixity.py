@@ -244,13 +244,15 @@ def _build(root: Path, args: argparse.Namespace) -> tuple[Archive, Archive]:
 def _stores(root: Path, args: argparse.Namespace) -> tuple[Archive, Archive]:
     """Stores kept in ``--store`` between runs (built there first when missing or made with
     other sizes): a 100,000-item store takes ~25 min to build, which is not what is measured.
-    Audits only append to a kept store (result rows, log entries), so reruns stay valid."""
+    Audits only append to a kept store (result rows, log entries), so reruns stay valid;
+    a store built by an older checkout has its schema upgraded first (``dangan db upgrade``)."""
     shape = {"cases": args.cases, "items": args.items, "large_mb": args.large_mb,
              "large_files": args.large_files}
     ready = root / "bench-fixity.json"
     if ready.exists() and json.loads(ready.read_text("utf-8")) == shape:
         print(f"reusing the stores kept in {root}", file=sys.stderr)
-        return Archive.open(root / "typical" / "home"), Archive.open(root / "large" / "home")
+        return (Archive.open(root / "typical" / "home", upgrade=True),
+                Archive.open(root / "large" / "home", upgrade=True))
     if root.exists():
         shutil.rmtree(root)
     root.mkdir(parents=True)
