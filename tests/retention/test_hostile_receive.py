@@ -17,6 +17,7 @@ import sys
 import zipfile
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
 from dangan.archive import audit_log
@@ -62,6 +63,7 @@ def _assert_nothing_received(receiver) -> None:
         assert audit_log.find_entries(s, action="transfer:receive") == []
 
 
+@pytest.mark.filterwarnings("ignore:Duplicate name:UserWarning")  # the hostile zip's own
 def test_path_traversal_symlinks_and_duplicate_names_are_refused(sent, receiver, tmp_path):
     outside = tmp_path / "receiver" / "evil.txt"
     raw = tmp_path / "raw.zip"
