@@ -161,10 +161,12 @@ def _reset_peak() -> None:
 PEAKS: dict[str, float] = {"caller": 0.0, "worker": 0.0}
 
 
-def _timed_audit(archive: Archive, **kw) -> tuple[fixity.AuditRun, float, float]:
-    """The run, its wall seconds, the CPU seconds of this process and its workers; the
-    peak memory of each (``PEAKS``; workers sampled every 0.2 s: ru_maxrss of a
-    spawned child would report this process's size at the fork)."""
+def _timed_audit(archive: Archive, **kw) -> tuple[fixity.AuditRun, float, float, dict[str, float]]:
+    """The run, its wall seconds, the CPU seconds of this process and its workers, and
+    the peak memory of each during this audit (also kept in ``PEAKS`` over all audits;
+    workers sampled every 0.2 s: ru_maxrss of a spawned child would report this
+    process's size at the fork)."""
+    peaks = {"caller": 0.0, "worker": 0.0}
     def cpu() -> float:
         me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
         return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
@@ -173,7 +175,7 @@ def _timed_audit(archive: Archive, **kw) -> tuple[fixity.AuditRun, float, float]
     def watch() -> None:
         while not stop.wait(0.2):
             for child in multiprocessing.active_children():
-                PEAKS["worker"] = max(PEAKS["worker"], _vm_hwm_mb(child.pid or 0))
+                peaks["worker"] = max(peaks["worker"], _vm_hwm_mb(child.pid or 0))
     watcher = threading.Thread(target=watch, daemon=True)
     _reset_peak()
     watcher.start()
@@ -183,8 +185,11 @@ def _timed_audit(archive: Archive, **kw) -> tuple[fixity.AuditRun, float, float]
     finally:
         stop.set()
         watcher.join()
-    PEAKS["caller"] = max(PEAKS["caller"], _vm_hwm_mb("self"))
-    return run, time.perf_counter() - start, cpu() - c0
+    elapsed = time.perf_counter() - start
+    peaks["caller"] = _vm_hwm_mb("self")
+    for k, v in peaks.items():
+        PEAKS[k] = max(PEAKS[k], v)
+    return run, elapsed, cpu() - c0, peaks
 
 
 def _measure(archive: Archive, label: str, args: argparse.Namespace) -> dict[str, float]:
@@ -202,7 +207,8 @@ def _measure(archive: Archive, label: str, args: argparse.Namespace) -> dict[str
                 if len(ids) > args.full_items else None)
     for mode, content, chosen in (("fixity", False, None), ("full", True, full_ids)):
         kw = {"aip_ids": chosen} if chosen is not None else {"cycle_days": 0}
-        run, elapsed, cpu = _timed_audit(archive, content=content, workers=args.workers, **kw)
+        run, elapsed, cpu, peaks = _timed_audit(archive, content=content, workers=args.workers,
+                                                **kw)
         expect = len(chosen) if chosen is not None else len(ids)
         assert run.ok and run.audited == expect, (label, run.counts(), run.audited, expect)
         if chosen is None and sample is None:
@@ -211,6 +217,8 @@ def _measure(archive: Archive, label: str, args: argparse.Namespace) -> dict[str
         out[f"{mode}_items"] = run.audited
         out[f"{mode}_items_per_s"] = run.audited / elapsed
         out[f"{mode}_cpu_ms_per_item"] = cpu / run.audited * 1000
+        out[f"{mode}_peak_rss_mb"] = peaks["caller"]
+        out[f"{mode}_peak_worker_rss_mb"] = peaks["worker"]
         if mode == "fixity":
             out["mb"] = run.bytes_hashed / 1e6
     return out
@@ -314,8 +322,11 @@ def main() -> None:
     print(f"typical: {typical['fixity_items_per_s']:.1f} items/s fixity over "
           f"{typical['fixity_items']:.0f} items, {typical['full_items_per_s']:.1f} items/s full BC "
           f"over {typical['full_items']:.0f} (both copies each); CPU "
-          f"{typical['fixity_cpu_ms_per_item']:.1f} ms/item; peak RSS {peak['self']:.0f} MB, "
-          f"largest worker {peak['largest_worker']:.0f} MB")
+          f"{typical['fixity_cpu_ms_per_item']:.1f} ms/item")
+    print("peak RSS (this process / largest worker), MB: " + "; ".join(
+        f"{name} {mode} {w[f'{mode}_peak_rss_mb']:.0f} / {w[f'{mode}_peak_worker_rss_mb']:.0f}"
+        for name, w in (("typical", typical), ("large", large)) for mode in ("fixity", "full"))
+        + " (workers: 0 = examined in this process)")
     print(f"SM3 for audits: {sm3_kernel()}; the baselines are one thread, one file at a time "
           "(SM3 from OpenSSL); the audit uses both cores.")
     print(json.dumps({
@@ -343,6 +354,9 @@ def main() -> None:
         "typical_sha256_mb_per_s": round(typical["sha256"], 2),
         "typical_ratio_vs_sha256": round(typical["fixity"] / typical["sha256"], 4),
         "typical_sm3_mb_per_s": round(typical["sm3"], 2),
+        **{f"{name}_{mode}_peak_{who}_rss_mb": round(w[f"{mode}_peak{suffix}_rss_mb"], 1)
+           for name, w in (("typical", typical), ("large", large)) for mode in ("fixity", "full")
+           for who, suffix in (("caller", ""), ("worker", "_worker"))},
     }))
 
 
