@@ -134,6 +134,23 @@ def _details(run_id: int, audit: ItemAudit) -> dict[str, Any]:
                          for c in audit.copies.values() for p in c.problems[:10]]}
 
 
+def _passes_folded(checks: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"passed": [c["code"] for c in checks if c["result"] == "pass"],
+            "other": [c for c in checks if c["result"] != "pass"]}
+
+
+def stored_details(audit: ItemAudit) -> dict[str, Any]:
+    """What a result row keeps of an audit: all of it, except that a check that passed is
+    kept as its code (its name and message are the check's own, the same for every item:
+    three quarters of the row, ~4 KB an item, 400 MB per pass over 100,000 items).
+    Every check that did not pass keeps its name, message and evidence."""
+    d = audit.to_dict()
+    for copy in d["copies"].values():
+        copy["checks"] = _passes_folded(copy["checks"])
+    d["content_checks"] = _passes_folded(d["content_checks"])
+    return d
+
+
 def _record(archive: Archive, run_id: int, audits: list[ItemAudit], actor: str) -> None:
     """Each audit's own ``fixity:audit`` entry and result row, all in one transaction."""
     if not audits:
@@ -152,7 +169,7 @@ def _record(archive: Archive, run_id: int, audits: list[ItemAudit], actor: str) 
                 primary_status=copies[replica.PRIMARY].status,
                 replica_status=copies[replica.REPLICA].status,
                 catalogue_status=audit.catalogue_status, aip_digest=audit.reference_digest,
-                bytes_hashed=audit.bytes, message=audit.message, details=audit.to_dict(),
+                bytes_hashed=audit.bytes, message=audit.message, details=stored_details(audit),
                 audit_index=entry.index))
         session.execute(insert(FixityResult), rows)
 

@@ -3,6 +3,7 @@ every item's result stays its own provable log entry."""
 
 from __future__ import annotations
 
+import json
 import multiprocessing
 import os
 import shutil
@@ -114,3 +115,36 @@ def test_a_killed_worker_stops_the_audit_and_the_next_one_audits_everything(
     monkeypatch.delenv("DANGAN_FAILPOINT")
     again = fixity.audit(archive, cycle_days=0, workers=2)
     assert again.ok and {i.aip_id for i in again.items} == set(ids)
+
+
+def test_a_result_row_keeps_every_verdict_and_the_evidence_of_what_failed(
+        archive: Archive, make_case: Callable[..., Path]) -> None:
+    """An ok item's row names every check that passed, by code, in a fraction of the
+    space; a damaged copy's row keeps its problems and every check that did not pass in
+    full."""
+    intact, flipped = file_case(archive, make_case), file_case(archive, make_case)
+    flip_byte(content_file(archive.store.path(flipped)))
+    run = fixity.audit(archive, aip_ids=[intact, flipped])
+    by_id = {i.aip_id: i for i in run.items}
+    with archive.db.session() as s:
+        rows = {r.aip_id: r for r in s.scalars(
+            select(FixityResult).where(FixityResult.run_id == run.run_id))}
+    ok_row, ok_audit = rows[intact].details, by_id[intact]
+    for name, copy in ok_audit.copies.items():
+        stored = ok_row["copies"][name]["checks"]
+        assert stored["passed"] == [c["code"] for c in copy.checks] and stored["other"] == []
+        assert len(stored["passed"]) >= 5
+    content = ok_row["content_checks"]  # the virus scan may be "not run" here: kept in full
+    assert content["passed"] == [c["code"] for c in ok_audit.content_checks
+                                 if c["result"] == "pass"]
+    assert content["other"] == [c for c in ok_audit.content_checks if c["result"] != "pass"]
+    assert len(json.dumps(ok_row, ensure_ascii=False)) < len(
+        json.dumps(ok_audit.to_dict(), ensure_ascii=False)) / 2
+    damaged = rows[flipped].details["copies"]["primary"]
+    assert damaged["status"] == "damaged"
+    assert {p["code"] for p in damaged["problems"]} == {
+        p["code"] for p in by_id[flipped].copies["primary"].problems}
+    assert "digest.mismatch" in {p["code"] for p in damaged["problems"]}
+    kept = damaged["checks"]["other"]
+    assert kept == [c for c in by_id[flipped].copies["primary"].checks if c["result"] != "pass"]
+    assert all({"name", "message"} <= set(c) for c in kept)
