@@ -69,6 +69,7 @@ class AuditRun:
     items: list[ItemAudit] = field(default_factory=list)
     tally: dict[str, int] = field(default_factory=dict)
     bytes_hashed: int = 0
+    workers: int = 1  # processes that examined the batches (1: the calling process)
 
     def add(self, audit: ItemAudit, keep: bool = True) -> None:
         self.tally[audit.outcome] = self.tally.get(audit.outcome, 0) + 1
@@ -93,6 +94,7 @@ class AuditRun:
                 "started_at": iso(self.started_at),
                 "finished_at": iso(self.finished_at) if self.finished_at else None,
                 "seconds": secs, "bytes_hashed": self.bytes_hashed, "audited": self.audited,
+                "workers": self.workers,
                 "counts": self.counts(), "items": [i.to_dict() for i in self.items]}
 
 
@@ -244,9 +246,10 @@ def audit(archive: Archive, *, sample: int | None = None, cycle_days: int = 365,
 def _examine_and_record(archive: Archive, run: AuditRun, ids: list[str], *, content: bool,
                         actor: str, workers: int | None, keep_items: bool) -> None:
     batches = [ids[i:i + MEASURE_BATCH] for i in range(0, len(ids), MEASURE_BATCH)]
+    workers = default_workers(len(ids)) if workers is None else workers
+    run.workers = workers if workers > 1 and len(batches) > 1 else 1
     done: list[ItemAudit] = []
-    for audits in examined(archive, batches, content=content,
-                           workers=default_workers(len(ids)) if workers is None else workers):
+    for audits in examined(archive, batches, content=content, workers=workers):
         for item_audit in audits:
             decide(archive, item_audit, actor)
         done += audits

@@ -23,6 +23,7 @@ cycle (everything not audited within ``cycle_days``) every Sunday.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -31,7 +32,7 @@ from typing import Any
 from celery import Celery
 from celery.schedules import crontab
 
-from . import fixity, replica, tree_heads
+from . import fixity, fixity_child, replica, tree_heads
 from .instance import Archive
 
 BROKER_ENV = "DANGAN_BROKER_URL"
@@ -51,12 +52,20 @@ def _archive(home: str | None) -> Iterator[Archive]:
 
 
 def fixity_audit(home: str | None = None, sample: int | None = None, cycle_days: int = 365,
-                 content: bool = True) -> dict[str, Any]:
-    """One fixity audit run; returns its summary (the details are in the database and log)."""
+                 content: bool = True, workers: int | None = None) -> dict[str, Any]:
+    """One fixity audit run; returns its summary (the details are in the database and log).
+
+    In a daemonic process (a Celery prefork worker's task), which may not start the
+    audit's worker processes, the run happens in a subprocess of its own
+    (``fixity_child``), so that a large audit still examines on every core.
+    """
+    if workers != 1 and multiprocessing.current_process().daemon:
+        return fixity_child.run_in_child(dict(home=home, sample=sample, cycle_days=cycle_days,
+                                              content=content, workers=workers))
     with _archive(home) as archive:
         try:
             run = fixity.audit(archive, sample=sample, cycle_days=cycle_days, content=content,
-                               actor="system:celery", keep_items=False)
+                               actor="system:celery", keep_items=False, workers=workers)
         except fixity.AuditRunning as exc:  # e.g. the nightly sample during the weekly cycle
             return {"status": "skipped", "code": exc.code, "message": exc.message,
                     "running": exc.details}
