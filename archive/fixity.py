@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, or_, select
+from sqlalchemy import delete, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from . import audit_log, crosscheck, failpoints, fixity_lock, replica
@@ -42,7 +42,7 @@ from .fixity_item import (
 )
 from .fixity_lock import AuditRunning
 from .fixity_measure import MEASURE_BATCH
-from .fixity_models import FixityResult, FixityRun
+from .fixity_models import FixityLatest, FixityResult, FixityRun
 from .fixity_pool import default_workers, examined
 from .instance import Archive
 from .models import Item
@@ -173,28 +173,31 @@ def _record(archive: Archive, run_id: int, audits: list[ItemAudit], actor: str) 
                 catalogue_status=audit.catalogue_status, aip_digest=audit.reference_digest,
                 bytes_hashed=audit.bytes, message=audit.message, details=stored_details(audit),
                 audit_index=entry.index))
-        session.execute(insert(FixityResult), rows)
+        written = session.execute(insert(FixityResult).returning(
+            FixityResult.id, FixityResult.aip_id, sort_by_parameter_order=True), rows).all()
+        # Each item's latest result, replaced in the same transaction (delete and insert:
+        # the same on SQLite and PostgreSQL; the filing window serialises writers).
+        latest = {aip_id: dict(aip_id=aip_id, result_id=result_id, checked_at=now,
+                               outcome=row["outcome"])
+                  for (result_id, aip_id), row in zip(written, rows, strict=True)}
+        session.execute(delete(FixityLatest).where(FixityLatest.aip_id.in_(list(latest))))
+        session.execute(insert(FixityLatest), list(latest.values()))
 
 
-def _last_audits():
-    return (select(FixityResult.aip_id, func.max(FixityResult.checked_at).label("last"))
-            .group_by(FixityResult.aip_id).subquery())
-
-
-def _is_due(last, cutoff: datetime):
-    return or_(last.c.last.is_(None), last.c.last < cutoff)
+def _is_due(cutoff: datetime):
+    return or_(FixityLatest.checked_at.is_(None), FixityLatest.checked_at < cutoff)
 
 
 def choose(session: Session, *, sample: int | None, cycle_days: int,
            now: datetime | None = None) -> list[str]:
     """Least recently audited first (never audited before all); all due unless ``sample``."""
-    last = _last_audits()
-    q = (select(Item.aip_id).outerjoin(last, last.c.aip_id == Item.aip_id)
-         .order_by(last.c.last.is_not(None), last.c.last, Item.archived_at, Item.aip_id))
+    last = FixityLatest.checked_at
+    q = (select(Item.aip_id).outerjoin(FixityLatest, FixityLatest.aip_id == Item.aip_id)
+         .order_by(last.is_not(None), last, Item.archived_at, Item.aip_id))
     if sample is not None:
         return list(session.scalars(q.limit(max(sample, 0))))
     cutoff = (now or utcnow()) - timedelta(days=cycle_days)
-    return list(session.scalars(q.where(_is_due(last, cutoff))))
+    return list(session.scalars(q.where(_is_due(cutoff))))
 
 
 def audit(archive: Archive, *, sample: int | None = None, cycle_days: int = 365,
@@ -279,21 +282,19 @@ def report(archive: Archive, *, cycle_days: int = 365, runs: int = 10,
     """
     now = utcnow()
     with archive.db.session() as session:
-        latest_ids = select(func.max(FixityResult.id)).group_by(FixityResult.aip_id)
-        latest = select(FixityResult).where(FixityResult.id.in_(latest_ids)).subquery()
         by_outcome = dict(session.execute(
-            select(latest.c.outcome, func.count()).group_by(latest.c.outcome)).all())
-        oldest = session.scalar(select(func.min(latest.c.checked_at)))
-        open_rows = (select(FixityResult).where(FixityResult.id.in_(latest_ids))
-                     .where(FixityResult.outcome.not_in(GOOD_OUTCOMES)))
-        open_total = session.scalar(select(func.count()).select_from(open_rows.subquery()))
-        open_list = list(session.scalars(open_rows.order_by(FixityResult.checked_at)
-                                         .limit(problems)))
+            select(FixityLatest.outcome, func.count()).group_by(FixityLatest.outcome)).all())
+        oldest = session.scalar(select(func.min(FixityLatest.checked_at)))
+        is_open = FixityLatest.outcome.not_in(GOOD_OUTCOMES)
+        open_total = session.scalar(select(func.count()).select_from(FixityLatest)
+                                    .where(is_open))
+        open_list = list(session.scalars(
+            select(FixityResult).join(FixityLatest, FixityLatest.result_id == FixityResult.id)
+            .where(is_open).order_by(FixityLatest.checked_at).limit(problems)))
         total = session.scalar(select(func.count()).select_from(Item)) or 0
         cutoff = now - timedelta(days=cycle_days)
-        last = _last_audits()
         due = session.scalar(select(func.count()).select_from(Item).outerjoin(
-            last, last.c.aip_id == Item.aip_id).where(_is_due(last, cutoff))) or 0
+            FixityLatest, FixityLatest.aip_id == Item.aip_id).where(_is_due(cutoff))) or 0
         recent = list(session.scalars(select(FixityRun).order_by(FixityRun.id.desc()).limit(runs)))
     audited = sum(by_outcome.values())
     return {
