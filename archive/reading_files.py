@@ -109,6 +109,39 @@ def case_under_request(archive: Archive, by: Principal, ref: str) -> ItemAccess:
     return acc
 
 
+def versions_under_request(archive: Archive, by: Principal, ref: str) -> list[dict[str, Any]]:
+    """The versions of ``ref``'s case that the reader's classifications hide but an
+    approved, current request of theirs covers: a case page the reader sees by role
+    (an earlier, internal version) lists them too, marked with the request, as
+    ``case_under_request`` does. Listing opens nothing: the version's own page does,
+    and logs it."""
+    visible = visible_classifications(by.roles)
+    out: list[dict[str, Any]] = []
+    with archive.db.session() as s:
+        try:
+            found = catalogue.lookup(s, ref)
+        except NotFound:
+            return []
+        for v in found.versions:
+            if v.security_classification in visible:
+                continue
+            shown = _access(s, v, by)
+            if shown is not None and shown.request_id is not None:
+                out.append({"version": v.version, "aip_id": v.aip_id, "status": v.status,
+                            "archived_at": v.archived_at.isoformat(),
+                            "correction_reason": v.correction_reason,
+                            "request": shown.request_id})
+    return out
+
+
+def list_versions_under_request(archive: Archive, by: Principal, ref: str,
+                                record: dict[str, Any]) -> None:
+    """Add ``versions_under_request`` to the version list of a record seen by role."""
+    covered = versions_under_request(archive, by, ref)
+    if covered:
+        record["versions"] = sorted(record["versions"] + covered, key=lambda v: v["version"])
+
+
 def party_number(archive: Archive, by: Principal, ref: str, index: int) -> str:
     """The ID number of the ``index``-th party of a visible item (links never carry IDs)."""
     parties = open_item(archive, by, ref).record["parties"]

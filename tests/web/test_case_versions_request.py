@@ -120,3 +120,47 @@ def test_a_request_for_one_aip_opens_that_version_only(versions):
     assert r.status_code == 200
     r = clerk.get(f"/api/v1/items/{versions['v1']}")
     assert [v["aip_id"] for v in r.get_json()["versions"]] == [versions["v1"]]
+
+
+@pytest.fixture
+def raised(archive, make_case, sender_key):
+    """A case the clerk reads by role in version 1 (internal), whose correction (version 2)
+    was classified restricted."""
+    path = make_case()
+    v1 = _filed(archive, path)
+    corrected = path.parent / "corrected"
+    shutil.copytree(path, corrected)
+
+    def correction(c):
+        c["supersedes"] = v1.archival_code
+        c["correction_reason"] = "补充伤残鉴定材料，密级调整为受限"
+        c["security"]["classification"] = "restricted"
+
+    edit_case(corrected, sender_key, correction)
+    v2 = _filed(archive, corrected)
+    web = WebArchive(archive)
+    for login, role in (("clerk1", "clerk"), ("archivist1", "archivist")):
+        add_user(web, login, role)
+    assert person_of(archive, v1.aip_id)["security_classification"] != "restricted"
+    assert person_of(archive, v2.aip_id)["security_classification"] == "restricted"
+    return {"web": web, "app": create_app(app_config(web)), "v1": v1.aip_id, "v2": v2.aip_id,
+            "code": v1.archival_code}
+
+
+def test_a_version_seen_by_role_lists_a_later_restricted_version_only_under_a_request(raised):
+    archive = raised["web"].archive
+    clerk = client(raised, "clerk1")
+    page = clerk.get(f"/case/{raised['v1']}").get_data(as_text=True)
+    assert listed(page) == [] and raised["v2"] not in page  # no hint of the hidden version
+    assert clerk.get(f"/case/{raised['v2']}").status_code == 404
+    req = approved_request(raised, clerk, "case", raised["code"])
+    page = clerk.get(f"/case/{raised['v1']}").get_data(as_text=True)
+    assert listed(page) == [(raised["v1"], "superseded"), (raised["v2"], "active")]
+    assert f'href="/case/{raised["v2"]}"' in page and f"依据查阅申请 #{req}" in page
+    api = clerk.get(f"/api/v1/items/{raised['v1']}").get_json()
+    assert [(v["aip_id"], v.get("request")) for v in api["versions"]] == [
+        (raised["v1"], None), (raised["v2"], req)]
+    r = clerk.get(f"/case/{raised['v2']}")
+    assert r.status_code == 200 and f"查阅申请 #{req}" in r.get_data(as_text=True)
+    assert (raised["v2"], req) in {(e.object_id, e.details.get("request"))
+                                   for e in log_entries(archive, "aip:access")}

@@ -152,6 +152,7 @@ def item(ref: str) -> Any:
     try:
         record = case_record(archive().db, ref, classifications=visible_classifications(p.roles))
         unmasked = p.can("record.unmask")
+        reading_files.list_versions_under_request(archive(), p, ref, record)
     except NotFound:
         acc = reading_files.case_under_request(archive(), p, ref)
         record, unmasked = acc.record, acc.unmasked

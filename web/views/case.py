@@ -8,7 +8,7 @@ from flask import Blueprint, render_template
 
 from dangan.archive.errors import NotFound
 from dangan.archive.permissions import visible_classifications
-from dangan.archive.reading_files import case_under_request
+from dangan.archive.reading_files import case_under_request, list_versions_under_request
 from dangan.archive.reading_room import case_record
 
 from .access import archive, principal, requires
@@ -26,6 +26,7 @@ def show(ref: str) -> Any:
     try:
         record = case_record(archive().db, ref, classifications=visible_classifications(p.roles))
         unmasked, request_id = p.can("record.unmask"), None
+        list_versions_under_request(archive(), p, ref, record)
     except NotFound:  # hidden by classification: shown only under a current request (logged)
         acc = case_under_request(archive(), p, ref)
         record, unmasked, request_id = acc.record, acc.unmasked, acc.request_id
