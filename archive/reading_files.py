@@ -116,6 +116,8 @@ def versions_under_request(archive: Archive, by: Principal, ref: str) -> list[di
     ``case_under_request`` does. Listing opens nothing: the version's own page does,
     and logs it."""
     visible = visible_classifications(by.roles)
+    if "restricted" in visible:  # a reader of every classification: nothing is hidden
+        return []
     out: list[dict[str, Any]] = []
     with archive.db.session() as s:
         try:
