@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, insert, or_, select
+from sqlalchemy import case, delete, func, insert, or_, select
 from sqlalchemy.orm import Session
 
 from . import audit_log, crosscheck, failpoints, fixity_lock, replica
@@ -184,20 +184,28 @@ def _record(archive: Archive, run_id: int, audits: list[ItemAudit], actor: str) 
         session.execute(insert(FixityLatest), list(latest.values()))
 
 
-def _is_due(cutoff: datetime):
-    return or_(FixityLatest.checked_at.is_(None), FixityLatest.checked_at < cutoff)
+def _last_audited(now: datetime):
+    """When the item was last audited; none when never, or when the stamp lies in the
+    future: a stamp moved ahead (by hand, or a clock set wrong) would otherwise keep
+    the item from ever being chosen again."""
+    return case((FixityLatest.checked_at > now, None), else_=FixityLatest.checked_at)
+
+
+def _is_due(now: datetime, cutoff: datetime):
+    last = _last_audited(now)
+    return or_(last.is_(None), last < cutoff)
 
 
 def choose(session: Session, *, sample: int | None, cycle_days: int,
            now: datetime | None = None) -> list[str]:
     """Least recently audited first (never audited before all); all due unless ``sample``."""
-    last = FixityLatest.checked_at
+    now = now or utcnow()
+    last = _last_audited(now)
     q = (select(Item.aip_id).outerjoin(FixityLatest, FixityLatest.aip_id == Item.aip_id)
          .order_by(last.is_not(None), last, Item.archived_at, Item.aip_id))
     if sample is not None:
         return list(session.scalars(q.limit(max(sample, 0))))
-    cutoff = (now or utcnow()) - timedelta(days=cycle_days)
-    return list(session.scalars(q.where(_is_due(cutoff))))
+    return list(session.scalars(q.where(_is_due(now, now - timedelta(days=cycle_days)))))
 
 
 def audit(archive: Archive, *, sample: int | None = None, cycle_days: int = 365,
@@ -294,7 +302,7 @@ def report(archive: Archive, *, cycle_days: int = 365, runs: int = 10,
         total = session.scalar(select(func.count()).select_from(Item)) or 0
         cutoff = now - timedelta(days=cycle_days)
         due = session.scalar(select(func.count()).select_from(Item).outerjoin(
-            FixityLatest, FixityLatest.aip_id == Item.aip_id).where(_is_due(cutoff))) or 0
+            FixityLatest, FixityLatest.aip_id == Item.aip_id).where(_is_due(now, cutoff))) or 0
         recent = list(session.scalars(select(FixityRun).order_by(FixityRun.id.desc()).limit(runs)))
     audited = sum(by_outcome.values())
     return {

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -101,3 +102,21 @@ def test_latest_results_on_postgresql(pg_archive: Archive, pg_sender_key, tmp_pa
     assert report["latest_outcomes"] == {"ok": 2} and report["due"] == 0
     with pg_archive.db.session() as s:
         assert fixity.choose(s, sample=1, cycle_days=365) == [ids[0]]
+
+
+def test_a_stamp_moved_into_the_future_does_not_keep_an_item_from_its_audit(
+        archive: Archive, make_case: Callable[..., Path]) -> None:
+    a, b = file_case(archive, make_case), file_case(archive, make_case)
+    fixity.audit(archive, aip_ids=[a])
+    fixity.audit(archive, aip_ids=[b])
+    with archive.db.session() as s:  # an insider (or a wrong clock) moves a's stamp ahead
+        s.get(FixityLatest, a).checked_at = datetime(2099, 1, 1, tzinfo=UTC)
+        s.commit()
+    with archive.db.session() as s:
+        assert fixity.choose(s, sample=1, cycle_days=365) == [a]
+        assert fixity.choose(s, sample=None, cycle_days=365) == [a]
+    assert fixity.report(archive)["due"] == 1
+    fixity.audit(archive, sample=1)
+    assert _latest(archive) == _newest_results(archive)
+    with archive.db.session() as s:
+        assert s.get(FixityLatest, a).checked_at.year < 2099
