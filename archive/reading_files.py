@@ -27,6 +27,7 @@ from .fonts import cjk_font_path
 from .instance import Archive
 from .models import Item, Party
 from .permissions import visible_classifications
+from .reading_room import version_entry
 
 _NOT_FOUND = "找不到该档案，或您无权查阅"
 
@@ -99,10 +100,7 @@ def case_under_request(archive: Archive, by: Principal, ref: str) -> ItemAccess:
             shown = acc if v.aip_id == found.item.aip_id else _access(s, v, by)
             if shown is None:
                 continue
-            acc.record["versions"].append(
-                {"version": v.version, "aip_id": v.aip_id, "status": v.status,
-                 "archived_at": v.archived_at.isoformat(),
-                 "correction_reason": v.correction_reason, "request": shown.request_id})
+            acc.record["versions"].append({**version_entry(v), "request": shown.request_id})
     audit_log.record(archive.db, actor=by.actor, action="aip:access",
                      object_id=acc.record["aip_id"], object_digest=acc.record["sha256"],
                      details={"mode": "case", "request": acc.request_id})
@@ -115,9 +113,9 @@ def versions_under_request(archive: Archive, by: Principal, ref: str) -> list[di
     (an earlier, internal version) lists them too, marked with the request, as
     ``case_under_request`` does. Listing opens nothing: the version's own page does,
     and logs it."""
-    visible = visible_classifications(by.roles)
-    if "restricted" in visible:  # a reader of every classification: nothing is hidden
+    if "record.restricted" in by.permissions:  # sees every classification: nothing hidden
         return []
+    visible = visible_classifications(by.roles)
     out: list[dict[str, Any]] = []
     with archive.db.session() as s:
         try:
@@ -129,10 +127,7 @@ def versions_under_request(archive: Archive, by: Principal, ref: str) -> list[di
                 continue
             shown = _access(s, v, by)
             if shown is not None and shown.request_id is not None:
-                out.append({"version": v.version, "aip_id": v.aip_id, "status": v.status,
-                            "archived_at": v.archived_at.isoformat(),
-                            "correction_reason": v.correction_reason,
-                            "request": shown.request_id})
+                out.append(version_entry(v, shown.request_id))
     return out
 
 
