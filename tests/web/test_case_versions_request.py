@@ -13,6 +13,8 @@ import pytest
 from dangan.ingest.service import ingest
 from dangan.web.app import create_app
 from tests.casekit import edit_case
+from tests.web.browserkit import chromium, new_page, serve, shot
+from tests.web.browserkit import sign_in as browser_sign_in
 from tests.web.test_case_request import approved_request
 from tests.web.test_reading_room import log_entries, person_of
 from tests.web.webkit import WebArchive, add_user, app_config, sign_in
@@ -164,3 +166,23 @@ def test_a_version_seen_by_role_lists_a_later_restricted_version_only_under_a_re
     assert r.status_code == 200 and f"查阅申请 #{req}" in r.get_data(as_text=True)
     assert (raised["v2"], req) in {(e.object_id, e.details.get("request"))
                                    for e in log_entries(archive, "aip:access")}
+
+
+@pytest.mark.slow
+def test_the_later_version_under_a_request_in_a_real_browser(raised):
+    """What the clerk sees: version 1's page lists version 2 with the request, and the
+    link opens it (Chromium via Playwright; screenshot 14c)."""
+    clerk = client(raised, "clerk1")
+    req = approved_request(raised, clerk, "case", raised["code"])
+    for browser in chromium():
+        for server in serve(raised["web"], "versions-browser"):
+            page = new_page(browser)
+            browser_sign_in(page, server, raised["web"], "clerk1")
+            page.goto(f"{server}/case/{raised['v1']}")
+            items = page.locator("ul.versions li")
+            assert items.count() == 2
+            assert f"依据查阅申请 #{req}" in items.nth(1).inner_text()
+            shot(page, "14c-later-restricted-version-under-request")
+            items.nth(1).locator("a").click()
+            page.wait_for_url(f"**/case/{raised['v2']}")
+            assert f"查阅申请 #{req}" in page.content()
